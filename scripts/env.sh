@@ -1,0 +1,8 @@
+# Shared paths for tbseg's scripts. Source it: `. scripts/env.sh`.
+# Everything heavy (libtorch, Python venvs, the cargo target dir) lives in a
+# cache outside the repository so every clone and every CI run reuses it.
+TBSEG_CACHE="${TBSEG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tbseg}"
+TBSEG_TORCH_VENV="$TBSEG_CACHE/torch-2.11.0-venv"
+TBSEG_PY_VENV="$TBSEG_CACHE/py-conformance-venv"
+export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_PY_VENV
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TBSEG_CACHE/target}"

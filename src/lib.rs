@@ -1,0 +1,16 @@
+//! tbseg: TensorBoard-compatible logging and TensorFlow-format files in
+//! pure Rust, and a libtorch trainer for NVIDIA's cardiac MRI segmentation
+//! lab.
+//!
+//! # The format layer (no libtorch)
+//!
+//! - [`proto`]: the protobuf messages, generated from the project's own
+//!   `.proto` files, wire-compatible with TensorFlow's.
+//! - [`record`]: TFRecord framing and its masked CRC-32C.
+//!
+//! The format layer never depends on the trainer; it builds with
+//! `--no-default-features`.
+#![deny(missing_docs)]
+
+pub mod proto;
+pub mod record;
