@@ -6,3 +6,11 @@ TBSEG_TORCH_VENV="$TBSEG_CACHE/torch-2.11.0-venv"
 TBSEG_PY_VENV="$TBSEG_CACHE/py-conformance-venv"
 export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_PY_VENV
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TBSEG_CACHE/target}"
+
+# Make cargo build the `trainer` feature against the cached libtorch: torch-sys
+# asks the active virtual environment's python where torch lives.
+tbseg_use_torch() {
+    export VIRTUAL_ENV="$TBSEG_TORCH_VENV"
+    export PATH="$TBSEG_TORCH_VENV/bin:$PATH"
+    export LIBTORCH_USE_PYTORCH=1
+}

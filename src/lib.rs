@@ -14,3 +14,5 @@
 
 pub mod proto;
 pub mod record;
+
+pub mod cli;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what it needs into the cache
+# (libtorch, the pinned Python readers), then runs
+#   1. the whole test suite with the trainer (libtorch) enabled,
+#   2. the format library's tests without libtorch (--no-default-features),
+#   3. the conformance checks, in which TensorBoard's and TensorFlow's own
+#      Python readers load files that tbseg wrote.
+# Any failure fails the script.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/env.sh
+scripts/setup-libtorch.sh
+scripts/setup-python.sh
+
+echo "== cargo test (format library alone, no libtorch)" >&2
+( unset LIBTORCH_USE_PYTORCH; cargo test --release --no-default-features )
+
+echo "== cargo test (everything, with libtorch)" >&2
+tbseg_use_torch
+cargo test --release
+
+echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
+scripts/conformance.sh
+echo "== all tests passed" >&2
