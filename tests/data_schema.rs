@@ -15,7 +15,9 @@ use tbseg::record::frame_into;
 fn test_slice(seed: i64) -> LabSlice {
     LabSlice {
         image: (0..PIXELS as i64).map(|i| (i * 31 + seed) % 1400).collect(),
-        label: (0..PIXELS).map(|i| u8::from((i / SIZE + i) % 17 == 0)).collect(),
+        label: (0..PIXELS)
+            .map(|i| u8::from((i / SIZE + i) % 17 == 0))
+            .collect(),
     }
 }
 
@@ -301,7 +303,10 @@ fn writer_validates_and_leaves_nothing_behind_on_error() {
         label: vec![0; PIXELS],
     };
     let err = write_lab_file(&path, [short]).unwrap_err();
-    assert_eq!(err.to_string(), "slice 0: image has 10 pixels, expected 65536");
+    assert_eq!(
+        err.to_string(),
+        "slice 0: image has 10 pixels, expected 65536"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
@@ -346,5 +351,8 @@ fn lv_covers_one_to_three_percent_on_average() {
     let fractions: Vec<f64> = slices.iter().map(LabSlice::label_fraction).collect();
     let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
     assert!((0.01..=0.03).contains(&mean), "mean LV fraction {mean}");
-    assert!(fractions.iter().all(|&f| f > 0.003 && f < 0.06), "{fractions:?}");
+    assert!(
+        fractions.iter().all(|&f| f > 0.003 && f < 0.06),
+        "{fractions:?}"
+    );
 }
