@@ -14,7 +14,7 @@
 //! The label is the LV blood pool (inside the endocardium), made the way
 //! the lab makes Sunnybrook labels: the endocardial contour's float
 //! vertices are truncated toward zero and filled with
-//! [`fill_poly`](super::polygon::fill_poly). On average it covers about 2 %
+//! [`fill_poly`]. On average it covers about 2 %
 //! of the image (1–3 % is the lab's regime: "less than 2 percent of all
 //! pixels" in the original tutorial).
 //!
