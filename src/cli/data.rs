@@ -1,7 +1,7 @@
 //! `tbseg data`: make, convert and look at the lab's TFRecord files.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -20,6 +20,8 @@ pub struct Args {
 enum DataCommand {
     /// Write a synthetic train/val pair of short-axis cardiac MRI slices.
     Synth(SynthArgs),
+    /// Convert the Sunnybrook DICOM + contour tree into the lab's two files.
+    Sunnybrook(SunnybrookArgs),
     /// Write PNGs of slices with the label outline drawn in red.
     Preview(PreviewArgs),
 }
@@ -45,6 +47,19 @@ struct SynthArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct SunnybrookArgs {
+    /// Data root holding `challenge_training/` and the contour folders.
+    #[arg(long)]
+    root: PathBuf,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct PreviewArgs {
     /// A lab TFRecord file.
     #[arg(long)]
@@ -61,6 +76,7 @@ struct PreviewArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         DataCommand::Synth(args) => synth_files(args),
+        DataCommand::Sunnybrook(args) => sunnybrook(args),
         DataCommand::Preview(args) => preview(args),
     }
 }
@@ -70,13 +86,7 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let train = args.out.join(TRAIN_FILE);
     let val = args.out.join(VAL_FILE);
-    if !args.force {
-        for path in [&train, &val] {
-            if path.exists() {
-                bail!("{} exists (use --force to replace it)", path.display());
-            }
-        }
-    }
+    refuse_overwrite(&[&train, &val], args.force)?;
     let progress = progress_bar((args.train + args.val) as u64);
     let mut stats = LabelStats::default();
     for (path, count, first) in [
@@ -99,6 +109,46 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
         100.0 * stats.mean(),
         100.0 * stats.min,
         100.0 * stats.max,
+    );
+    Ok(())
+}
+
+fn refuse_overwrite(paths: &[&Path], force: bool) -> anyhow::Result<()> {
+    if !force {
+        for path in paths {
+            if path.exists() {
+                bail!("{} exists (use --force to replace it)", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sunnybrook(args: SunnybrookArgs) -> anyhow::Result<()> {
+    refuse_overwrite(
+        &[&args.out.join(TRAIN_FILE), &args.out.join(VAL_FILE)],
+        args.force,
+    )?;
+    let report = data::sunnybrook::convert(&args.root, &args.out)?;
+    for (contour, dicom) in &report.missing_dicom {
+        eprintln!(
+            "warning: skipped {}: no image {}",
+            contour.display(),
+            dicom.display()
+        );
+    }
+    for contour in &report.unknown_case {
+        eprintln!(
+            "warning: skipped {}: case not in the lab's series table",
+            contour.display()
+        );
+    }
+    println!(
+        "wrote {} train + {} val slices to {} ({} skipped)",
+        report.train,
+        report.val,
+        args.out.display(),
+        report.missing_dicom.len() + report.unknown_case.len()
     );
     Ok(())
 }

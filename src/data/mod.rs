@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub mod polygon;
 mod schema;
-// SUNNYBROOK pub mod sunnybrook;
+pub mod sunnybrook;
 pub mod synth;
 
 pub use schema::{

@@ -14,8 +14,13 @@
 //!   before the update), so the outline pixels differ from other line
 //!   algorithms on a sizeable share of edges.
 //!
-//! Vertices are `(x, y)` = (column, row); pixels outside the mask are
-//! skipped, so polygons may stick out of the image.
+//! Vertices are `(x, y)` = (column, row). Checked against OpenCV 5.0.0's
+//! `fillPoly` on 166 random polygons (simple and self-intersecting) with
+//! every vertex inside a 64×64 image: 0 differing pixels. Polygons may
+//! stick out of the image (outside pixels are skipped), but then OpenCV
+//! clips its edges first, which moves some outline pixels near the border,
+//! so such polygons can differ from OpenCV there. Lab contours and
+//! synthetic LV contours lie inside the image.
 
 /// A vertex: `(x, y)` = (column, row).
 pub type Point = (i32, i32);

@@ -14,7 +14,7 @@
 //! The label is the LV blood pool (inside the endocardium), made the way
 //! the lab makes Sunnybrook labels: the endocardial contour's float
 //! vertices are truncated toward zero and filled with
-//! [`fill_poly`](super::polygon::fill_poly). On average it covers about 2 %
+//! [`fill_poly`]. On average it covers about 2 %
 //! of the image (1–3 % is the lab's regime: "less than 2 percent of all
 //! pixels" in the original tutorial).
 //!
@@ -252,12 +252,12 @@ struct Scene {
     body: Blob,
     fat_thickness: f64,
     lungs: [Blob; 2],
+    vessels: Vec<Blob>,
     liver: Blob,
     spine: Blob,
     canal: Blob,
     aorta: Blob,
-    epicardial_fat: Blob,
-    epicardial_fat_grow: f64,
+    epicardial_fat: Vec<Blob>,
     rv: Blob,
     lv_epi: Blob,
     lv_endo: Blob,
@@ -296,7 +296,7 @@ impl Scene {
         let lx = bx + rng.range(4.0, 30.0);
         let ly = by + rng.range(-28.0, 4.0);
         let mut lv_endo = Blob::new(lx, ly, r * ecc.sqrt(), r / ecc.sqrt(), rng.range(0.0, PI))
-            .wobble(rng, 4, 0.07);
+            .wobble(rng, 5, 0.1);
         lv_endo.edge = 0.5;
         let wall = rng.range(5.0, 10.0);
         // The epicardium follows the endocardium's shape, grown by a wall
@@ -328,9 +328,17 @@ impl Scene {
         )
         .wobble(rng, 3, 0.08);
 
-        let mut epicardial_fat = lv_epi.clone().wobble(rng, 6, 0.5);
-        epicardial_fat.cx += rng.range(-3.0, 3.0);
-        let epicardial_fat_grow = rng.range(1.0, 5.0);
+        // Epicardial fat: a few patches on the heart's surface (the
+        // grooves), not a full ring.
+        let patches = 2 + (rng.next_u64() % 3) as usize;
+        let epicardial_fat = (0..patches)
+            .map(|_| {
+                let (fx, fy) = lv_epi.boundary_point(rng.range(0.0, TAU));
+                let size = rng.range(2.5, 6.5);
+                Blob::new(fx, fy, size * rng.range(1.0, 2.2), size, rng.range(0.0, PI))
+                    .wobble(rng, 3, 0.2)
+            })
+            .collect();
 
         // Papillary muscles: two small dark blobs inside the cavity near
         // the free wall (inside the endocardial contour, so labelled LV).
@@ -338,8 +346,8 @@ impl Scene {
         for base in [0.6, 2.2] {
             let theta = base + rng.range(-0.3, 0.3);
             let (px, py) = lv_endo.boundary_point(theta);
-            let size = rng.range(0.08, 0.16) * r;
-            let pull = rng.range(0.15, 0.3);
+            let size = rng.range(0.14, 0.26) * r;
+            let pull = rng.range(0.08, 0.18);
             papillary.push(Blob::new(
                 px + (lx - px) * pull,
                 py + (ly - py) * pull,
@@ -352,23 +360,39 @@ impl Scene {
         let lungs = [
             // Image right (patient left), beyond the LV.
             Blob::new(
-                lx + r_epi + rng.range(12.0, 26.0),
-                ly + rng.range(-6.0, 12.0),
-                rng.range(18.0, 30.0),
-                rng.range(32.0, 48.0),
+                lx + r_epi + rng.range(18.0, 30.0),
+                ly + rng.range(-10.0, 12.0),
+                rng.range(22.0, 36.0),
+                rng.range(38.0, 56.0),
                 rng.range(-0.4, 0.2),
             )
             .wobble(rng, 4, 0.12),
             // Image left (patient right), beyond the RV.
             Blob::new(
-                rv.cx - rv.ax - rng.range(14.0, 28.0),
-                ly + rng.range(-6.0, 12.0),
-                rng.range(20.0, 32.0),
-                rng.range(32.0, 50.0),
+                rv.cx - rv.ax - rng.range(18.0, 32.0),
+                ly + rng.range(-10.0, 12.0),
+                rng.range(24.0, 38.0),
+                rng.range(38.0, 58.0),
                 rng.range(-0.2, 0.4),
             )
             .wobble(rng, 4, 0.12),
         ];
+
+        // Pulmonary vessels: small grey dots inside the lungs.
+        let mut vessels = Vec::new();
+        for lung in &lungs {
+            for _ in 0..(3 + rng.next_u64() % 5) {
+                let (a, d) = (rng.range(0.0, TAU), rng.range(0.0, 0.75));
+                let size = rng.range(1.0, 2.6);
+                vessels.push(Blob::new(
+                    lung.cx + d * lung.ax * a.cos(),
+                    lung.cy + d * lung.ay * a.sin(),
+                    size,
+                    size * rng.range(0.7, 1.4),
+                    0.0,
+                ));
+            }
+        }
 
         let liver = Blob::new(
             bx - body.ax * rng.range(0.2, 0.45),
@@ -417,12 +441,12 @@ impl Scene {
             body,
             fat_thickness,
             lungs,
+            vessels,
             liver,
             spine,
             canal,
             aorta,
             epicardial_fat,
-            epicardial_fat_grow,
             rv,
             lv_epi,
             lv_endo,
@@ -431,7 +455,7 @@ impl Scene {
             tissue,
             gain,
             bias,
-            texture_amp: rng.range(0.04, 0.1),
+            texture_amp: rng.range(0.08, 0.16),
             noise_sigma: rng.range(8.0, 22.0),
         }
     }
@@ -465,6 +489,9 @@ impl Scene {
         for lung in &self.lungs {
             paint(&mut img, lung, 0.0, t.lung, Some(&inner));
         }
+        for vessel in &self.vessels {
+            paint(&mut img, vessel, 0.0, t.muscle * 0.9, Some(&inner));
+        }
         paint(&mut img, &self.spine, 2.0, t.muscle * 0.5, Some(&inner));
         paint(&mut img, &self.spine, 0.0, t.bone, Some(&inner));
         paint(&mut img, &self.canal, 0.0, t.csf, Some(&inner));
@@ -472,13 +499,9 @@ impl Scene {
         paint(&mut img, &self.aorta, 0.0, t.blood * 0.95, Some(&inner));
 
         // Heart: fat around it, RV wall and blood, then the LV on top.
-        paint(
-            &mut img,
-            &self.epicardial_fat,
-            self.epicardial_fat_grow,
-            t.fat * 0.85,
-            Some(&inner),
-        );
+        for patch in &self.epicardial_fat {
+            paint(&mut img, patch, 0.0, t.fat * 0.8, Some(&inner));
+        }
         paint(&mut img, &self.rv, 2.5, t.myocardium, Some(&inner));
         let outside_lv: Vec<f64> = coverage_map(&self.lv_epi, 1.5)
             .iter()
@@ -489,11 +512,11 @@ impl Scene {
         paint(&mut img, &self.lv_epi, 0.0, t.myocardium, None);
         paint(&mut img, &self.lv_endo, 0.0, t.blood, None);
         for muscle in &self.papillary {
-            paint(&mut img, muscle, 0.0, t.myocardium * 1.2, None);
+            paint(&mut img, muscle, 0.0, t.myocardium * 1.1, None);
         }
 
         let img = blur3(&img);
-        let texture = value_noise(rng, 16);
+        let texture = value_noise(rng, 12);
         let sigma = self.noise_sigma;
         let [b0, b1, b2, b3, b4] = self.bias;
         img.iter()
