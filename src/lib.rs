@@ -6,13 +6,20 @@
 //!
 //! - [`proto`]: the protobuf messages, generated from the project's own
 //!   `.proto` files, wire-compatible with TensorFlow's.
-//! - [`record`]: TFRecord framing and its masked CRC-32C.
+//! - [`record`]: TFRecord framing and its masked CRC-32C; a resumable
+//!   reader that tells a torn tail from corruption.
+//! - [`example`]: `tf.train.Example` building, typed getters, and TFRecord
+//!   files of examples.
+//! - [`reader`]: event files read back, and a whole log directory
+//!   summarized run by run and tag by tag (`tbseg inspect`).
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
 #![deny(missing_docs)]
 
+pub mod example;
 pub mod proto;
+// pub mod reader;
 pub mod record;
 
 pub mod cli;
