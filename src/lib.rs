@@ -19,7 +19,7 @@
 
 pub mod example;
 pub mod proto;
-// pub mod reader;
+pub mod reader;
 pub mod record;
 
 pub mod cli;
