@@ -34,7 +34,7 @@ pub enum ReadEventError {
     /// The record at `offset` is intact but is not a `tensorflow.Event`.
     ///
     /// Retryable: the next record can still be read.
-    #[error("record at byte {offset} is not an Event: {source}")]
+    #[error("record at byte {offset} is not an Event")]
     Decode {
         /// Byte offset of the record.
         offset: u64,
@@ -383,7 +383,7 @@ impl Run {
 
 /// Scanning a log directory failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}: {source}", path.display())]
+#[error("cannot read {}", path.display())]
 pub struct ScanError {
     /// The directory (or file) that could not be read.
     pub path: PathBuf,
@@ -462,6 +462,18 @@ impl Logdir {
     pub fn is_empty(&self) -> bool {
         self.runs.is_empty()
     }
+}
+
+/// The error and its causes, `: `-separated, for a one-line note.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 fn step_range(series: &Series) -> String {
@@ -551,8 +563,9 @@ impl fmt::Display for Logdir {
                     )?,
                     FileStatus::Failed(e) => writeln!(
                         f,
-                        "error: {}: {e} (read {} events before it)",
+                        "error: {}: {} (read {} events before it)",
                         file.path.display(),
+                        error_chain(e),
                         file.events
                     )?,
                 }
@@ -666,10 +679,9 @@ mod tests {
         let err = r.read_event().unwrap_err();
         assert!(matches!(err, ReadEventError::Decode { .. }));
         let offset = nan.encoded_len() + 16;
-        assert!(
-            err.to_string()
-                .starts_with(&format!("record at byte {offset} is not an Event: ")),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            format!("record at byte {offset} is not an Event")
         );
         assert!(r.read_event().unwrap().is_none());
     }
@@ -842,10 +854,43 @@ note: train/events.out.tfevents.torn: ends in a torn record at byte {} (still be
         let missing = dir.path().join("nope");
         let err = Logdir::scan(&missing).unwrap_err();
         assert_eq!(err.path, missing);
-        assert!(err
-            .to_string()
-            .starts_with(&format!("cannot read {}: ", missing.display())));
+        assert_eq!(
+            err.to_string(),
+            format!("cannot read {}", missing.display())
+        );
+        assert_eq!(err.source.kind(), io::ErrorKind::NotFound);
         assert!(Logdir::scan(dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_file_is_noted_with_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("image.tfevents.png"),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        )
+        .unwrap();
+        let logdir = Logdir::scan(dir.path()).unwrap();
+        let file = &logdir.run(".").unwrap().files[0];
+        assert!(matches!(
+            file.status,
+            FileStatus::Failed(ReadEventError::Record(ReadRecordError::BadLengthCrc {
+                offset: 0,
+                ..
+            }))
+        ));
+        let table = logdir.to_string();
+        let note = table.lines().last().unwrap();
+        assert!(
+            note.starts_with(
+                "error: image.tfevents.png: bad length checksum in the record at byte 0"
+            ),
+            "{note}"
+        );
+        assert!(
+            note.ends_with("(not a TFRecord file?) (read 0 events before it)"),
+            "{note}"
+        );
     }
 
     #[test]
