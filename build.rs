@@ -22,7 +22,10 @@ fn compile_protos() {
     ];
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile(files, ["proto"]).unwrap_or_else(|e| panic!("proto/: {e:?}"));
+    // BTreeMap keeps map fields (Example features, node attrs) in key order,
+    // so the same message always encodes to the same bytes.
     prost_build::Config::new()
+        .btree_map(["."])
         .compile_fds(fds)
         .unwrap_or_else(|e| panic!("prost-build: {e}"));
 }

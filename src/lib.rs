@@ -6,16 +6,30 @@
 //!
 //! - [`proto`]: the protobuf messages, generated from the project's own
 //!   `.proto` files, wire-compatible with TensorFlow's.
-//! - [`record`]: TFRecord framing and its masked CRC-32C.
-//! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
-//!   generator, `cv2.fillPoly` and the Sunnybrook converter.
+//! - [`record`]: TFRecord framing and its masked CRC-32C; a resumable
+//!   reader that tells a torn tail from corruption.
+//! - [`example`]: `tf.train.Example` building, typed getters, and TFRecord
+//!   files of examples.
+//! - [`reader`]: event files read back, and a whole log directory
+//!   summarized run by run and tag by tag (`tbseg inspect`).
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
+//!
+//! # The lab's data (no libtorch)
+//!
+//! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
+//!   generator, `cv2.fillPoly` and the Sunnybrook converter.
+//!
+//! # The command line
+//!
+//! - [`cli`]: the `tbseg` subcommands.
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod example;
 pub mod proto;
+pub mod reader;
 pub mod record;
 
 pub mod cli;

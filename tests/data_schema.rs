@@ -1,7 +1,7 @@
 //! The lab TFRecord schema through the public API: round trips, the
 //! generator's determinism, and every way a file is rejected.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use prost::Message;
@@ -34,9 +34,9 @@ fn bytes(v: Vec<u8>) -> Feature {
 }
 
 /// The lab's features for `slice`, as a map the tests can tamper with.
-fn features(slice: &LabSlice) -> HashMap<String, Feature> {
+fn features(slice: &LabSlice) -> BTreeMap<String, Feature> {
     let img: Vec<u8> = slice.image.iter().flat_map(|v| v.to_le_bytes()).collect();
-    HashMap::from([
+    BTreeMap::from([
         ("height".to_string(), int64(256)),
         ("width".to_string(), int64(256)),
         ("depth".to_string(), int64(1)),
@@ -46,7 +46,7 @@ fn features(slice: &LabSlice) -> HashMap<String, Feature> {
 }
 
 /// Writes a good record followed by one built from `tampered`.
-fn file_with_second_record(dir: &Path, tampered: HashMap<String, Feature>) -> PathBuf {
+fn file_with_second_record(dir: &Path, tampered: BTreeMap<String, Feature>) -> PathBuf {
     let mut out = Vec::new();
     frame_into(&encode_example(&test_slice(0)), &mut out);
     let ex = Example {
@@ -58,7 +58,7 @@ fn file_with_second_record(dir: &Path, tampered: HashMap<String, Feature>) -> Pa
     path
 }
 
-fn rejection(tamper: impl FnOnce(&mut HashMap<String, Feature>)) -> (String, PathBuf) {
+fn rejection(tamper: impl FnOnce(&mut BTreeMap<String, Feature>)) -> (String, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let mut f = features(&test_slice(1));
     tamper(&mut f);

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod data;
+mod inspect;
 
 /// TensorBoard-compatible logging and NVIDIA's cardiac MRI segmentation lab on libtorch.
 #[derive(Debug, Parser)]
@@ -18,11 +19,14 @@ pub struct Cli {
 enum Command {
     /// Make, convert and look at the lab's data files.
     Data(data::Args),
+    /// Summarize the runs and tags of a TensorBoard log directory.
+    Inspect(inspect::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(args) => data::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }

@@ -6,7 +6,7 @@
 //! image `image_raw`; the reader takes either.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -103,7 +103,7 @@ pub fn encode_example(slice: &LabSlice) -> Vec<u8> {
     let mut features = Vec::with_capacity(PIXELS * 9 + 128);
     for (key, feature) in entries {
         let one = Features {
-            feature: HashMap::from([(key.to_string(), feature)]),
+            feature: BTreeMap::from([(key.to_string(), feature)]),
         };
         one.encode(&mut features)
             .expect("a Vec grows as needed, so encoding cannot run out of room");
@@ -181,7 +181,7 @@ struct RecordCtx<'a> {
 impl RecordCtx<'_> {
     fn feature<'f>(
         &self,
-        features: &'f HashMap<String, Feature>,
+        features: &'f BTreeMap<String, Feature>,
         key: &'static str,
     ) -> Result<&'f Feature, DataError> {
         features.get(key).ok_or_else(|| DataError::MissingKey {
@@ -213,7 +213,7 @@ impl RecordCtx<'_> {
 
     fn int64(
         &self,
-        features: &HashMap<String, Feature>,
+        features: &BTreeMap<String, Feature>,
         key: &'static str,
     ) -> Result<i64, DataError> {
         match &self.feature(features, key)?.kind {
@@ -224,7 +224,7 @@ impl RecordCtx<'_> {
 
     fn bytes<'f>(
         &self,
-        features: &'f HashMap<String, Feature>,
+        features: &'f BTreeMap<String, Feature>,
         key: &'static str,
         expected: usize,
     ) -> Result<&'f [u8], DataError> {

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# tbseg writes a TFRecord file of tf.train.Examples; TensorFlow reads it
+# back (TFRecordDataset, Example.FromString, parse_single_example) and every
+# value must match. Exits non-zero on any mismatch.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/env.sh
+py="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cargo run --quiet --release --no-default-features --example write_examples -- "$tmp/examples.tfrecord"
+TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "$py" scripts/conformance/check_records.py "$tmp/examples.tfrecord"
