@@ -155,9 +155,9 @@ fn write_json_checkpoint(
         .expect("inside DIR")
         .display()
         .to_string();
-    write!(
+    writeln!(
         json,
-        "    {{\"prefix\": \"{relative}\", \"step\": {step}, \"tensors\": [\n"
+        "    {{\"prefix\": \"{relative}\", \"step\": {step}, \"tensors\": ["
     )
     .unwrap();
     for (name, dtype, shape) in spec {

@@ -13,7 +13,9 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use tbseg::checkpoint::{latest_checkpoint, read_global_step, BundleReader, CheckpointState, Saver, TensorData};
+use tbseg::checkpoint::{
+    latest_checkpoint, read_global_step, BundleReader, CheckpointState, Saver, TensorData,
+};
 
 const CHILD_ENV: &str = "TBSEG_CHECKPOINT_CRASH_CHILD_DIR";
 const TEST_NAME: &str = "checkpoint_survives_sigkill_at_random_moments";
@@ -21,11 +23,19 @@ const TEST_NAME: &str = "checkpoint_survives_sigkill_at_random_moments";
 const BIG: usize = 1 << 20;
 
 fn tensors(step: i64) -> BTreeMap<String, TensorData> {
-    let big: Vec<f32> = (0..BIG).map(|i| (step * 1_000_003 + i as i64) as f32).collect();
+    let big: Vec<f32> = (0..BIG)
+        .map(|i| (step * 1_000_003 + i as i64) as f32)
+        .collect();
     let mut tensors = BTreeMap::new();
     tensors.insert("global_step".to_owned(), TensorData::scalar_i64(step));
-    tensors.insert("big".to_owned(), TensorData::from_f32([1024, (BIG / 1024) as u64], &big).unwrap());
-    tensors.insert("small".to_owned(), TensorData::from_i32([3], &[step as i32, 1, 2]).unwrap());
+    tensors.insert(
+        "big".to_owned(),
+        TensorData::from_f32([1024, (BIG / 1024) as u64], &big).unwrap(),
+    );
+    tensors.insert(
+        "small".to_owned(),
+        TensorData::from_i32([3], &[step as i32, 1, 2]).unwrap(),
+    );
     tensors
 }
 
@@ -46,14 +56,22 @@ fn child(dir: &Path) -> ! {
 fn verify(dir: &Path) -> Option<i64> {
     let latest = latest_checkpoint(dir).expect("state file readable")?;
     let state = CheckpointState::read(dir).unwrap().unwrap();
-    assert_eq!(state.all_model_checkpoint_paths.last(), Some(&state.model_checkpoint_path));
+    assert_eq!(
+        state.all_model_checkpoint_paths.last(),
+        Some(&state.model_checkpoint_path)
+    );
     for name in &state.all_model_checkpoint_paths {
-        let reader = BundleReader::open(dir.join(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let reader =
+            BundleReader::open(dir.join(name)).unwrap_or_else(|err| panic!("{name}: {err}"));
         let step = read_global_step(&reader).unwrap();
         assert_eq!(name, &format!("model.ckpt-{step}"));
         let expected = tensors(step);
         for (tensor_name, tensor) in &expected {
-            assert_eq!(&reader.get(tensor_name).unwrap(), tensor, "{name}/{tensor_name}");
+            assert_eq!(
+                &reader.get(tensor_name).unwrap(),
+                tensor,
+                "{name}/{tensor_name}"
+            );
         }
     }
     let reader = BundleReader::open(&latest).unwrap();
@@ -86,9 +104,16 @@ fn checkpoint_survives_sigkill_at_random_moments() {
         assert!(!status.success(), "the child only stops when killed");
         kills += 1;
         let step = verify(dir.path());
-        assert!(step >= newest, "the newest checkpoint never goes backwards: {step:?} < {newest:?}");
+        assert!(
+            step >= newest,
+            "the newest checkpoint never goes backwards: {step:?} < {newest:?}"
+        );
         newest = step;
     }
+    eprintln!("{kills} kills, newest checkpoint at step {newest:?}");
     assert!(kills >= 10, "only {kills} kills in the time budget");
-    assert!(newest.is_some_and(|step| step >= 3), "the children saved too little: {newest:?}");
+    assert!(
+        newest.is_some_and(|step| step >= 3),
+        "the children saved too little: {newest:?}"
+    );
 }

@@ -4,10 +4,14 @@
 
 use std::path::PathBuf;
 
-use tbseg::checkpoint::{latest_checkpoint, read_global_step, BundleReader, CheckpointError, DType};
+use tbseg::checkpoint::{
+    latest_checkpoint, read_global_step, BundleReader, CheckpointError, DType,
+};
 
 fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/tf_checkpoint").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tf_checkpoint")
+        .join(path)
 }
 
 /// `k * scale + offset` for `k` in `0..n`, computed in f64 as NumPy does.
@@ -25,12 +29,27 @@ fn object_based_checkpoint_values() {
     let expected: Vec<f32> = seq(6, 0.5, -1.0).into_iter().map(|v| v as f32).collect();
     assert_eq!(f32s.to_f32().unwrap(), expected);
 
-    assert_eq!(reader.get(&key("f64")).unwrap().to_f64().unwrap(), seq(4, 0.1, 0.0));
-    assert_eq!(reader.get(&key("i32")).unwrap().to_i32().unwrap(), [3, -4, -11]);
-    assert_eq!(reader.get(&key("i64")).unwrap().to_scalar_i64().unwrap(), 1 << 40);
+    assert_eq!(
+        reader.get(&key("f64")).unwrap().to_f64().unwrap(),
+        seq(4, 0.1, 0.0)
+    );
+    assert_eq!(
+        reader.get(&key("i32")).unwrap().to_i32().unwrap(),
+        [3, -4, -11]
+    );
+    assert_eq!(
+        reader.get(&key("i64")).unwrap().to_scalar_i64().unwrap(),
+        1 << 40
+    );
     let bytes = reader.get(&key("u8")).unwrap();
-    assert_eq!((bytes.shape(), bytes.to_u8().unwrap()), (&[2u64, 2][..], vec![10, 70, 130, 190]));
-    assert_eq!(reader.get(&key("flag")).unwrap().to_bool().unwrap(), [true, false, true]);
+    assert_eq!(
+        (bytes.shape(), bytes.to_u8().unwrap()),
+        (&[2u64, 2][..], vec![10, 70, 130, 190])
+    );
+    assert_eq!(
+        reader.get(&key("flag")).unwrap().to_bool().unwrap(),
+        [true, false, true]
+    );
 }
 
 #[test]
@@ -42,24 +61,39 @@ fn object_graph_is_listed_but_not_decoded() {
     let graph = reader.info("_CHECKPOINTABLE_OBJECT_GRAPH").unwrap();
     assert_eq!(graph.dtype_name(), "DT_STRING");
     assert!(graph.shape.is_empty());
-    let unsupported: Vec<_> = reader.unsupported().map(|info| info.name.as_str()).collect();
+    let unsupported: Vec<_> = reader
+        .unsupported()
+        .map(|info| info.name.as_str())
+        .collect();
     assert_eq!(unsupported, ["_CHECKPOINTABLE_OBJECT_GRAPH"]);
     let err = reader.get("_CHECKPOINTABLE_OBJECT_GRAPH").unwrap_err();
     assert!(matches!(err, CheckpointError::UnsupportedTensor { .. }));
     let message = err.to_string();
-    assert!(message.contains("ckpt.index") && message.contains("dtype DT_STRING"), "{message}");
+    assert!(
+        message.contains("ckpt.index") && message.contains("dtype DT_STRING"),
+        "{message}"
+    );
 }
 
 #[test]
 fn saver_checkpoint_with_the_lab_names() {
     let dir = fixture("saver");
-    let prefix = latest_checkpoint(&dir).unwrap().expect("state file names model.ckpt-7");
+    let prefix = latest_checkpoint(&dir)
+        .unwrap()
+        .expect("state file names model.ckpt-7");
     assert_eq!(prefix, dir.join("model.ckpt-7"));
     let reader = BundleReader::open(&prefix).unwrap();
     let names: Vec<_> = reader.names().collect();
     assert_eq!(
         names,
-        ["Conv1/kernel", "Conv2/kernel", "Hidden1/W_fc", "conv4/kernel", "global_step", "upscore/kernel"]
+        [
+            "Conv1/kernel",
+            "Conv2/kernel",
+            "Hidden1/W_fc",
+            "conv4/kernel",
+            "global_step",
+            "upscore/kernel"
+        ]
     );
     assert_eq!(read_global_step(&reader).unwrap(), 7);
     // Variables were created in this order with offsets 0, 1, 2, 3, 4.
@@ -75,7 +109,10 @@ fn saver_checkpoint_with_the_lab_names() {
         assert_eq!(tensor.dtype(), DType::F32, "{name}");
         assert_eq!(tensor.shape(), shape, "{name}");
         let n = shape.iter().product::<u64>() as usize;
-        let expected: Vec<f32> = seq(n, 0.25, i as f64).into_iter().map(|v| v as f32).collect();
+        let expected: Vec<f32> = seq(n, 0.25, i as f64)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
         assert_eq!(tensor.to_f32().unwrap(), expected, "{name}");
     }
 }

@@ -20,6 +20,9 @@ use crate::proto::tensorflow::{
 };
 use crate::record::MaskedCrc;
 
+/// Tensors are read, written and checksummed in pieces of this size.
+const CHUNK: usize = 4 << 20;
+
 /// `kTensorBundleVersion`: the producer version TensorFlow writes and reads.
 const BUNDLE_VERSION: i32 = 1;
 
@@ -365,8 +368,14 @@ impl BundleWriter {
             });
         }
         let data = self.data.as_mut().expect("only finish() takes the file");
-        data.write_all(tensor.bytes())
-            .map_err(CheckpointError::io("writing", &self.data_temp))?;
+        // Checksum each chunk right before writing it, while it is still in
+        // the CPU cache: one pass over memory instead of two.
+        let mut crc = 0;
+        for chunk in tensor.bytes().chunks(CHUNK) {
+            crc = crc32c::crc32c_append(crc, chunk);
+            data.write_all(chunk)
+                .map_err(CheckpointError::io("writing", &self.data_temp))?;
+        }
         let size = tensor.bytes().len() as u64;
         let entry = BundleEntryProto {
             dtype: tensor.dtype().to_proto() as i32,
@@ -384,7 +393,7 @@ impl BundleWriter {
             shard_id: 0,
             offset: self.offset as i64,
             size: size as i64,
-            crc32c: MaskedCrc::compute(tensor.bytes()).0,
+            crc32c: MaskedCrc::from_crc(crc).0,
             ..Default::default()
         };
         self.offset += size;
@@ -657,8 +666,7 @@ impl BundleReader {
             });
         }
         let data_path = data_path(&self.prefix, info.shard_id, self.num_shards);
-        let bytes = read_range(&data_path, name, info.offset, info.size)?;
-        let got = MaskedCrc::compute(&bytes);
+        let (bytes, got) = read_range(&data_path, name, info.offset, info.size)?;
         if got != info.crc {
             return Err(CheckpointError::TensorChecksum {
                 path: data_path,
@@ -676,9 +684,9 @@ impl BundleReader {
     }
 }
 
-/// Reads `size` bytes at `offset` of `path`, reporting a short file as
-/// [`CheckpointError::DataTruncated`].
-fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<Vec<u8>> {
+/// Reads `size` bytes at `offset` of `path` and their masked CRC-32C,
+/// reporting a short file as [`CheckpointError::DataTruncated`].
+fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<(Vec<u8>, MaskedCrc)> {
     let io_error = CheckpointError::io("reading", path);
     let mut file = File::open(path).map_err(CheckpointError::io("opening", path))?;
     let file_len = file
@@ -698,13 +706,22 @@ fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<Vec<u8>
     }
     let len = usize::try_from(size).map_err(|_| truncated())?;
     let mut bytes = vec![0u8; len];
+    let mut crc = 0;
     file.seek(SeekFrom::Start(offset))
-        .and_then(|_| file.read_exact(&mut bytes))
+        .and_then(|_| {
+            // Checksum each chunk as soon as it is read, while it is in the
+            // CPU cache.
+            for chunk in bytes.chunks_mut(CHUNK) {
+                file.read_exact(chunk)?;
+                crc = crc32c::crc32c_append(crc, chunk);
+            }
+            Ok(())
+        })
         .map_err(|err| match err.kind() {
             io::ErrorKind::UnexpectedEof => truncated(),
             _ => io_error(err),
         })?;
-    Ok(bytes)
+    Ok((bytes, MaskedCrc::from_crc(crc)))
 }
 
 #[cfg(test)]

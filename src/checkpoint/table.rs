@@ -96,6 +96,9 @@ pub enum TableError {
     },
 }
 
+/// A decoded table entry: (key, value).
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 // ---------------------------------------------------------------------------
 // Varints
 
@@ -288,7 +291,7 @@ pub fn block_crc(contents: &[u8], kind: u8) -> MaskedCrc {
 
 /// Decodes every entry of a block's contents (trailer already removed), in
 /// order. `offset` is the block's offset in the file, for errors.
-pub fn decode_block(block: &[u8], offset: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, TableError> {
+pub fn decode_block(block: &[u8], offset: u64) -> Result<Vec<Entry>, TableError> {
     let malformed = |what| TableError::Malformed { offset, what };
     if block.len() < 4 {
         return Err(malformed("block shorter than its restart count"));
@@ -506,7 +509,7 @@ impl TableBuilder {
 
 /// Reads a whole table: checks the footer magic and every block's checksum
 /// and returns all entries in file order.
-pub fn read_table(table: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, TableError> {
+pub fn read_table(table: &[u8]) -> Result<Vec<Entry>, TableError> {
     if table.len() < FOOTER_LEN {
         return Err(TableError::TooShort { len: table.len() });
     }
