@@ -12,6 +12,9 @@
 //!   files of examples.
 //! - [`reader`]: event files read back, and a whole log directory
 //!   summarized run by run and tag by tag (`tbseg inspect`).
+//! - [`checkpoint`]: TensorFlow V2 checkpoints (tensor bundles), the
+//!   `checkpoint` state file, crash-safe saving with retention, PyTorch ⇄
+//!   TensorFlow weight layouts and safetensors export.
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
@@ -26,6 +29,7 @@
 //! - [`cli`]: the `tbseg` subcommands.
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 pub mod data;
 pub mod example;
 pub mod proto;

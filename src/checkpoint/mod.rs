@@ -1,0 +1,263 @@
+//! TensorFlow V2 checkpoints ("tensor bundles") in pure Rust.
+//!
+//! A checkpoint at prefix `dir/model.ckpt-1000` is two files:
+//! `model.ckpt-1000.data-00000-of-00001` (the tensors' little-endian bytes,
+//! concatenated) and `model.ckpt-1000.index` (a LevelDB-style table saying
+//! where each tensor is, with dtype, shape and CRC). A text file
+//! `dir/checkpoint` names the newest checkpoint and the retained ones.
+//! `tf.train.load_checkpoint`, `tf.train.list_variables` and
+//! `tf.train.latest_checkpoint` read what [`Saver`] writes.
+//!
+//! - [`Saver`] saves numbered checkpoints crash-safely and keeps the newest
+//!   few; [`latest_checkpoint`] finds the newest complete one.
+//! - [`BundleWriter`] / [`BundleReader`] write and read one checkpoint;
+//!   [`TensorData`] is a dense tensor (dtype, shape, bytes).
+//! - [`table`] is the SSTable format of the `.index` file, [`state`] the
+//!   `checkpoint` file, [`layout`] the PyTorch ⇄ TensorFlow weight layouts
+//!   and the lab's variable names, [`export_safetensors`] the export for
+//!   PyTorch users.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use tbseg::checkpoint::{latest_checkpoint, BundleReader, Saver, TensorData};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut tensors = BTreeMap::new();
+//! tensors.insert("Conv1/kernel".to_string(), TensorData::from_f32([1, 1, 1, 2], &[0.5, -0.5])?);
+//! tensors.insert("global_step".to_string(), TensorData::scalar_i64(100));
+//! let saver = Saver::new(dir.path()).max_to_keep(5);
+//! saver.save(100, &tensors)?;
+//!
+//! let prefix = latest_checkpoint(dir.path())?.expect("just saved");
+//! let reader = BundleReader::open(&prefix)?;
+//! assert_eq!(reader.get("Conv1/kernel")?.to_f32()?, [0.5, -0.5]);
+//! assert_eq!(reader.get("global_step")?.to_scalar_i64()?, 100);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::borrow::Borrow;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+mod bundle;
+mod error;
+mod fsutil;
+pub mod layout;
+mod safetensors;
+pub mod state;
+pub mod table;
+
+pub use bundle::{
+    data_path, index_path, BundleReader, BundleWriter, DType, TensorData, TensorError, TensorInfo,
+};
+pub use error::{CheckpointError, Result};
+pub use safetensors::{export_safetensors, safetensors_dtype};
+pub use state::{CheckpointState, STATE_FILE_NAME};
+
+/// Saves numbered checkpoints into one directory, like TensorFlow's
+/// `Saver` / `CheckpointManager`.
+///
+/// Every [`save`](Self::save) is crash-safe: the bundle is written under
+/// temporary names, synced and renamed into place, and only then does the
+/// `checkpoint` state file (replaced atomically) name it. Whenever the
+/// process dies, the checkpoint the state file names is complete. Old
+/// checkpoints beyond [`max_to_keep`](Self::max_to_keep) are deleted after
+/// the new one is in place.
+#[derive(Debug, Clone)]
+pub struct Saver {
+    dir: PathBuf,
+    prefix: String,
+    max_to_keep: usize,
+}
+
+impl Saver {
+    /// A saver writing into `dir` (created on the first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Saver {
+            dir: dir.into(),
+            prefix: "model.ckpt".into(),
+            max_to_keep: 5,
+        }
+    }
+
+    /// The file name prefix; checkpoints are `<prefix>-<step>.*`. By
+    /// default, `model.ckpt`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How many checkpoints to keep, the newest ones; 0 keeps all. By
+    /// default, 5 (TensorFlow's default).
+    pub fn max_to_keep(mut self, max_to_keep: usize) -> Self {
+        self.max_to_keep = max_to_keep;
+        self
+    }
+
+    /// The checkpoint directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The prefix path the checkpoint of `step` gets.
+    pub fn checkpoint_prefix(&self, step: i64) -> PathBuf {
+        self.dir.join(self.checkpoint_name(step))
+    }
+
+    fn checkpoint_name(&self, step: i64) -> String {
+        format!("{}-{step}", self.prefix)
+    }
+
+    /// Writes `tensors` as the checkpoint of `step` and returns its prefix
+    /// path (`dir/model.ckpt-<step>`).
+    ///
+    /// The state file already in the directory is read first, so a resumed
+    /// run keeps counting old checkpoints towards `max_to_keep`. Saving a
+    /// step that already has a checkpoint replaces it; the state file stops
+    /// naming it while it is rewritten.
+    pub fn save<I, K, T>(&self, step: i64, tensors: I) -> Result<PathBuf>
+    where
+        I: IntoIterator<Item = (K, T)>,
+        K: AsRef<str>,
+        T: Borrow<TensorData>,
+    {
+        let name = self.checkpoint_name(step);
+        let prefix = self.dir.join(&name);
+        let mut kept = self.retained()?;
+        let is_this = |path: &str| self.dir.join(path) == prefix;
+        if kept.iter().any(|(path, _)| is_this(path)) && index_path(&prefix).exists() {
+            kept.retain(|(path, _)| !is_this(path));
+            self.write_state(&kept)?;
+        }
+
+        let mut writer = BundleWriter::create(&prefix)?;
+        for (tensor_name, tensor) in tensors {
+            writer.add(tensor_name.as_ref(), tensor.borrow())?;
+        }
+        writer.finish()?;
+
+        kept.retain(|(path, _)| !is_this(path));
+        kept.push((name, Some(unix_time_now())));
+        let excess = match self.max_to_keep {
+            0 => 0,
+            max => kept.len().saturating_sub(max),
+        };
+        let removed: Vec<_> = kept.drain(..excess).collect();
+        self.write_state(&kept)?;
+        for (path, _) in removed {
+            delete_checkpoint_files(&self.dir.join(path));
+        }
+        Ok(prefix)
+    }
+
+    /// The checkpoints the state file lists, oldest first, with their
+    /// timestamps when the file has one for each.
+    fn retained(&self) -> Result<Vec<(String, Option<f64>)>> {
+        let Some(state) = CheckpointState::read(&self.dir)? else {
+            return Ok(Vec::new());
+        };
+        let timestamps = &state.all_model_checkpoint_timestamps;
+        let has_timestamps = timestamps.len() == state.all_model_checkpoint_paths.len();
+        Ok(state
+            .all_model_checkpoint_paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| (path.clone(), has_timestamps.then(|| timestamps[i])))
+            .collect())
+    }
+
+    /// Writes the state file naming `kept` (the newest last), or removes it
+    /// when nothing is kept.
+    fn write_state(&self, kept: &[(String, Option<f64>)]) -> Result<()> {
+        let Some((newest, _)) = kept.last() else {
+            let path = self.dir.join(STATE_FILE_NAME);
+            return match fs::remove_file(&path) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    Err(CheckpointError::io("removing", path)(err))
+                }
+                _ => Ok(()),
+            };
+        };
+        let timestamps: Option<Vec<f64>> = kept.iter().map(|(_, time)| *time).collect();
+        CheckpointState {
+            model_checkpoint_path: newest.clone(),
+            all_model_checkpoint_paths: kept.iter().map(|(path, _)| path.clone()).collect(),
+            all_model_checkpoint_timestamps: timestamps.unwrap_or_default(),
+            last_preserved_timestamp: None,
+        }
+        .write(&self.dir)
+    }
+}
+
+fn unix_time_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Deletes a checkpoint's index, then its data files. The index goes first
+/// so that an interrupted deletion never leaves an index without data.
+/// Failures are ignored: the new checkpoint is already safe, and a file
+/// left behind only costs disk space.
+fn delete_checkpoint_files(prefix: &Path) {
+    let _ = fs::remove_file(index_path(prefix));
+    let Some(base) = prefix.file_name().and_then(|name| name.to_str()) else {
+        return;
+    };
+    let data_start = format!("{base}.data-");
+    let dir = fsutil::parent_dir(prefix);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if let Some(shard) = file_name.strip_prefix(&data_start) {
+            // Exactly `NNNNN-of-NNNNN`, so `model.ckpt-1` never matches the
+            // files of `model.ckpt-10`.
+            let is_shard = shard.len() == 14
+                && shard.is_char_boundary(5)
+                && &shard[5..9] == "-of-"
+                && shard[..5]
+                    .bytes()
+                    .chain(shard[9..].bytes())
+                    .all(|b| b.is_ascii_digit());
+            if is_shard {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The newest complete checkpoint in `dir`, as TensorFlow's
+/// `tf.train.latest_checkpoint` finds it: the state file's
+/// `model_checkpoint_path` (joined to `dir` if relative), provided its
+/// `.index` exists. `Ok(None)` when there is no state file or no such
+/// index; an error when the state file exists but cannot be read.
+pub fn latest_checkpoint(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
+    let dir = dir.as_ref();
+    let Some(state) = CheckpointState::read(dir)? else {
+        return Ok(None);
+    };
+    if state.model_checkpoint_path.is_empty() {
+        return Ok(None);
+    }
+    let prefix = state.model_checkpoint_prefix(dir);
+    Ok(index_path(&prefix).exists().then_some(prefix))
+}
+
+/// Reads the `global_step` scalar (an `int64`, the trainer's convention)
+/// from a checkpoint.
+pub fn read_global_step(reader: &BundleReader) -> Result<i64> {
+    let tensor = reader.get(layout::GLOBAL_STEP)?;
+    tensor
+        .to_scalar_i64()
+        .map_err(|source| CheckpointError::Tensor {
+            name: layout::GLOBAL_STEP.to_owned(),
+            source,
+        })
+}

@@ -1,0 +1,448 @@
+//! The `checkpoint` state file: a `CheckpointState` text proto naming the
+//! newest checkpoint and the retained ones, oldest first.
+//!
+//! ```text
+//! model_checkpoint_path: "model.ckpt-1000"
+//! all_model_checkpoint_paths: "model.ckpt-600"
+//! all_model_checkpoint_paths: "model.ckpt-800"
+//! all_model_checkpoint_paths: "model.ckpt-1000"
+//! ```
+//!
+//! Paths are relative to the directory holding the file (TensorFlow joins
+//! relative paths to it). Newer TensorFlow adds one timestamp per path and
+//! a `last_preserved_timestamp`; tbseg writes them too and reads them when
+//! present. The parser skips fields it does not know, so files written by
+//! later TensorFlow versions still read.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::error::{CheckpointError, Result};
+use super::fsutil::write_atomic;
+
+/// The state file's name inside a checkpoint directory.
+pub const STATE_FILE_NAME: &str = "checkpoint";
+
+/// The contents of a `checkpoint` state file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckpointState {
+    /// The newest checkpoint's prefix.
+    pub model_checkpoint_path: String,
+    /// The retained checkpoints' prefixes, oldest first; the last one is
+    /// normally `model_checkpoint_path`.
+    pub all_model_checkpoint_paths: Vec<String>,
+    /// Seconds since the Unix epoch at which each of
+    /// `all_model_checkpoint_paths` was saved (empty if unknown).
+    pub all_model_checkpoint_timestamps: Vec<f64>,
+    /// TensorFlow's `keep_checkpoint_every_n_hours` bookkeeping.
+    pub last_preserved_timestamp: Option<f64>,
+}
+
+impl CheckpointState {
+    /// The text TensorFlow's `text_format` would write for this state.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let mut field = |name: &str, value: String| {
+            text.push_str(name);
+            text.push_str(": ");
+            text.push_str(&value);
+            text.push('\n');
+        };
+        if !self.model_checkpoint_path.is_empty() {
+            field("model_checkpoint_path", quote(&self.model_checkpoint_path));
+        }
+        for path in &self.all_model_checkpoint_paths {
+            field("all_model_checkpoint_paths", quote(path));
+        }
+        for timestamp in &self.all_model_checkpoint_timestamps {
+            field("all_model_checkpoint_timestamps", format_double(*timestamp));
+        }
+        if let Some(timestamp) = self.last_preserved_timestamp {
+            field("last_preserved_timestamp", format_double(timestamp));
+        }
+        text
+    }
+
+    /// Parses a state file's text. On failure returns the 1-based line and
+    /// the reason.
+    pub fn parse(text: &str) -> Result<Self, (usize, String)> {
+        let mut state = CheckpointState::default();
+        let mut lexer = Lexer::new(text);
+        while let Some(token) = lexer.next()? {
+            let Token::Ident(name) = token else {
+                return Err((lexer.line, format!("expected a field name, got {token:?}")));
+            };
+            let mut value = lexer.next()?;
+            if value == Some(Token::Punct(':')) {
+                value = lexer.next()?;
+            }
+            let line = lexer.line;
+            match (name.as_str(), value) {
+                ("model_checkpoint_path", Some(Token::Str(path))) => {
+                    state.model_checkpoint_path = path
+                }
+                ("all_model_checkpoint_paths", Some(Token::Str(path))) => {
+                    state.all_model_checkpoint_paths.push(path)
+                }
+                ("all_model_checkpoint_timestamps", Some(Token::Ident(number))) => state
+                    .all_model_checkpoint_timestamps
+                    .push(parse_double(&number).ok_or((line, format!("bad number {number:?}")))?),
+                ("last_preserved_timestamp", Some(Token::Ident(number))) => {
+                    state.last_preserved_timestamp = Some(
+                        parse_double(&number).ok_or((line, format!("bad number {number:?}")))?,
+                    )
+                }
+                (
+                    "model_checkpoint_path"
+                    | "all_model_checkpoint_paths"
+                    | "all_model_checkpoint_timestamps"
+                    | "last_preserved_timestamp",
+                    value,
+                ) => {
+                    return Err((
+                        line,
+                        format!("field {name} has the wrong kind of value: {value:?}"),
+                    ))
+                }
+                // Unknown field: skip its value, including nested messages.
+                (_, Some(Token::Punct('{'))) => lexer.skip_message()?,
+                (_, Some(Token::Str(_) | Token::Ident(_))) => {}
+                (_, value) => {
+                    return Err((line, format!("field {name} has no value (got {value:?})")))
+                }
+            }
+            lexer.skip_separator();
+        }
+        Ok(state)
+    }
+
+    /// Reads `dir/checkpoint`; `Ok(None)` if there is none.
+    pub fn read(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(STATE_FILE_NAME);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(CheckpointError::io("reading", &path)(err)),
+        };
+        Self::parse(&text)
+            .map(Some)
+            .map_err(|(line, reason)| CheckpointError::BadState { path, line, reason })
+    }
+
+    /// Replaces `dir/checkpoint` atomically (temporary file, fsync, rename).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        write_atomic(&dir.join(STATE_FILE_NAME), self.to_text().as_bytes())
+    }
+
+    /// `model_checkpoint_path` joined to `dir` if it is relative.
+    pub fn model_checkpoint_prefix(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.model_checkpoint_path)
+    }
+}
+
+/// A double as text: Rust's shortest round-trip form, which Python's
+/// `text_format` parser accepts.
+fn format_double(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:?}")
+    } else if value.is_nan() {
+        "nan".into()
+    } else if value > 0.0 {
+        "inf".into()
+    } else {
+        "-inf".into()
+    }
+}
+
+fn parse_double(text: &str) -> Option<f64> {
+    let trimmed = text.trim_end_matches(['f', 'F']);
+    match trimmed.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
+        _ => trimmed.parse().ok(),
+    }
+}
+
+/// Quotes a string as protobuf's `CEscape` does: the usual backslash
+/// escapes, and every byte outside printable ASCII as three octal digits.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for &byte in value.as_bytes() {
+        match byte {
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'"' => out.push_str("\\\""),
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(byte as char),
+            _ => out.push_str(&format!("\\{byte:03o}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    /// A field name, number, or enum value.
+    Ident(String),
+    /// A quoted string, unescaped (adjacent literals are concatenated).
+    Str(String),
+    /// `:`, `{`, `}`, `<`, `>`, `,`, `;`, `[`, `]`.
+    Punct(char),
+}
+
+struct Lexer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            match byte {
+                b'\n' => {
+                    self.line += 1;
+                    self.pos += 1;
+                }
+                b'#' => {
+                    while self.bytes.get(self.pos).is_some_and(|&b| b != b'\n') {
+                        self.pos += 1;
+                    }
+                }
+                _ if byte.is_ascii_whitespace() => self.pos += 1,
+                _ => break,
+            }
+        }
+    }
+
+    fn skip_separator(&mut self) {
+        self.skip_space();
+        if matches!(self.bytes.get(self.pos), Some(b',' | b';')) {
+            self.pos += 1;
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Token>, (usize, String)> {
+        self.skip_space();
+        let Some(&byte) = self.bytes.get(self.pos) else {
+            return Ok(None);
+        };
+        if byte == b'"' || byte == b'\'' {
+            let mut value = Vec::new();
+            // Adjacent string literals form one value, as in C.
+            while let Some(&quote) = self
+                .bytes
+                .get(self.pos)
+                .filter(|&&b| b == b'"' || b == b'\'')
+            {
+                self.pos += 1;
+                self.read_string(quote, &mut value)?;
+                self.skip_space();
+            }
+            return String::from_utf8(value)
+                .map(|value| Some(Token::Str(value)))
+                .map_err(|_| (self.line, "string is not UTF-8".into()));
+        }
+        if b":{}<>,;[]".contains(&byte) {
+            self.pos += 1;
+            return Ok(Some(Token::Punct(byte as char)));
+        }
+        let start = self.pos;
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
+        {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err((
+                self.line,
+                format!("unexpected character {:?}", byte as char),
+            ));
+        }
+        let ident = String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned();
+        Ok(Some(Token::Ident(ident)))
+    }
+
+    fn read_string(&mut self, quote: u8, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
+        let unterminated = |line| (line, "unterminated string".to_owned());
+        loop {
+            let &byte = self.bytes.get(self.pos).ok_or(unterminated(self.line))?;
+            self.pos += 1;
+            match byte {
+                b'\n' => return Err(unterminated(self.line)),
+                _ if byte == quote => return Ok(()),
+                b'\\' => {
+                    let &escape = self.bytes.get(self.pos).ok_or(unterminated(self.line))?;
+                    self.pos += 1;
+                    match escape {
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'a' => out.push(0x07),
+                        b'b' => out.push(0x08),
+                        b'f' => out.push(0x0c),
+                        b'v' => out.push(0x0b),
+                        b'0'..=b'7' => {
+                            let mut value = u32::from(escape - b'0');
+                            for _ in 0..2 {
+                                match self.bytes.get(self.pos) {
+                                    Some(&digit @ b'0'..=b'7') => {
+                                        value = value * 8 + u32::from(digit - b'0');
+                                        self.pos += 1;
+                                    }
+                                    _ => break,
+                                }
+                            }
+                            out.push(value as u8);
+                        }
+                        b'x' => {
+                            let mut value = 0u32;
+                            let mut digits = 0;
+                            while digits < 2 {
+                                match self
+                                    .bytes
+                                    .get(self.pos)
+                                    .and_then(|&b| (b as char).to_digit(16))
+                                {
+                                    Some(digit) => {
+                                        value = value * 16 + digit;
+                                        self.pos += 1;
+                                        digits += 1;
+                                    }
+                                    None => break,
+                                }
+                            }
+                            if digits == 0 {
+                                return Err((self.line, "\\x without hex digits".into()));
+                            }
+                            out.push(value as u8);
+                        }
+                        other => out.push(other),
+                    }
+                }
+                _ => out.push(byte),
+            }
+        }
+    }
+
+    /// Skips to the `}` or `>` closing a nested message already opened.
+    fn skip_message(&mut self) -> Result<(), (usize, String)> {
+        let mut depth = 1;
+        while depth > 0 {
+            match self.next()? {
+                Some(Token::Punct('{' | '<')) => depth += 1,
+                Some(Token::Punct('}' | '>')) => depth -= 1,
+                Some(_) => {}
+                None => return Err((self.line, "unterminated nested message".into())),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(paths: &[&str]) -> CheckpointState {
+        CheckpointState {
+            model_checkpoint_path: paths.last().unwrap().to_string(),
+            all_model_checkpoint_paths: paths.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn text_is_what_tensorflow_writes() {
+        assert_eq!(
+            state(&["model.ckpt-600", "model.ckpt-1000"]).to_text(),
+            "model_checkpoint_path: \"model.ckpt-1000\"\n\
+             all_model_checkpoint_paths: \"model.ckpt-600\"\n\
+             all_model_checkpoint_paths: \"model.ckpt-1000\"\n"
+        );
+        let mut with_times = state(&["a"]);
+        with_times.all_model_checkpoint_timestamps = vec![1_700_000_000.25];
+        with_times.last_preserved_timestamp = Some(1_699_999_999.5);
+        assert_eq!(
+            with_times.to_text(),
+            "model_checkpoint_path: \"a\"\nall_model_checkpoint_paths: \"a\"\n\
+             all_model_checkpoint_timestamps: 1700000000.25\nlast_preserved_timestamp: 1699999999.5\n"
+        );
+    }
+
+    #[test]
+    fn round_trip_with_escapes() {
+        let mut original = state(&["odd \"name\"\\ü\n", "ckpt-2"]);
+        original.all_model_checkpoint_timestamps = vec![1.5, 2.0];
+        let text = original.to_text();
+        assert!(text.contains(r#""odd \"name\"\\\303\274\n""#), "{text}");
+        assert_eq!(CheckpointState::parse(&text).unwrap(), original);
+    }
+
+    #[test]
+    fn tolerant_parse() {
+        let text = "# written by hand\n\
+                    model_checkpoint_path:'ckpt-' \"3\" ;\n\
+                    unknown_field: 12 future_message { a: 1 b { c: \"}\" } }\n\
+                    all_model_checkpoint_paths: \"ckpt-\\x31\", all_model_checkpoint_paths : \"ckpt-\\063\"\n\
+                    last_preserved_timestamp: 1.7e9\n";
+        let parsed = CheckpointState::parse(text).unwrap();
+        assert_eq!(parsed.model_checkpoint_path, "ckpt-3");
+        assert_eq!(parsed.all_model_checkpoint_paths, ["ckpt-1", "ckpt-3"]);
+        assert_eq!(parsed.last_preserved_timestamp, Some(1.7e9));
+        assert_eq!(
+            CheckpointState::parse("").unwrap(),
+            CheckpointState::default()
+        );
+    }
+
+    #[test]
+    fn parse_errors_give_the_line() {
+        assert_eq!(
+            CheckpointState::parse("model_checkpoint_path: \"a\"\nall_model_checkpoint_paths: \"b")
+                .unwrap_err(),
+            (2, "unterminated string".to_owned())
+        );
+        let (line, reason) = CheckpointState::parse("\n\nmodel_checkpoint_path: 12").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(reason.contains("wrong kind of value"), "{reason}");
+    }
+
+    #[test]
+    fn read_and_write_files() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(CheckpointState::read(dir.path()).unwrap(), None);
+        let original = state(&["model.ckpt-1", "model.ckpt-2"]);
+        original.write(dir.path()).unwrap();
+        assert_eq!(
+            CheckpointState::read(dir.path()).unwrap(),
+            Some(original.clone())
+        );
+        // Replacing leaves no temporary file behind.
+        state(&["model.ckpt-3"]).write(dir.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["checkpoint"]);
+        fs::write(dir.path().join("checkpoint"), "model_checkpoint_path \"x\n").unwrap();
+        let err = CheckpointState::read(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("checkpoint:1: unterminated string"), "{err}");
+    }
+}
