@@ -31,12 +31,13 @@ fn compile_protos() {
 }
 
 /// torch-sys publishes the folder holding libtorch's shared libraries to
-/// crates that depend on it directly. Without an rpath the binaries need
+/// crates that depend on it directly, under its `links` key (`tch`, so the
+/// variable is `DEP_TCH_LIBTORCH_LIB`, whatever torch-sys's comment says). Without an rpath the binaries need
 /// `LD_LIBRARY_PATH`; without `--no-as-needed` the linker drops
 /// `libtorch_cuda.so` (nothing references it by symbol) and CUDA is never
 /// registered, so `Cuda::is_available()` stays false even on a GPU machine.
 fn link_libtorch() {
-    let Some(lib) = std::env::var_os("DEP_TORCH_SYS_LIBTORCH_LIB") else {
+    let Some(lib) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") else {
         return;
     };
     let lib = PathBuf::from(lib);
