@@ -32,8 +32,8 @@ fn compile_protos() {
 
 /// torch-sys publishes the folder holding libtorch's shared libraries to
 /// crates that depend on it directly, under its `links` key (`tch`, so the
-/// variable is `DEP_TCH_LIBTORCH_LIB`, whatever torch-sys's comment says). Without an rpath the binaries need
-/// `LD_LIBRARY_PATH`; without `--no-as-needed` the linker drops
+/// variable is `DEP_TCH_LIBTORCH_LIB`, whatever torch-sys's comment says).
+/// Without an rpath the binaries need `LD_LIBRARY_PATH`; without `--no-as-needed` the linker drops
 /// `libtorch_cuda.so` (nothing references it by symbol) and CUDA is never
 /// registered, so `Cuda::is_available()` stays false even on a GPU machine.
 fn link_libtorch() {
