@@ -7,6 +7,10 @@
 //! - [`proto`]: the protobuf messages, generated from the project's own
 //!   `.proto` files, wire-compatible with TensorFlow's.
 //! - [`record`]: TFRecord framing and its masked CRC-32C.
+//! - [`summary`]: TensorBoard event files: the asynchronous
+//!   [`summary::SummaryWriter`] (scalars, images, histograms, text, PR
+//!   curves, graphs, hparams) over the synchronous
+//!   [`summary::EventWriter`].
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
@@ -14,5 +18,6 @@
 
 pub mod proto;
 pub mod record;
+pub mod summary;
 
 pub mod cli;
