@@ -3,6 +3,13 @@ Python loaders and checks every summary kind against what was written.
 
 Usage: check_summaries.py LOGDIR
 
+LOGDIR should be a subdirectory of an otherwise empty directory: the data
+provider and HParams checks load the parent, as `tensorboard --logdir` on a
+folder of runs does, so the run is named after LOGDIR. (With LOGDIR itself
+as TensorBoard's logdir the run is named ".", and TensorBoard's HParams
+plugin then looks for the metrics of session "." in run "./." and finds
+none: a TensorBoard quirk, checked and reported below.)
+
 Three views of the same files, all TensorBoard 2.x code:
 1. `plugin_event_accumulator.EventAccumulator` (what the Python backend
    loads, after its legacy-to-tensor migration), every size guidance 0
@@ -15,6 +22,7 @@ Exits non-zero with a message on the first mismatch.
 """
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -155,36 +163,54 @@ def check_accumulator(logdir):
     check(end.status == api_pb2.STATUS_SUCCESS, f"end status {end.status}")
 
 
-def check_data_provider_and_hparams(logdir):
+def load(logdir):
     mux = plugin_event_multiplexer.EventMultiplexer(
         size_guidance={key: 0 for key in event_accumulator.DEFAULT_SIZE_GUIDANCE}
     )
     mux.AddRunsFromDirectory(logdir)
     mux.Reload()
     provider = data_provider.MultiplexerDataProvider(mux, logdir)
-    ctx = tb_context.RequestContext()
-    runs = [r.run_name for r in provider.list_runs(ctx, experiment_id="")]
-    print("runs:", runs)
-    check(runs == ["."], f"runs {runs}: expected one run, the logdir itself")
-
-    scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1000)
-    dice_points = scalars["."]["dice"]
-    check(len(dice_points) == 120 and dice_points[-1].value == dice(119), "data provider: dice")
-
-    images = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="images")
-    check(set(images["."]) == {"mri/overlay", "mri/slice"}, f"data provider images {images}")
-    blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
-    ref = blobs["."]["mri/overlay"][0].values[2]
-    png = provider.read_blob(ctx, blob_key=ref.blob_key)
-    check(Image.open(io.BytesIO(png)).size == (128, 128), "data provider: image blob")
-
     tb = base_plugin.TBContext(data_provider=provider, multiplexer=mux, logdir=logdir)
-    hparams_context = backend_context.Context(tb)
+    return provider, backend_context.Context(tb)
+
+
+def experiment_of(hparams_context, ctx):
     experiment = get_experiment.Handler(
         ctx, hparams_context, "", api_pb2.GetExperimentRequest()
     ).run()
     hparam_names = sorted(h.name for h in experiment.hparam_infos)
     metric_tags = sorted(m.name.tag for m in experiment.metric_infos)
+    return experiment, hparam_names, metric_tags
+
+
+def check_root_run(logdir):
+    """TensorBoard pointed at the run directory itself (run ".")."""
+    _, hparams_context = load(logdir)
+    _, hparam_names, metric_tags = experiment_of(hparams_context, tb_context.RequestContext())
+    print("root run: hparams", hparam_names, "metrics", metric_tags)
+    check(hparam_names == ["augment", "learning_rate", "model"], f"root run hparams {hparam_names}")
+    check(metric_tags == ["dice", "loss"], f"root run metrics {metric_tags}")
+
+
+def check_data_provider_and_hparams(parent, run):
+    provider, hparams_context = load(parent)
+    ctx = tb_context.RequestContext()
+    runs = [r.run_name for r in provider.list_runs(ctx, experiment_id="")]
+    print("runs:", runs)
+    check(runs == [run], f"runs {runs}: expected exactly one run, {run!r}")
+
+    scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1000)
+    dice_points = scalars[run]["dice"]
+    check(len(dice_points) == 120 and dice_points[-1].value == dice(119), "data provider: dice")
+
+    images = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="images")
+    check(set(images[run]) == {"mri/overlay", "mri/slice"}, f"data provider images {images}")
+    blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
+    ref = blobs[run]["mri/overlay"][0].values[2]
+    png = provider.read_blob(ctx, blob_key=ref.blob_key)
+    check(Image.open(io.BytesIO(png)).size == (128, 128), "data provider: image blob")
+
+    experiment, hparam_names, metric_tags = experiment_of(hparams_context, ctx)
     print("hparams plugin: hparams", hparam_names, "metrics", metric_tags)
     check(hparam_names == ["augment", "learning_rate", "model"], f"experiment hparams {hparam_names}")
     check("dice" in metric_tags and "loss" in metric_tags, f"experiment metrics {metric_tags}")
@@ -197,7 +223,7 @@ def check_data_provider_and_hparams(logdir):
     for info in experiment.metric_infos:
         request.col_params.add(metric=info.name)
     groups = list_session_groups.Handler(ctx, hparams_context, "", request).run()
-    print("session groups:", len(groups.session_groups))
+    print("session groups:", [g.name for g in groups.session_groups])
     check(len(groups.session_groups) == 1, f"{len(groups.session_groups)} session groups")
     if groups.session_groups:
         group = groups.session_groups[0]
@@ -205,12 +231,14 @@ def check_data_provider_and_hparams(logdir):
         print("session metrics:", metrics)
         check("dice" in metrics and np.float32(metrics["dice"]) == dice(119), f"session dice {metrics}")
         check(group.hparams["model"].string_value == "cnn", "session hparam model")
+        check(np.float32(metrics.get("loss")) == loss(119), f"session loss {metrics}")
 
 
 def main():
-    logdir = sys.argv[1]
+    logdir = os.path.abspath(sys.argv[1])
     check_accumulator(logdir)
-    check_data_provider_and_hparams(logdir)
+    check_root_run(logdir)
+    check_data_provider_and_hparams(os.path.dirname(logdir), os.path.basename(logdir))
     if failures:
         print(f"{len(failures)} mismatches", file=sys.stderr)
         sys.exit(1)
