@@ -56,8 +56,7 @@ fn scalars_to_disk(c: &mut Criterion) {
                 for _ in 0..iters {
                     let dir = tempfile::tempdir().unwrap();
                     let start = Instant::now();
-                    let mut writer =
-                        tensorboard_rs::summary_writer::SummaryWriter::new(dir.path());
+                    let mut writer = tensorboard_rs::summary_writer::SummaryWriter::new(dir.path());
                     for step in 0..TENSORBOARD_RS_EVENTS as usize {
                         writer.add_scalar("loss", step as f32, step);
                     }
@@ -98,7 +97,13 @@ fn image_png_256(c: &mut Criterion) {
     let image = image::GrayImage::from_fn(256, 256, |x, y| {
         let (dx, dy) = (x as f32 - 128.0, y as f32 - 128.0);
         let r = (dx * dx + dy * dy).sqrt();
-        let base = if r < 40.0 { 220.0 } else if r < 56.0 { 120.0 } else { 30.0 + x as f32 / 8.0 };
+        let base = if r < 40.0 {
+            220.0
+        } else if r < 56.0 {
+            120.0
+        } else {
+            30.0 + x as f32 / 8.0
+        };
         let texture = ((x * 7 + y * 13) % 17) as f32;
         image::Luma([(base + texture).min(255.0) as u8])
     });

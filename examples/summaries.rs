@@ -23,8 +23,7 @@
 use std::collections::BTreeMap;
 
 use tbseg::summary::{
-    overlay, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter,
-    DEFAULT_PR_THRESHOLDS,
+    overlay, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter, DEFAULT_PR_THRESHOLDS,
 };
 
 const SIZE: u32 = 128;
@@ -47,9 +46,7 @@ fn distance(i: usize, cx: f32, cy: f32) -> f32 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let logdir = std::env::args()
-        .nth(1)
-        .ok_or("usage: summaries LOGDIR")?;
+    let logdir = std::env::args().nth(1).ok_or("usage: summaries LOGDIR")?;
     let writer = SummaryWriter::new(&logdir)?;
 
     let mut hparams = BTreeMap::new();

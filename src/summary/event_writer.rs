@@ -251,7 +251,7 @@ fn frame_in_place(out: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>)) {
 
 fn varint_len(value: u64) -> usize {
     // Each byte carries 7 bits; at least one byte.
-    ((64 - (value | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -312,7 +312,13 @@ impl<W: Write> EventWriter<W> {
 
     /// Writes one scalar event (a DT_FLOAT rank-0 tensor; `scalars`
     /// metadata on the tag's first value).
-    pub fn write_scalar(&mut self, wall_time: f64, step: i64, tag: &str, value: f32) -> io::Result<()> {
+    pub fn write_scalar(
+        &mut self,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: f32,
+    ) -> io::Result<()> {
         self.buf.clear();
         self.encoder
             .scalar_payload(&mut self.buf, wall_time, step, tag, value);
@@ -338,7 +344,9 @@ impl<W: Write> EventWriter<W> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::proto::tensorflow::{summary, summary_metadata, DataType, SummaryMetadata, TensorProto, TensorShapeProto};
+    use crate::proto::tensorflow::{
+        summary, summary_metadata, DataType, SummaryMetadata, TensorProto, TensorShapeProto,
+    };
     use crate::record::FRAMING_LEN;
 
     /// Splits framed bytes into payloads, checking both CRCs.
@@ -410,7 +418,13 @@ pub(crate) mod tests {
         writer.write_scalar(12.0, 2, "loss", 1.0).unwrap();
         let text = crate::summary::values::text("notes", "hello");
         writer
-            .write_summary(13.0, 2, Summary { value: vec![text.clone()] })
+            .write_summary(
+                13.0,
+                2,
+                Summary {
+                    value: vec![text.clone()],
+                },
+            )
             .unwrap();
         writer
             .write_summary(14.0, 3, Summary { value: vec![text] })
@@ -421,7 +435,10 @@ pub(crate) mod tests {
             .iter()
             .map(|p| Event::decode(p.as_slice()).unwrap())
             .collect();
-        assert_eq!(events[0].what, Some(event::What::FileVersion("brain.Event:2".into())));
+        assert_eq!(
+            events[0].what,
+            Some(event::What::FileVersion("brain.Event:2".into()))
+        );
         assert_eq!(events[0].source_metadata.as_ref().unwrap().writer, "tbseg");
         let value = |e: &Event| match &e.what {
             Some(event::What::Summary(s)) => s.value[0].clone(),
@@ -440,7 +457,12 @@ pub(crate) mod tests {
             other => panic!("not a tensor: {other:?}"),
         }
         assert_eq!(
-            value(&events[3]).metadata.unwrap().plugin_data.unwrap().plugin_name,
+            value(&events[3])
+                .metadata
+                .unwrap()
+                .plugin_data
+                .unwrap()
+                .plugin_name,
             "text"
         );
         assert!(value(&events[4]).metadata.is_none());

@@ -119,12 +119,8 @@ impl Node {
     }
 
     fn attr(mut self, key: impl Into<String>, value: attr_value::Value) -> Self {
-        self.attrs.insert(
-            key.into(),
-            AttrValue {
-                value: Some(value),
-            },
-        );
+        self.attrs
+            .insert(key.into(), AttrValue { value: Some(value) });
         self
     }
 
@@ -291,7 +287,10 @@ mod tests {
         let dims: Vec<i64> = list.shape[0].dim.iter().map(|d| d.size).collect();
         assert_eq!(dims, [1, 100, 128, 128]);
         assert_eq!(list.shape[1].dim[0].size, -1);
-        assert_eq!(node.attr["padding"].value, Some(attr_value::Value::S(b"SAME".to_vec())));
+        assert_eq!(
+            node.attr["padding"].value,
+            Some(attr_value::Value::S(b"SAME".to_vec()))
+        );
         assert_eq!(node.attr["stride"].value, Some(attr_value::Value::I(2)));
         assert_eq!(node.attr["scale"].value, Some(attr_value::Value::F(0.5)));
         let Some(attr_value::Value::List(k)) = &node.attr["kernel_size"].value else {

@@ -57,7 +57,11 @@ pub fn overlay(
     predicted: &[u8],
 ) -> Result<RgbImage, SummaryError> {
     let n = width as usize * height as usize;
-    for (what, len) in [("image", image.len()), ("truth", truth.len()), ("predicted", predicted.len())] {
+    for (what, len) in [
+        ("image", image.len()),
+        ("truth", truth.len()),
+        ("predicted", predicted.len()),
+    ] {
         if len != n {
             return Err(SummaryError::InvalidArgument {
                 tag: "overlay".into(),
@@ -67,7 +71,11 @@ pub fn overlay(
         }
     }
     let (low, high) = contrast_range(image);
-    let scale = if high > low { 255.0 / (high - low) } else { 0.0 };
+    let scale = if high > low {
+        255.0 / (high - low)
+    } else {
+        0.0
+    };
     let mut out = RgbImage::new(width, height);
     for (i, pixel) in out.pixels_mut().enumerate() {
         let x = image[i];
@@ -118,11 +126,16 @@ mod tests {
         let truth = [1, 1, 0, 0];
         let predicted = [1, 0, 1, 0];
         let out = overlay(&image, 2, 2, &truth, &predicted).unwrap();
-        let blend = |grey: f32, c: u8| ((1.0 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * c as f32).round() as u8;
+        let blend = |grey: f32, c: u8| {
+            ((1.0 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * c as f32).round() as u8
+        };
         // both, on black
         assert_eq!(out.get_pixel(0, 0).0, [blend(0.0, 255), blend(0.0, 255), 0]);
         // truth only, on white
-        assert_eq!(out.get_pixel(1, 0).0, [blend(255.0, 0), 255, blend(255.0, 0)]);
+        assert_eq!(
+            out.get_pixel(1, 0).0,
+            [blend(255.0, 0), 255, blend(255.0, 0)]
+        );
         // prediction only, on black
         assert_eq!(out.get_pixel(0, 1).0, [blend(0.0, 255), 0, 0]);
         // neither, white
@@ -151,7 +164,10 @@ mod tests {
     #[test]
     fn mismatched_lengths_are_rejected() {
         let err = overlay(&[0.0; 4], 2, 2, &[0; 3], &[0; 4]).unwrap_err();
-        assert!(matches!(err, SummaryError::InvalidArgument { what: "truth", .. }));
+        assert!(matches!(
+            err,
+            SummaryError::InvalidArgument { what: "truth", .. }
+        ));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};
 pub use graph::{GraphBuilder, Node};
 pub use histogram::{histogram_buckets, HISTOGRAM_BUCKETS};
 pub use hparams::{HParamValue, SessionStatus};
-pub use image::{encode_png, overlay, OVERLAY_ALPHA, OVERLAY_BOTH, OVERLAY_PREDICTED, OVERLAY_TRUTH};
+pub use image::{
+    encode_png, overlay, OVERLAY_ALPHA, OVERLAY_BOTH, OVERLAY_PREDICTED, OVERLAY_TRUTH,
+};
 pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
 pub use writer::{event_file_name, SummaryWriter, SummaryWriterBuilder};

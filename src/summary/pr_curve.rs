@@ -89,8 +89,8 @@ pub fn pr_curve_counts(
     let mut fp_buckets = vec![0f64; n];
     for (&label, &p) in labels.iter().zip(predictions) {
         let index = (p * scale).floor();
-        // `!(index >= 0)` also rejects NaN.
-        if !(index >= 0.0) || index > scale {
+        // A range check that also rejects NaN.
+        if !(0.0..=scale).contains(&index) {
             continue;
         }
         if label {
@@ -162,7 +162,9 @@ mod tests {
             "num_thresholds"
         );
         assert_eq!(
-            pr_curve_counts(&[], &[], MAX_PR_THRESHOLDS + 1).unwrap_err().0,
+            pr_curve_counts(&[], &[], MAX_PR_THRESHOLDS + 1)
+                .unwrap_err()
+                .0,
             "num_thresholds"
         );
     }

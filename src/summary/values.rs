@@ -210,11 +210,24 @@ mod tests {
     }
 
     fn dims(t: &TensorProto) -> Vec<i64> {
-        t.tensor_shape.as_ref().unwrap().dim.iter().map(|d| d.size).collect()
+        t.tensor_shape
+            .as_ref()
+            .unwrap()
+            .dim
+            .iter()
+            .map(|d| d.size)
+            .collect()
     }
 
     fn plugin(value: &Value) -> &str {
-        &value.metadata.as_ref().unwrap().plugin_data.as_ref().unwrap().plugin_name
+        &value
+            .metadata
+            .as_ref()
+            .unwrap()
+            .plugin_data
+            .as_ref()
+            .unwrap()
+            .plugin_name
     }
 
     #[test]
@@ -252,7 +265,14 @@ mod tests {
         let v = pr_curve("pr", &curve);
         assert_eq!(dims(tensor(&v)), [6, 5]);
         assert_eq!(tensor(&v).tensor_content.len(), 6 * 5 * 4);
-        let content = &v.metadata.as_ref().unwrap().plugin_data.as_ref().unwrap().content;
+        let content = &v
+            .metadata
+            .as_ref()
+            .unwrap()
+            .plugin_data
+            .as_ref()
+            .unwrap()
+            .content;
         let plugin_data = PrCurvePluginData::decode(content.as_slice()).unwrap();
         assert_eq!(plugin_data.num_thresholds, 5);
         assert_eq!(plugin(&v), "pr_curves");

@@ -56,7 +56,13 @@ static FILE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The TensorBoard file name
 /// `events.out.tfevents.<10-digit unix secs>.<hostname>.<pid>.<counter><suffix>`.
-pub fn event_file_name(unix_secs: u64, hostname: &str, pid: u32, counter: u64, suffix: &str) -> String {
+pub fn event_file_name(
+    unix_secs: u64,
+    hostname: &str,
+    pid: u32,
+    counter: u64,
+    suffix: &str,
+) -> String {
     format!("events.out.tfevents.{unix_secs:010}.{hostname}.{pid}.{counter}{suffix}")
 }
 
@@ -273,13 +279,19 @@ impl Shared {
     }
 
     /// Queues one event encoded by `encode` (which appends one framed record).
-    fn push(&self, encode: impl FnOnce(&mut EventEncoder, &mut Vec<u8>)) -> Result<(), SummaryError> {
+    fn push(
+        &self,
+        encode: impl FnOnce(&mut EventEncoder, &mut Vec<u8>),
+    ) -> Result<(), SummaryError> {
         let mut state = self.lock();
         self.check(&state)?;
         while self.is_full(&state) {
             self.wake_worker(&mut state);
             state.callers_waiting += 1;
-            state = self.room.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state = self
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
             state.callers_waiting -= 1;
             self.check(&state)?;
         }
@@ -490,7 +502,12 @@ impl SummaryWriter {
     }
 
     /// [`SummaryWriter::add_histogram`] for f64 values.
-    pub fn add_histogram_f64(&self, tag: &str, values: &[f64], step: i64) -> Result<(), SummaryError> {
+    pub fn add_histogram_f64(
+        &self,
+        tag: &str,
+        values: &[f64],
+        step: i64,
+    ) -> Result<(), SummaryError> {
         let buckets = histogram_buckets(values.iter().copied());
         self.add_value(values::histogram(tag, &buckets), step)
     }
@@ -511,13 +528,14 @@ impl SummaryWriter {
         num_thresholds: u32,
         step: i64,
     ) -> Result<(), SummaryError> {
-        let curve = pr_curve_counts(labels, predictions, num_thresholds).map_err(
-            |(what, reason)| SummaryError::InvalidArgument {
-                tag: tag.to_owned(),
-                what,
-                reason,
-            },
-        )?;
+        let curve =
+            pr_curve_counts(labels, predictions, num_thresholds).map_err(|(what, reason)| {
+                SummaryError::InvalidArgument {
+                    tag: tag.to_owned(),
+                    what,
+                    reason,
+                }
+            })?;
         self.add_value(values::pr_curve(tag, &curve), step)
     }
 
@@ -545,7 +563,10 @@ impl SummaryWriter {
         hparams: &BTreeMap<String, HParamValue>,
         group_name: Option<&str>,
     ) -> Result<(), SummaryError> {
-        self.add_value(values::hparams_session_start(hparams, group_name, wall_time()), 0)
+        self.add_value(
+            values::hparams_session_start(hparams, group_name, wall_time()),
+            0,
+        )
     }
 
     /// Records how the run ended (`_hparams_/session_end_info`), after
@@ -566,7 +587,10 @@ impl SummaryWriter {
         while state.flushed < ticket {
             shared.check(&state)?;
             state.callers_waiting += 1;
-            state = shared.room.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state = shared
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
             state.callers_waiting -= 1;
         }
         shared.check(&state)
@@ -623,7 +647,10 @@ mod tests {
     impl Write for FailAfter {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             if buf.len() > self.budget {
-                return Err(io::Error::new(io::ErrorKind::StorageFull, "injected: disk full"));
+                return Err(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    "injected: disk full",
+                ));
             }
             self.budget -= buf.len();
             self.written.lock().unwrap().extend_from_slice(buf);
@@ -657,7 +684,10 @@ mod tests {
     fn creates_logdir_and_a_new_named_file_per_writer() {
         let dir = tempfile::tempdir().unwrap();
         let logdir = dir.path().join("a/b/run");
-        let w1 = SummaryWriter::builder(&logdir).filename_suffix(".x").build().unwrap();
+        let w1 = SummaryWriter::builder(&logdir)
+            .filename_suffix(".x")
+            .build()
+            .unwrap();
         let w2 = SummaryWriter::new(&logdir).unwrap();
         assert_ne!(w1.path(), w2.path());
         let name = w1.path().file_name().unwrap().to_str().unwrap().to_owned();
@@ -670,7 +700,10 @@ mod tests {
         // The file_version record is on disk at once.
         let events = read_events(w1.path());
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].what, Some(event::What::FileVersion("brain.Event:2".into())));
+        assert_eq!(
+            events[0].what,
+            Some(event::What::FileVersion("brain.Event:2".into()))
+        );
         assert!(events[0].wall_time > 1.6e9);
     }
 
@@ -771,7 +804,10 @@ mod tests {
             return; // not on Linux
         };
         let err = SummaryWriter::with_writer(file, "/dev/full").unwrap_err();
-        assert!(matches!(err, SummaryError::Write { .. } | SummaryError::Flush { .. }), "{err}");
+        assert!(
+            matches!(err, SummaryError::Write { .. } | SummaryError::Flush { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("/dev/full"));
     }
 
@@ -815,7 +851,9 @@ mod tests {
     fn bad_arguments_do_not_break_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
-        let err = writer.add_pr_curve("pr", &[true], &[0.5, 0.1], 10, 0).unwrap_err();
+        let err = writer
+            .add_pr_curve("pr", &[true], &[0.5, 0.1], 10, 0)
+            .unwrap_err();
         assert!(!err.is_fatal());
         writer.add_scalar("x", 1.0, 0).unwrap();
         writer.close().unwrap();
@@ -825,11 +863,16 @@ mod tests {
     #[test]
     fn all_kinds_round_trip_through_a_file() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = SummaryWriter::builder(dir.path()).queue_capacity(2).build().unwrap();
+        let writer = SummaryWriter::builder(dir.path())
+            .queue_capacity(2)
+            .build()
+            .unwrap();
         let img = image::GrayImage::from_fn(3, 2, |x, y| image::Luma([(x + 3 * y) as u8 * 40]));
         writer.add_image("gray", &img, 1).unwrap();
         writer.add_histogram("h", &[1.0, 2.0, 3.0], 1).unwrap();
-        writer.add_pr_curve("pr", &[true, false], &[0.9, 0.1], 3, 1).unwrap();
+        writer
+            .add_pr_curve("pr", &[true, false], &[0.9, 0.1], 3, 1)
+            .unwrap();
         let mut graph = crate::summary::GraphBuilder::new();
         graph.add_node(crate::summary::Node::new("a", "Op"));
         writer.add_graph(&graph.into_graph_def()).unwrap();
@@ -849,21 +892,43 @@ mod tests {
             .collect();
         assert_eq!(
             tags,
-            ["gray", "h", "pr", "_hparams_/session_start_info", "_hparams_/session_end_info"]
+            [
+                "gray",
+                "h",
+                "pr",
+                "_hparams_/session_start_info",
+                "_hparams_/session_end_info"
+            ]
         );
-        let Some(event::What::Summary(s)) = &events[1].what else { panic!() };
-        let Some(summary::value::Value::Tensor(t)) = &s.value[0].value else { panic!() };
-        let png = image::load_from_memory(&t.string_val[2]).unwrap().into_luma8();
+        let Some(event::What::Summary(s)) = &events[1].what else {
+            panic!()
+        };
+        let Some(summary::value::Value::Tensor(t)) = &s.value[0].value else {
+            panic!()
+        };
+        let png = image::load_from_memory(&t.string_val[2])
+            .unwrap()
+            .into_luma8();
         assert_eq!(png, img);
-        let Some(event::What::GraphDef(bytes)) = &events[4].what else { panic!() };
-        assert_eq!(GraphDef::decode(bytes.as_slice()).unwrap().node[0].name, "a");
+        let Some(event::What::GraphDef(bytes)) = &events[4].what else {
+            panic!()
+        };
+        assert_eq!(
+            GraphDef::decode(bytes.as_slice()).unwrap().node[0].name,
+            "a"
+        );
         assert!(events[4].wall_time > 1.6e9);
     }
 
     #[test]
     fn shared_between_threads() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = Arc::new(SummaryWriter::builder(dir.path()).queue_capacity(64).build().unwrap());
+        let writer = Arc::new(
+            SummaryWriter::builder(dir.path())
+                .queue_capacity(64)
+                .build()
+                .unwrap(),
+        );
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let writer = Arc::clone(&writer);
