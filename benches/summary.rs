@@ -85,6 +85,18 @@ fn add_scalar(c: &mut Criterion) {
                 .unwrap();
         })
     });
+    writer.close().unwrap();
+    // The same on a writer whose sink discards the bytes: what the caller
+    // pays when the disk keeps up.
+    let writer = SummaryWriter::with_writer(std::io::sink(), "sink").unwrap();
+    group.bench_function("tbseg-sink", |b| {
+        b.iter(|| {
+            step += 1;
+            writer
+                .add_scalar(black_box("loss"), black_box(0.5), step)
+                .unwrap();
+        })
+    });
     group.finish();
     writer.close().unwrap();
 }

@@ -212,14 +212,12 @@ fn create_new(path: &Path) -> Result<File, SummaryError> {
 ///
 /// Dropping the writer flushes and closes it, ignoring errors; call
 /// [`SummaryWriter::close`] to see them.
-#[derive(Debug)]
 pub struct SummaryWriter {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
 }
 
-#[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
     /// The worker waits here for work.
@@ -231,7 +229,6 @@ struct Shared {
     path: PathBuf,
 }
 
-#[derive(Debug)]
 struct State {
     encoder: EventEncoder,
     /// Framed records not yet handed to the file.
@@ -623,6 +620,19 @@ impl SummaryWriter {
             Some(error) => Err(error.clone()),
             None => Ok(()),
         }
+    }
+}
+
+impl std::fmt::Debug for SummaryWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("SummaryWriter")
+            .field("path", &self.path)
+            .field("queued_events", &state.pending_events)
+            .field("queued_bytes", &state.pending.len())
+            .field("closed", &state.closed)
+            .field("error", &state.error)
+            .finish()
     }
 }
 
