@@ -12,6 +12,8 @@
 //! - `add_scalar`: the cost of one call in steady state on a long-lived
 //!   writer (criterion's per-iteration time; its median is in
 //!   `target/criterion/add_scalar/tbseg/new/estimates.json`).
+//! - `add_scalar_percentiles` (printed, not a criterion measurement): the
+//!   distribution of single-call times over 2 M calls to a file.
 //! - `image_png_256`: `add_image` of a 256×256 greyscale phantom, PNG
 //!   encoding included (it runs on the calling thread), images/s.
 
@@ -101,6 +103,39 @@ fn add_scalar(c: &mut Criterion) {
     writer.close().unwrap();
 }
 
+/// Times every one of 2 M calls on a long-lived writer to a file (each
+/// timing adds the cost of one `Instant::now()`, ~20 ns) and prints the
+/// percentiles: criterion's figures are means over batches of calls, which
+/// mix the common fast path with the rare call that waits for a full queue.
+fn add_scalar_percentiles(_: &mut Criterion) {
+    const CALLS: usize = 2_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SummaryWriter::new(dir.path()).unwrap();
+    let mut nanos = Vec::with_capacity(CALLS);
+    let start = Instant::now();
+    for step in 0..CALLS as i64 {
+        let t = Instant::now();
+        writer
+            .add_scalar(black_box("loss"), black_box(0.5), step)
+            .unwrap();
+        nanos.push(t.elapsed().as_nanos() as u64);
+    }
+    writer.close().unwrap();
+    let total = start.elapsed();
+    nanos.sort_unstable();
+    let pct = |p: f64| nanos[((CALLS - 1) as f64 * p) as usize];
+    println!(
+        "add_scalar per call over {CALLS} calls to a file: p50 {} ns, p90 {} ns, p99 {} ns, \
+         p99.9 {} ns, max {} ns; {:.2} M events/s including close",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(0.999),
+        nanos[CALLS - 1],
+        CALLS as f64 / total.as_secs_f64() / 1e6
+    );
+}
+
 fn image_png_256(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
@@ -132,5 +167,11 @@ fn image_png_256(c: &mut Criterion) {
     writer.close().unwrap();
 }
 
-criterion_group!(benches, scalars_to_disk, add_scalar, image_png_256);
+criterion_group!(
+    benches,
+    scalars_to_disk,
+    add_scalar,
+    add_scalar_percentiles,
+    image_png_256
+);
 criterion_main!(benches);

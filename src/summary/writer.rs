@@ -1,14 +1,16 @@
 //! The asynchronous [`SummaryWriter`].
 //!
-//! Design: callers encode each event straight into a shared byte buffer
-//! (`pending`, behind a mutex that is held for a few dozen nanoseconds per
-//! scalar), and one background thread swaps that buffer out and writes it
-//! to the file in one large `write` per batch. So a scalar costs the caller
-//! one uncontended lock, a clock read and ~50 bytes of encoding, and the
-//! disk sees few, large writes. Unlike a channel of per-event messages, no
-//! event ever sits in a caller-side batch: the worker can always reach
-//! everything queued, which is what lets [`SummaryWriter::flush`] and the
-//! flush interval bound how long data stays in memory.
+//! Design: callers encode each event straight into a byte buffer
+//! (`pending`, behind a mutex that is uncontended in the common case and
+//! held for a few dozen nanoseconds per scalar). When the buffer holds
+//! 256 KiB (or a quarter of the queue capacity in events), the caller that
+//! filled it hands it to the writer thread through a bounded channel and
+//! takes a recycled empty buffer back. The writer thread writes each batch
+//! in one `write` call. So a scalar costs the caller one lock, a clock read
+//! and ~50 bytes of encoding, the disk sees few large writes, and the hot
+//! path never waits for the writer thread to be scheduled: the thread
+//! touches the callers' lock only when the flush interval passes with data
+//! still pending, and then only with `try_lock`.
 //!
 //! Images, histograms and PR curves are computed (PNG-encoded, bucketed) on
 //! the calling thread before the lock is taken; only the copy into the
@@ -19,7 +21,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,16 +42,17 @@ use crate::proto::tensorflow::{event, Event, GraphDef};
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Default number of events that may wait in memory before `add_*` calls
-/// block until the writer thread catches up.
-pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 16;
+/// block until the writer thread catches up: about 50 MB of scalars at
+/// most. The writer thread is woken every 256 KiB, so the queue is normally
+/// nearly empty; the headroom absorbs the times the thread is not scheduled
+/// for a while (a busy machine), which would otherwise stall the caller.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 20;
 
-/// Bytes waiting in memory beyond which `add_*` calls block, whatever the
-/// event count (large images would otherwise let the queue grow without
-/// bound).
-const MAX_QUEUE_BYTES: usize = 64 << 20;
-
-/// Bytes after which the writer thread is woken to write a batch.
+/// Bytes after which a caller hands its buffer to the writer thread.
 const BATCH_BYTES: usize = 256 << 10;
+
+/// Most events in one batch (fewer if the queue capacity is small).
+const MAX_BATCH_EVENTS: usize = 8192;
 
 /// Per-process counter in event file names, so two writers created in the
 /// same second never pick the same name.
@@ -84,13 +88,14 @@ pub struct SummaryWriterBuilder {
 impl SummaryWriterBuilder {
     /// How long events may wait in memory before the writer thread writes
     /// and flushes them. By default [`DEFAULT_FLUSH_INTERVAL`] (2 s).
+    /// Intervals under 1 ms are raised to 1 ms.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
-        self.flush_interval = interval;
+        self.flush_interval = interval.max(Duration::from_millis(1));
         self
     }
 
     /// How many events may wait in memory before `add_*` calls block. By
-    /// default [`DEFAULT_QUEUE_CAPACITY`] (65,536); at least 1.
+    /// default [`DEFAULT_QUEUE_CAPACITY`] (1,048,576); at least 1.
     pub fn queue_capacity(mut self, events: usize) -> Self {
         self.queue_capacity = events.max(1);
         self
@@ -150,29 +155,29 @@ impl SummaryWriterBuilder {
             path: path.clone(),
             source: Arc::new(e),
         })?;
+        // The queue is a channel of batches: `batch_events` events per
+        // batch at most, and enough batches in flight for `queue_capacity`
+        // events (64 MiB of scalars at the most with the defaults).
+        let batch_events = (self.queue_capacity / 4).clamp(1, MAX_BATCH_EVENTS);
+        let max_batches = self.queue_capacity.div_ceil(batch_events);
+        let (sender, receiver) = mpsc::sync_channel(max_batches);
+        let (recycle, recycled) = mpsc::channel();
         let shared = Arc::new(Shared {
+            error: OnceLock::new(),
+            path: path.clone(),
             state: Mutex::new(State {
                 encoder,
                 pending: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
                 pending_events: 0,
-                flush_wanted: 0,
-                flushed: 0,
-                error: None,
-                closed: false,
-                worker_waiting: false,
-                callers_waiting: 0,
-                worker_done: false,
+                sender: Some(sender),
+                recycled,
             }),
-            work: Condvar::new(),
-            room: Condvar::new(),
-            capacity: self.queue_capacity,
-            flush_interval: self.flush_interval,
-            path: path.clone(),
         });
         let worker_shared = Arc::clone(&shared);
+        let interval = self.flush_interval;
         let worker = std::thread::Builder::new()
             .name("tbseg-summary".into())
-            .spawn(move || run_worker(&worker_shared, writer))
+            .spawn(move || run_worker(&worker_shared, receiver, recycle, writer, interval))
             .map_err(|e| SummaryError::Spawn {
                 path: path.clone(),
                 source: Arc::new(e),
@@ -181,6 +186,7 @@ impl SummaryWriterBuilder {
             shared,
             worker: Mutex::new(Some(worker)),
             path,
+            batch_events,
         })
     }
 }
@@ -216,33 +222,35 @@ pub struct SummaryWriter {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
+    batch_events: usize,
 }
 
+/// What callers and the writer thread share.
 struct Shared {
-    state: Mutex<State>,
-    /// The worker waits here for work.
-    work: Condvar,
-    /// Callers wait here for room in the queue or for a flush to finish.
-    room: Condvar,
-    capacity: usize,
-    flush_interval: Duration,
+    /// The first I/O error; once set, every call returns it.
+    error: OnceLock<SummaryError>,
     path: PathBuf,
+    state: Mutex<State>,
 }
 
+/// The callers' side, behind the lock.
 struct State {
     encoder: EventEncoder,
-    /// Framed records not yet handed to the file.
+    /// Framed records not yet handed to the writer thread.
     pending: Vec<u8>,
     pending_events: usize,
-    /// Flush tickets: `flush()` takes `flush_wanted + 1` and waits until
-    /// `flushed` reaches it.
-    flush_wanted: u64,
-    flushed: u64,
-    error: Option<SummaryError>,
-    closed: bool,
-    worker_waiting: bool,
-    callers_waiting: usize,
-    worker_done: bool,
+    /// `None` once closed.
+    sender: Option<SyncSender<Msg>>,
+    /// Empty buffers coming back from the writer thread.
+    recycled: Receiver<Vec<u8>>,
+}
+
+/// Work for the writer thread, in file order.
+enum Msg {
+    /// Framed records to write.
+    Data(Vec<u8>),
+    /// Flush the file, then answer (after every earlier message).
+    Flush(SyncSender<()>),
 }
 
 impl Shared {
@@ -252,157 +260,149 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn check(&self, state: &State) -> Result<(), SummaryError> {
-        if let Some(error) = &state.error {
-            return Err(error.clone());
+    /// The stored I/O error, if any.
+    fn check(&self) -> Result<(), SummaryError> {
+        match self.error.get() {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
         }
-        if state.closed || state.worker_done {
-            return Err(SummaryError::Closed {
+    }
+
+    fn closed(&self) -> SummaryError {
+        SummaryError::Closed {
+            path: self.path.clone(),
+        }
+    }
+
+    /// The error to report when the writer thread is gone unexpectedly.
+    fn worker_gone(&self) -> SummaryError {
+        self.error
+            .get()
+            .cloned()
+            .unwrap_or_else(|| SummaryError::WorkerPanicked {
                 path: self.path.clone(),
-            });
-        }
-        Ok(())
+            })
     }
 
-    fn wake_worker(&self, state: &mut State) {
-        if state.worker_waiting {
-            state.worker_waiting = false;
-            self.work.notify_one();
-        }
-    }
-
-    fn is_full(&self, state: &State) -> bool {
-        state.pending_events >= self.capacity || state.pending.len() >= MAX_QUEUE_BYTES
-    }
-
-    /// Queues one event encoded by `encode` (which appends one framed record).
-    fn push(
-        &self,
-        encode: impl FnOnce(&mut EventEncoder, &mut Vec<u8>),
-    ) -> Result<(), SummaryError> {
-        let mut state = self.lock();
-        self.check(&state)?;
-        while self.is_full(&state) {
-            self.wake_worker(&mut state);
-            state.callers_waiting += 1;
-            state = self
-                .room
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.callers_waiting -= 1;
-            self.check(&state)?;
-        }
-        let State {
-            encoder, pending, ..
-        } = &mut *state;
-        encode(encoder, pending);
-        state.pending_events += 1;
-        if state.worker_waiting
-            && (state.pending.len() >= BATCH_BYTES || half_full(&state, self.capacity))
-        {
-            self.wake_worker(&mut state);
-        }
-        Ok(())
+    fn fail(&self, error: SummaryError) {
+        let _ = self.error.set(error);
     }
 }
 
-/// Whether enough events wait that the worker should write them now (half
-/// the capacity, so callers rarely find the queue full).
-fn half_full(state: &State, capacity: usize) -> bool {
-    state.pending_events > 0 && state.pending_events * 2 >= capacity
-}
-
-/// Marks the worker as gone when it returns or unwinds, so no caller waits
-/// for it forever.
-struct WorkerExit<'a>(&'a Shared);
-
-impl Drop for WorkerExit<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.worker_done = true;
-        if std::thread::panicking() && state.error.is_none() {
-            state.error = Some(SummaryError::WorkerPanicked {
-                path: self.0.path.clone(),
-            });
+impl State {
+    /// Hands the pending records (if any) to the writer thread, blocking
+    /// while the queue is full.
+    fn send_pending(&mut self, shared: &Shared) -> Result<(), SummaryError> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        self.0.room.notify_all();
+        let Some(sender) = &self.sender else {
+            return Err(shared.closed());
+        };
+        let fresh = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)));
+        let batch = std::mem::replace(&mut self.pending, fresh);
+        self.pending_events = 0;
+        sender
+            .send(Msg::Data(batch))
+            .map_err(|_| shared.worker_gone())
     }
 }
 
-fn run_worker<W: Write>(shared: &Shared, mut out: W) {
-    let _exit = WorkerExit(shared);
-    let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2));
+/// The writer thread: writes batches in order, flushes on request and when
+/// the flush interval has passed, and collects what callers left pending
+/// when they go quiet.
+fn run_worker<W: Write>(
+    shared: &Shared,
+    receiver: Receiver<Msg>,
+    recycle: mpsc::Sender<Vec<u8>>,
+    mut out: W,
+    interval: Duration,
+) {
     let mut last_flush = Instant::now();
+    let mut unflushed = false;
+    let mut work = Vec::new();
     loop {
-        let mut state = shared.lock();
-        loop {
-            let since_flush = last_flush.elapsed();
-            let due = !state.pending.is_empty() && since_flush >= shared.flush_interval;
-            if state.closed
-                || state.flush_wanted > state.flushed
-                || state.callers_waiting > 0
-                || state.pending.len() >= BATCH_BYTES
-                || half_full(&state, shared.capacity)
-                || due
-            {
-                break;
+        let wait = interval.saturating_sub(last_flush.elapsed());
+        match receiver.recv_timeout(wait) {
+            Ok(msg) => work.push(msg),
+            Err(RecvTimeoutError::Timeout) => {
+                // Callers are quiet (or busy right now, in which case their
+                // batches will come through the channel anyway). Under
+                // their lock nothing can be sent, so whatever is in the
+                // channel is older than `pending`.
+                if let Ok(mut state) = shared.state.try_lock() {
+                    loop {
+                        match receiver.try_recv() {
+                            Ok(msg) => work.push(msg),
+                            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                        }
+                    }
+                    if !state.pending.is_empty() {
+                        let fresh = state.recycled.try_recv().unwrap_or_default();
+                        work.push(Msg::Data(std::mem::replace(&mut state.pending, fresh)));
+                        state.pending_events = 0;
+                    }
+                }
             }
-            let timeout = if state.pending.is_empty() {
-                shared.flush_interval
-            } else {
-                shared.flush_interval.saturating_sub(since_flush)
-            };
-            state.worker_waiting = true;
-            state = shared
-                .work
-                .wait_timeout(state, timeout)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-            state.worker_waiting = false;
+            Err(RecvTimeoutError::Disconnected) => {
+                if shared.error.get().is_none() {
+                    if let Err(e) = out.flush() {
+                        shared.fail(SummaryError::Flush {
+                            path: shared.path.clone(),
+                            source: Arc::new(e),
+                        });
+                    }
+                }
+                return;
+            }
         }
-        std::mem::swap(&mut state.pending, &mut batch);
-        state.pending_events = 0;
-        let ticket = state.flush_wanted;
-        let flush_requested = ticket > state.flushed;
-        let closing = state.closed;
-        if state.callers_waiting > 0 {
-            shared.room.notify_all();
+        for msg in work.drain(..) {
+            match msg {
+                Msg::Data(mut batch) => {
+                    if shared.error.get().is_none() {
+                        if let Err(e) = out.write_all(&batch) {
+                            shared.fail(SummaryError::Write {
+                                path: shared.path.clone(),
+                                source: Arc::new(e),
+                            });
+                        }
+                        unflushed = true;
+                    }
+                    batch.clear();
+                    let _ = recycle.send(batch);
+                }
+                Msg::Flush(reply) => {
+                    flush_now(shared, &mut out, &mut unflushed, &mut last_flush, true);
+                    let _ = reply.send(());
+                }
+            }
         }
-        drop(state);
-
-        let mut result = Ok(());
-        if !batch.is_empty() {
-            result = out.write_all(&batch).map_err(|e| SummaryError::Write {
-                path: shared.path.clone(),
-                source: Arc::new(e),
-            });
-        }
-        batch.clear();
-        let flush = closing || flush_requested || last_flush.elapsed() >= shared.flush_interval;
-        if result.is_ok() && flush {
-            result = out.flush().map_err(|e| SummaryError::Flush {
-                path: shared.path.clone(),
-                source: Arc::new(e),
-            });
-            last_flush = Instant::now();
-        }
-
-        let mut state = shared.lock();
-        if flush {
-            state.flushed = state.flushed.max(ticket);
-        }
-        let failed = result.is_err();
-        if let Err(error) = result {
-            state.error.get_or_insert(error);
-            state.pending = Vec::new();
-        }
-        if state.callers_waiting > 0 {
-            shared.room.notify_all();
-        }
-        if failed || (closing && state.pending.is_empty()) {
-            return;
+        if last_flush.elapsed() >= interval {
+            flush_now(shared, &mut out, &mut unflushed, &mut last_flush, false);
         }
     }
+}
+
+fn flush_now<W: Write>(
+    shared: &Shared,
+    out: &mut W,
+    unflushed: &mut bool,
+    last_flush: &mut Instant,
+    always: bool,
+) {
+    if (*unflushed || always) && shared.error.get().is_none() {
+        if let Err(e) = out.flush() {
+            shared.fail(SummaryError::Flush {
+                path: shared.path.clone(),
+                source: Arc::new(e),
+            });
+        }
+    }
+    *unflushed = false;
+    *last_flush = Instant::now();
 }
 
 impl SummaryWriter {
@@ -442,8 +442,7 @@ impl SummaryWriter {
     /// are written as they are.
     pub fn add_scalar(&self, tag: &str, value: f32, step: i64) -> Result<(), SummaryError> {
         let wall_time = wall_time();
-        self.shared
-            .push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
+        self.push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
     }
 
     /// Logs every value of `summary` in one event at `step` (see
@@ -451,8 +450,7 @@ impl SummaryWriter {
     /// value in this file.
     pub fn add_summary(&self, summary: Summary, step: i64) -> Result<(), SummaryError> {
         let wall_time = wall_time();
-        self.shared
-            .push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
+        self.push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
     }
 
     fn add_value(&self, value: values::Value, step: i64) -> Result<(), SummaryError> {
@@ -545,8 +543,7 @@ impl SummaryWriter {
             what: Some(event::What::GraphDef(graph.encode_to_vec())),
             ..Default::default()
         };
-        self.shared
-            .push(|encoder, out| encoder.event_record(out, &event))
+        self.push(|encoder, out| encoder.event_record(out, &event))
     }
 
     /// Records this run's hyperparameters for the HParams dashboard: one
@@ -572,25 +569,47 @@ impl SummaryWriter {
         self.add_value(values::hparams_session_end(status, wall_time()), 0)
     }
 
+    /// Queues one event encoded by `encode` (which appends one framed
+    /// record).
+    fn push(
+        &self,
+        encode: impl FnOnce(&mut EventEncoder, &mut Vec<u8>),
+    ) -> Result<(), SummaryError> {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        shared.check()?;
+        if state.sender.is_none() {
+            return Err(shared.closed());
+        }
+        let State {
+            encoder, pending, ..
+        } = &mut *state;
+        encode(encoder, pending);
+        state.pending_events += 1;
+        if state.pending.len() >= BATCH_BYTES || state.pending_events >= self.batch_events {
+            state.send_pending(shared)?;
+        }
+        Ok(())
+    }
+
     /// Returns once every event queued before the call is written to the
     /// file and the file is flushed, or with the writer's error.
     pub fn flush(&self) -> Result<(), SummaryError> {
         let shared = &*self.shared;
-        let mut state = shared.lock();
-        shared.check(&state)?;
-        state.flush_wanted += 1;
-        let ticket = state.flush_wanted;
-        shared.wake_worker(&mut state);
-        while state.flushed < ticket {
-            shared.check(&state)?;
-            state.callers_waiting += 1;
-            state = shared
-                .room
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.callers_waiting -= 1;
+        let (reply, done) = mpsc::sync_channel(1);
+        {
+            let mut state = shared.lock();
+            shared.check()?;
+            state.send_pending(shared)?;
+            let Some(sender) = &state.sender else {
+                return Err(shared.closed());
+            };
+            sender
+                .send(Msg::Flush(reply))
+                .map_err(|_| shared.worker_gone())?;
         }
-        shared.check(&state)
+        done.recv().map_err(|_| shared.worker_gone())?;
+        shared.check()
     }
 
     /// Writes and flushes everything queued, stops the writer thread and
@@ -598,10 +617,15 @@ impl SummaryWriter {
     /// [`SummaryError::Closed`]. Returns the writer's I/O error, if any
     /// (also on repeated calls).
     pub fn close(&self) -> Result<(), SummaryError> {
+        let shared = &*self.shared;
+        let mut sent = Ok(());
         {
-            let mut state = self.shared.lock();
-            state.closed = true;
-            self.shared.wake_worker(&mut state);
+            let mut state = shared.lock();
+            if state.sender.is_some() {
+                sent = state.send_pending(shared);
+                // Dropping the only sender lets the thread finish.
+                state.sender = None;
+            }
         }
         let handle = self
             .worker
@@ -610,16 +634,13 @@ impl SummaryWriter {
             .take();
         if let Some(handle) = handle {
             if handle.join().is_err() {
-                let mut state = self.shared.lock();
-                state.error.get_or_insert(SummaryError::WorkerPanicked {
+                shared.fail(SummaryError::WorkerPanicked {
                     path: self.path.clone(),
                 });
             }
         }
-        match &self.shared.lock().error {
-            Some(error) => Err(error.clone()),
-            None => Ok(()),
-        }
+        shared.check()?;
+        sent
     }
 }
 
@@ -628,10 +649,9 @@ impl std::fmt::Debug for SummaryWriter {
         let state = self.shared.lock();
         f.debug_struct("SummaryWriter")
             .field("path", &self.path)
-            .field("queued_events", &state.pending_events)
-            .field("queued_bytes", &state.pending.len())
-            .field("closed", &state.closed)
-            .field("error", &state.error)
+            .field("pending_events", &state.pending_events)
+            .field("closed", &state.sender.is_none())
+            .field("error", &self.shared.error.get())
             .finish()
     }
 }
