@@ -21,7 +21,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -334,11 +334,8 @@ fn run_worker<W: Write>(
                 // their lock nothing can be sent, so whatever is in the
                 // channel is older than `pending`.
                 if let Ok(mut state) = shared.state.try_lock() {
-                    loop {
-                        match receiver.try_recv() {
-                            Ok(msg) => work.push(msg),
-                            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                        }
+                    while let Ok(msg) = receiver.try_recv() {
+                        work.push(msg);
                     }
                     if !state.pending.is_empty() {
                         let fresh = state.recycled.try_recv().unwrap_or_default();
