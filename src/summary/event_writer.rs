@@ -81,6 +81,8 @@ impl Hasher for FnvHasher {
 pub struct EventEncoder {
     seen_tags: HashSet<Box<str>, BuildHasherDefault<FnvHasher>>,
     scratch: Vec<u8>,
+    /// The last scalar payload length and its masked CRC.
+    length_crc: (u64, u32),
 }
 
 impl std::fmt::Debug for EventEncoder {
@@ -120,44 +122,16 @@ impl EventEncoder {
         value: f32,
     ) {
         let with_metadata = self.first_use(tag);
-        let tag = tag.as_bytes();
-        let metadata_len = if with_metadata {
-            2 + SCALAR_METADATA.len()
-        } else {
-            0
-        };
-        let value_len =
-            1 + varint_len(tag.len() as u64) + tag.len() + metadata_len + 2 + SCALAR_TENSOR_LEN;
-        let summary_len = 1 + varint_len(value_len as u64) + value_len;
-        out.reserve(9 + 11 + 1 + 10 + summary_len);
-        out.push(key::EVENT_WALL_TIME);
-        out.extend_from_slice(&wall_time.to_le_bytes());
-        if step != 0 {
-            out.push(key::EVENT_STEP);
-            put_varint(out, step as u64);
-        }
-        out.push(key::EVENT_SUMMARY);
-        put_varint(out, summary_len as u64);
-        out.push(key::SUMMARY_VALUE);
-        put_varint(out, value_len as u64);
-        out.push(key::VALUE_TAG);
-        put_varint(out, tag.len() as u64);
-        out.extend_from_slice(tag);
-        // Field-number order (tensor 8 before metadata 9), as prost and
-        // TensorFlow serialize it.
-        out.push(key::VALUE_TENSOR);
-        out.push(SCALAR_TENSOR_LEN as u8);
-        out.extend_from_slice(&SCALAR_TENSOR_PREFIX);
-        out.extend_from_slice(&value.to_le_bytes());
-        if with_metadata {
-            out.push(key::VALUE_METADATA);
-            out.push(SCALAR_METADATA.len() as u8);
-            out.extend_from_slice(SCALAR_METADATA);
-        }
+        out.reserve(scalar_payload_len(tag, step, with_metadata));
+        put_scalar(out, wall_time, step, tag.as_bytes(), value, with_metadata);
     }
 
     /// Appends one framed scalar record to `out` (see
     /// [`EventEncoder::scalar_payload`]).
+    ///
+    /// This is the hot path of `add_scalar`: for ordinary tags the record
+    /// is assembled in a stack buffer and appended with one copy, and the
+    /// CRC of the length (the same for every value of a tag) is cached.
     pub fn scalar_record(
         &mut self,
         out: &mut Vec<u8>,
@@ -166,9 +140,36 @@ impl EventEncoder {
         tag: &str,
         value: f32,
     ) {
-        frame_in_place(out, |out| {
-            self.scalar_payload(out, wall_time, step, tag, value)
-        });
+        let with_metadata = self.first_use(tag);
+        let len = scalar_payload_len(tag, step, with_metadata);
+        if 12 + len + 4 > STACK_RECORD {
+            frame_in_place(out, |out| {
+                put_scalar(out, wall_time, step, tag.as_bytes(), value, with_metadata)
+            });
+            return;
+        }
+        let mut record = StackRecord {
+            buf: [0; STACK_RECORD],
+            pos: 12,
+        };
+        put_scalar(
+            &mut record,
+            wall_time,
+            step,
+            tag.as_bytes(),
+            value,
+            with_metadata,
+        );
+        debug_assert_eq!(record.pos, 12 + len);
+        let len_bytes = (len as u64).to_le_bytes();
+        if self.length_crc.0 != len as u64 {
+            self.length_crc = (len as u64, MaskedCrc::compute(&len_bytes).0);
+        }
+        record.buf[..8].copy_from_slice(&len_bytes);
+        record.buf[8..12].copy_from_slice(&self.length_crc.1.to_le_bytes());
+        let crc = MaskedCrc::compute(&record.buf[12..record.pos]);
+        record.put_slice(&crc.0.to_le_bytes());
+        out.extend_from_slice(&record.buf[..record.pos]);
     }
 
     /// Appends the serialized summary event (no framing) to `out`, dropping
@@ -234,6 +235,100 @@ pub(crate) fn file_version_event(wall_time: f64) -> Event {
     }
 }
 
+/// Size of the stack buffer scalar records are assembled in; records of
+/// longer tags take the general path.
+const STACK_RECORD: usize = 192;
+
+/// Where hand-encoded bytes go: a `Vec` or a fixed stack buffer.
+trait ByteSink {
+    fn put(&mut self, byte: u8);
+    fn put_slice(&mut self, bytes: &[u8]);
+}
+
+impl ByteSink for Vec<u8> {
+    fn put(&mut self, byte: u8) {
+        self.push(byte);
+    }
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A record being assembled on the stack; callers check the size first.
+struct StackRecord {
+    buf: [u8; STACK_RECORD],
+    pos: usize,
+}
+
+impl ByteSink for StackRecord {
+    fn put(&mut self, byte: u8) {
+        self.buf[self.pos] = byte;
+        self.pos += 1;
+    }
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.buf[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
+    }
+}
+
+/// Lengths of the nested messages of a scalar event: (value, summary).
+fn scalar_value_lens(tag_len: usize, with_metadata: bool) -> (usize, usize) {
+    let metadata_len = if with_metadata {
+        2 + SCALAR_METADATA.len()
+    } else {
+        0
+    };
+    let value_len = 1 + varint_len(tag_len as u64) + tag_len + 2 + SCALAR_TENSOR_LEN + metadata_len;
+    let summary_len = 1 + varint_len(value_len as u64) + value_len;
+    (value_len, summary_len)
+}
+
+/// Serialized length of a scalar event.
+fn scalar_payload_len(tag: &str, step: i64, with_metadata: bool) -> usize {
+    let (_, summary_len) = scalar_value_lens(tag.len(), with_metadata);
+    let step_len = if step == 0 {
+        0
+    } else {
+        1 + varint_len(step as u64)
+    };
+    9 + step_len + 1 + varint_len(summary_len as u64) + summary_len
+}
+
+/// Writes a scalar event; fields in field-number order, as prost and
+/// TensorFlow serialize them (tensor 8 before metadata 9).
+fn put_scalar(
+    out: &mut impl ByteSink,
+    wall_time: f64,
+    step: i64,
+    tag: &[u8],
+    value: f32,
+    with_metadata: bool,
+) {
+    let (value_len, summary_len) = scalar_value_lens(tag.len(), with_metadata);
+    out.put(key::EVENT_WALL_TIME);
+    out.put_slice(&wall_time.to_le_bytes());
+    if step != 0 {
+        out.put(key::EVENT_STEP);
+        put_varint(out, step as u64);
+    }
+    out.put(key::EVENT_SUMMARY);
+    put_varint(out, summary_len as u64);
+    out.put(key::SUMMARY_VALUE);
+    put_varint(out, value_len as u64);
+    out.put(key::VALUE_TAG);
+    put_varint(out, tag.len() as u64);
+    out.put_slice(tag);
+    out.put(key::VALUE_TENSOR);
+    out.put(SCALAR_TENSOR_LEN as u8);
+    out.put_slice(&SCALAR_TENSOR_PREFIX);
+    out.put_slice(&value.to_le_bytes());
+    if with_metadata {
+        out.put(key::VALUE_METADATA);
+        out.put(SCALAR_METADATA.len() as u8);
+        out.put_slice(SCALAR_METADATA);
+    }
+}
+
 /// Appends a record whose payload `encode` appends, writing the 12-byte
 /// header in front once the length is known and the data CRC after it.
 fn frame_in_place(out: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>)) {
@@ -254,12 +349,12 @@ fn varint_len(value: u64) -> usize {
     (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+fn put_varint(out: &mut impl ByteSink, mut value: u64) {
     while value >= 0x80 {
-        out.push((value as u8) | 0x80);
+        out.put((value as u8) | 0x80);
         value >>= 7;
     }
-    out.push(value as u8);
+    out.put(value as u8);
 }
 
 /// Writes events synchronously to any [`Write`], one TFRecord per event.
@@ -494,14 +589,28 @@ pub(crate) mod tests {
 
     #[test]
     fn record_and_payload_encodings_agree() {
+        // Short tags take the stack-buffer path, long ones the general
+        // path; both must frame exactly like RecordWriter.
+        let long = "t".repeat(300);
+        let cases = [
+            (7i64, "x"),
+            (8, "x"),
+            (-1, "x"),
+            (0, "loss"),
+            (1, long.as_str()),
+            (2, long.as_str()),
+            (3, &long[..140]),
+            (4, &long[..140]),
+        ];
         let mut a = EventEncoder::new();
         let mut framed = Vec::new();
-        a.scalar_record(&mut framed, 3.0, 7, "x", 0.25);
-        a.scalar_record(&mut framed, 3.0, 8, "x", 0.5);
         let mut writer = EventWriter::new(Vec::new());
-        writer.write_scalar(3.0, 7, "x", 0.25).unwrap();
-        writer.write_scalar(3.0, 8, "x", 0.5).unwrap();
+        for (step, tag) in cases {
+            a.scalar_record(&mut framed, 3.0, step, tag, 0.25);
+            writer.write_scalar(3.0, step, tag, 0.25).unwrap();
+        }
         assert_eq!(framed, writer.into_inner());
+        assert_eq!(records(&framed).len(), cases.len());
     }
 
     #[test]
