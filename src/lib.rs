@@ -15,6 +15,10 @@
 //! - [`checkpoint`]: TensorFlow V2 checkpoints (tensor bundles), the
 //!   `checkpoint` state file, crash-safe saving with retention, PyTorch ⇄
 //!   TensorFlow weight layouts and safetensors export.
+//! - [`summary`]: TensorBoard event files: the asynchronous
+//!   [`summary::SummaryWriter`] (scalars, images, histograms, text, PR
+//!   curves, graphs, hparams) over the synchronous
+//!   [`summary::EventWriter`].
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
@@ -35,5 +39,6 @@ pub mod example;
 pub mod proto;
 pub mod reader;
 pub mod record;
+pub mod summary;
 
 pub mod cli;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Writes a run with every summary kind (examples/summaries.rs) and reads it
+# back with TensorBoard's own Python loaders and HParams plugin.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/env.sh
+PY="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+# The run lives in its own directory, as under `tensorboard --logdir runs/`.
+logdir="$tmp/run1"
+cargo run --quiet --release --no-default-features --example summaries -- "$logdir"
+TF_CPP_MIN_LOG_LEVEL=3 "$PY" scripts/conformance/check_summaries.py "$logdir"

@@ -1,0 +1,51 @@
+//! Writing TensorBoard event files.
+//!
+//! Two layers:
+//!
+//! - [`EventWriter`]: synchronous. It turns events and summaries into
+//!   TFRecord-framed protobuf records on any [`std::io::Write`] (a file, a
+//!   `Vec<u8>` in tests). It attaches each tag's plugin metadata to the first
+//!   value of that tag only, since TensorBoard reads metadata from the first
+//!   event of a (run, tag) and ignores it afterwards.
+//! - [`SummaryWriter`]: what a training loop uses. It owns one event file
+//!   in a log directory (one TensorBoard "run"), and a background thread
+//!   writes to it, so `add_*` calls only encode a few bytes into memory and
+//!   return; the caller waits for the disk only when the queue is full or in
+//!   [`SummaryWriter::flush`].
+//!
+//! Every summary is written in the form TensorBoard 2.x treats as canonical:
+//! a tensor plus `plugin_data` naming the dashboard (scalars, images,
+//! histograms, text, PR curves, hparams). [`values`] builds those summary
+//! values; [`graph`] builds a `GraphDef` for the Graphs dashboard; [`overlay`]
+//! draws a segmentation over an MRI slice.
+//!
+//! ```no_run
+//! use tbseg::summary::SummaryWriter;
+//! let writer = SummaryWriter::new("runs/exp1")?;
+//! for step in 0..100 {
+//!     writer.add_scalar("loss", 1.0 / (1.0 + step as f32), step)?;
+//! }
+//! writer.close()?;
+//! # Ok::<(), tbseg::summary::SummaryError>(())
+//! ```
+
+mod error;
+mod event_writer;
+pub mod graph;
+mod histogram;
+mod hparams;
+mod image;
+mod pr_curve;
+pub mod values;
+mod writer;
+
+pub use error::SummaryError;
+pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};
+pub use graph::{GraphBuilder, Node};
+pub use histogram::{histogram_buckets, HISTOGRAM_BUCKETS};
+pub use hparams::{HParamValue, SessionStatus};
+pub use image::{
+    encode_png, overlay, OVERLAY_ALPHA, OVERLAY_BOTH, OVERLAY_PREDICTED, OVERLAY_TRUTH,
+};
+pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
+pub use writer::{event_file_name, SummaryWriter, SummaryWriterBuilder};
