@@ -10,9 +10,17 @@
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
+//!
+//! # The trainer (cargo feature `trainer`, libtorch)
+//!
+//! - [`train`]: the lab's `simple` and `cnn` networks with TensorFlow
+//!   names and `SAME` padding, the training loop, evaluation (pixel
+//!   accuracy, Dice) and prediction.
 #![deny(missing_docs)]
 
 pub mod proto;
 pub mod record;
+#[cfg(feature = "trainer")]
+pub mod train;
 
 pub mod cli;

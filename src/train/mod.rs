@@ -1,0 +1,61 @@
+//! The lab on libtorch (cargo feature `trainer`): the three networks,
+//! training, evaluation and prediction.
+//!
+//! - [`model`]: the networks as layer lists with TensorFlow names, `SAME`
+//!   padding, the graph they draw of themselves, TF-layout weight export.
+//! - [`schedule`]: the staircase learning rate and the example stream
+//!   (including the lab's extra summary batch every 100 steps).
+//! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
+//! - [`device`]: `--device auto|cpu|cuda` and thread count.
+
+pub mod device;
+pub mod metrics;
+pub mod model;
+pub mod schedule;
+
+pub use device::DeviceChoice;
+pub use model::{Architecture, CnnConfig, Model, ModelKind, SimpleConfig};
+
+use std::path::PathBuf;
+
+/// What can go wrong while training, evaluating or predicting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// `--device cuda` on a machine where libtorch sees no GPU.
+    #[error("--device cuda: libtorch sees no CUDA device")]
+    NoCuda,
+    /// A checkpoint names a variable the model does not have.
+    #[error("checkpoint variable `{name}` is not part of this model")]
+    UnknownVariable {
+        /// The variable's TensorFlow name.
+        name: String,
+    },
+    /// A checkpoint variable has the wrong shape for this model.
+    #[error("checkpoint variable `{name}` has shape {found:?}, the model expects {expected:?}")]
+    VariableShape {
+        /// The variable's TensorFlow name.
+        name: String,
+        /// Shape the model needs (TF layout).
+        expected: Vec<u64>,
+        /// Shape found in the checkpoint.
+        found: Vec<u64>,
+    },
+    /// A flag value that cannot work.
+    #[error("invalid {flag}: {reason}")]
+    InvalidFlag {
+        /// The flag as spelled on the command line.
+        flag: &'static str,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// The data folder or one of its files is missing.
+    #[error("{path}: not found; run `tbseg data synth` first to create the synthetic data set (or pass --data_dir)")]
+    MissingData {
+        /// The missing path.
+        path: PathBuf,
+    },
+    /// libtorch reported an error.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+}
