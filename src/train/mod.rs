@@ -6,12 +6,16 @@
 //! - [`schedule`]: the staircase learning rate and the example stream
 //!   (including the lab's extra summary batch every 100 steps).
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
+//! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
+//! - [`examples`]: a data set as image and label tensors.
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
 pub mod device;
+pub mod examples;
 pub mod metrics;
 pub mod model;
 pub mod schedule;
+pub mod trainer;
 
 pub use device::DeviceChoice;
 pub use model::{Architecture, CnnConfig, Model, ModelKind, SimpleConfig};
@@ -54,6 +58,26 @@ pub enum TrainError {
     MissingData {
         /// The missing path.
         path: PathBuf,
+    },
+    /// An image or label of the wrong size.
+    #[error("{what}: example {index} has {image} image and {label} label values, expected {expected} (a 256x256 image)")]
+    ImageSize {
+        /// The file (or other source) the example came from.
+        what: String,
+        /// Index of the example in its source.
+        index: usize,
+        /// Values per image the network needs.
+        expected: usize,
+        /// Image values found.
+        image: usize,
+        /// Label values found.
+        label: usize,
+    },
+    /// A data file without a single example.
+    #[error("{what}: no examples")]
+    NoExamples {
+        /// The file (or other source).
+        what: String,
     },
     /// libtorch reported an error.
     #[error(transparent)]
