@@ -7,10 +7,12 @@
 //!   (including the lab's extra summary batch every 100 steps).
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
 //! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
+//! - [`eval`]: evaluation (accuracy, Dice) and prediction masks.
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
 pub mod device;
+pub mod eval;
 pub mod examples;
 pub mod metrics;
 pub mod model;
