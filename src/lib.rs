@@ -7,6 +7,8 @@
 //! - [`proto`]: the protobuf messages, generated from the project's own
 //!   `.proto` files, wire-compatible with TensorFlow's.
 //! - [`record`]: TFRecord framing and its masked CRC-32C.
+//! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
+//!   generator, `cv2.fillPoly` and the Sunnybrook converter.
 //!
 //! The format layer never depends on the trainer; it builds with
 //! `--no-default-features`.
@@ -18,6 +20,7 @@
 //!   accuracy, Dice) and prediction.
 #![deny(missing_docs)]
 
+pub mod data;
 pub mod proto;
 pub mod record;
 #[cfg(feature = "trainer")]

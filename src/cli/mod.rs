@@ -4,6 +4,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod data;
+
 /// TensorBoard-compatible logging and NVIDIA's cardiac MRI segmentation lab on libtorch.
 #[derive(Debug, Parser)]
 #[command(name = "tbseg", version, about, long_about = None)]
@@ -13,9 +15,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Make, convert and look at the lab's data files.
+    Data(data::Args),
+}
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Data(args) => data::run(args),
+    }
 }

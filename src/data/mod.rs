@@ -1,0 +1,289 @@
+//! The lab's data: its TFRecord schema, a synthetic cardiac MRI generator
+//! and the Sunnybrook converter. None of it needs libtorch.
+//!
+//! - [`LabSlice`] is one slice as stored (raw 16-bit-ish intensities as
+//!   `i64`, a 0/1 label); [`LabImage`] is what the networks read (the raw
+//!   value divided by 1024 as `f32`, the same label).
+//! - [`write_lab_file`] and [`read_lab_file`] write and read the lab's
+//!   `train_images.tfrecords` / `val_images.tfrecords` files.
+//! - [`synth`] draws deterministic short-axis slices with an LV label, so
+//!   the lab runs without the (non-redistributable) Sunnybrook data;
+//!   [`ensure_synthetic`] creates a train/val pair once.
+//! - [`sunnybrook`] turns the real Sunnybrook DICOM + contour tree into the
+//!   same two files.
+//! - [`polygon`] is `cv2.fillPoly` reimplemented pixel for pixel, shared by
+//!   the generator and the converter.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub mod polygon;
+mod schema;
+// SUNNYBROOK pub mod sunnybrook;
+pub mod synth;
+
+pub use schema::{
+    decode_example, encode_example, read_lab_file, read_lab_slices, write_lab_file, LabImage,
+    LabSlice,
+};
+
+/// Width and height of every lab image, in pixels.
+pub const SIZE: usize = 256;
+
+/// Pixels in one lab image (`SIZE * SIZE`).
+pub const PIXELS: usize = SIZE * SIZE;
+
+/// The lab scales raw intensities by this before they reach the network
+/// (`image * (1/1024)` in its reader).
+pub const INTENSITY_SCALE: f32 = 1024.0;
+
+/// File name of the training set inside a data directory.
+pub const TRAIN_FILE: &str = "train_images.tfrecords";
+
+/// File name of the validation set inside a data directory.
+pub const VAL_FILE: &str = "val_images.tfrecords";
+
+/// What is wrong with a record's TFRecord framing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FramingError {
+    /// The file ends inside a record's 12-byte header.
+    #[error("truncated header: {got} of 12 bytes")]
+    TruncatedHeader {
+        /// Bytes present.
+        got: usize,
+    },
+    /// The length's checksum does not match.
+    #[error("length checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    LengthCrc {
+        /// Masked CRC stored in the file.
+        stored: u32,
+        /// Masked CRC of the stored length.
+        computed: u32,
+    },
+    /// The file ends inside a record's data or its trailing checksum.
+    #[error("truncated record: {got} of {expected} bytes (data and checksum)")]
+    TruncatedData {
+        /// Bytes the header promised (data plus 4 checksum bytes).
+        expected: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// The data's checksum does not match.
+    #[error("data checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    DataCrc {
+        /// Masked CRC stored in the file.
+        stored: u32,
+        /// Masked CRC of the stored data.
+        computed: u32,
+    },
+}
+
+/// Everything that can go wrong reading, writing or making lab data.
+///
+/// Record-level variants name the file and the zero-based record index, so
+/// a message points at the exact slice to look at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// An I/O error on `path`.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A record's TFRecord framing is broken (corrupt or truncated file).
+    #[error("{}: record {index} at byte {offset}: {problem}", path.display())]
+    Framing {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// Byte offset of the record's header.
+        offset: u64,
+        /// What is wrong.
+        problem: FramingError,
+    },
+    /// A record is not a valid `tf.train.Example` protobuf.
+    #[error("{}: record {index}: not a tf.train.Example: {source}", path.display())]
+    Protobuf {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// prost's error.
+        source: prost::DecodeError,
+    },
+    /// A feature the schema requires is absent.
+    #[error("{}: record {index}: missing feature `{key}`", path.display())]
+    MissingKey {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// The feature (for the image: `img_raw` or `image_raw`).
+        key: &'static str,
+    },
+    /// A feature has the wrong list type or number of values.
+    #[error("{}: record {index}: feature `{key}` must be {expected}, got {got}", path.display())]
+    WrongFeature {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// The feature.
+        key: String,
+        /// What the schema wants, e.g. "one int64".
+        expected: &'static str,
+        /// What the record has, e.g. "3 bytes values".
+        got: String,
+    },
+    /// A bytes feature has the wrong length.
+    #[error(
+        "{}: record {index}: feature `{key}` has {got} bytes, expected {expected}",
+        path.display()
+    )]
+    ByteLength {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// The feature.
+        key: String,
+        /// Bytes expected.
+        expected: usize,
+        /// Bytes present.
+        got: usize,
+    },
+    /// `height`, `width` or `depth` is not what the lab uses.
+    #[error("{}: record {index}: `{key}` is {got}, expected {expected}", path.display())]
+    Dimension {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// `height`, `width` or `depth`.
+        key: &'static str,
+        /// The lab's value.
+        expected: i64,
+        /// The record's value.
+        got: i64,
+    },
+    /// A label pixel is neither 0 nor 1.
+    #[error(
+        "{}: record {index}: label pixel {pixel} (row {}, column {}) is {value}, expected 0 or 1",
+        path.display(),
+        pixel / SIZE,
+        pixel % SIZE
+    )]
+    LabelValue {
+        /// The file.
+        path: PathBuf,
+        /// Zero-based record index.
+        index: usize,
+        /// Row-major pixel index of the first bad value.
+        pixel: usize,
+        /// The bad value.
+        value: u8,
+    },
+    /// A slice handed to the writer does not fit the schema.
+    #[error("slice {index}: {problem}")]
+    InvalidSlice {
+        /// Zero-based position of the slice in the input.
+        index: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A DICOM file cannot be used (unreadable, compressed, wrong size...).
+    #[error("{}: {problem}", path.display())]
+    Dicom {
+        /// The DICOM file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A contour file cannot be parsed.
+    #[error("{}: line {line}: {problem}", path.display())]
+    Contour {
+        /// The contour file.
+        path: PathBuf,
+        /// One-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The Sunnybrook tree has nothing to convert.
+    #[error("{}: {problem}", root.display())]
+    Sunnybrook {
+        /// The data root.
+        root: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Makes sure `dir` holds a synthetic train/val pair and returns the two
+/// paths (train, val).
+///
+/// Each file is generated only if it is absent (the training set from
+/// `seed` with slice indices `0..n_train`, the validation set with indices
+/// starting at [`synth::VAL_FIRST_INDEX`]); an existing file is used as it
+/// is, whatever its content, so a user can drop real data in its place.
+/// `dir` is created if needed.
+pub fn ensure_synthetic(
+    dir: &Path,
+    seed: u64,
+    n_train: usize,
+    n_val: usize,
+) -> Result<(PathBuf, PathBuf), DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    let train = dir.join(TRAIN_FILE);
+    let val = dir.join(VAL_FILE);
+    for (path, count, first) in [(&train, n_train, 0), (&val, n_val, synth::VAL_FIRST_INDEX)] {
+        if !path.exists() {
+            write_lab_file(path, synth::iter(seed, count, first))?;
+        }
+    }
+    Ok((train, val))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensure_synthetic_creates_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (train, val) = ensure_synthetic(dir.path(), 5, 3, 2).unwrap();
+        assert_eq!(read_lab_file(&train).unwrap().len(), 3);
+        assert_eq!(read_lab_file(&val).unwrap().len(), 2);
+        // An existing file is left alone, even if a different count is asked.
+        let before = std::fs::read(&train).unwrap();
+        ensure_synthetic(dir.path(), 5, 4, 2).unwrap();
+        assert_eq!(std::fs::read(&train).unwrap(), before);
+    }
+
+    #[test]
+    fn label_error_names_row_and_column() {
+        let err = DataError::LabelValue {
+            path: "x.tfrecords".into(),
+            index: 3,
+            pixel: 2 * SIZE + 5,
+            value: 7,
+        };
+        assert_eq!(
+            err.to_string(),
+            "x.tfrecords: record 3: label pixel 517 (row 2, column 5) is 7, expected 0 or 1"
+        );
+    }
+}
