@@ -9,6 +9,8 @@
 //! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
 //! - [`eval`]: evaluation (accuracy, Dice) and prediction masks.
 //! - [`examples`]: a data set as image and label tensors.
+//! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
+//! - [`weights`]: a model as a TensorFlow checkpoint (TF names and layouts).
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
 pub mod device;
@@ -16,8 +18,10 @@ pub mod eval;
 pub mod examples;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod schedule;
 pub mod trainer;
+pub mod weights;
 
 pub use device::DeviceChoice;
 pub use model::{Architecture, CnnConfig, Model, ModelKind, SimpleConfig};
@@ -56,7 +60,7 @@ pub enum TrainError {
         reason: String,
     },
     /// The data folder or one of its files is missing.
-    #[error("{path}: not found; run `tbseg data synth` first to create the synthetic data set (or pass --data_dir)")]
+    #[error("{}: not found; run `tbseg data synth` first to create the synthetic data set (or pass --data_dir)", path.display())]
     MissingData {
         /// The missing path.
         path: PathBuf,
@@ -80,6 +84,45 @@ pub enum TrainError {
     NoExamples {
         /// The file (or other source).
         what: String,
+    },
+    /// No checkpoint to restore.
+    #[error("no checkpoint in {}: train first (`tbseg train --checkpoint_dir {}`)", dir.display(), dir.display())]
+    NoCheckpoint {
+        /// The folder searched.
+        dir: PathBuf,
+    },
+    /// A checkpoint lacks one of the model's variables.
+    #[error("{}: checkpoint has no variable `{name}` (wrong --model?)", prefix.display())]
+    MissingVariable {
+        /// The checkpoint prefix.
+        prefix: PathBuf,
+        /// The missing TF variable name.
+        name: String,
+    },
+    /// A checkpoint tensor could not be converted.
+    #[error("checkpoint tensor `{name}`: {message}")]
+    CheckpointTensor {
+        /// The TF variable name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Reading or writing a checkpoint failed.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    /// Writing TensorBoard events failed.
+    #[error(transparent)]
+    Summary(#[from] crate::summary::SummaryError),
+    /// Reading a data file failed.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A file-system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
     },
     /// libtorch reported an error.
     #[error(transparent)]
