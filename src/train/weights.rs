@@ -69,3 +69,60 @@ pub fn step_from_name(prefix: &Path) -> Option<u64> {
     let name = prefix.file_name()?.to_str()?;
     name.rsplit_once('-')?.1.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::Saver;
+    use crate::train::model::{Architecture, CnnConfig, ModelKind};
+    use tch::{Device, Kind, Tensor};
+
+    fn tiny(seed: i64) -> Model {
+        tch::manual_seed(seed);
+        let config = CnnConfig {
+            image_size: 32,
+            channels: [3, 4, 5, 6],
+        };
+        Model::with_architecture(ModelKind::CnnDice, Architecture::Cnn(config), Device::Cpu)
+    }
+
+    #[test]
+    fn saved_checkpoint_restores_identical_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = tiny(1);
+        let tensors = checkpoint_tensors(&source, 1001).unwrap();
+        assert_eq!(tensors["upscore/kernel"].shape(), [31, 31, 2, 2]);
+        let prefix = Saver::new(dir.path()).save(1000, &tensors).unwrap();
+        assert_eq!(latest(dir.path()).unwrap(), prefix);
+        assert_eq!(step_from_name(&prefix), Some(1000));
+
+        let mut target = tiny(2);
+        let x = Tensor::rand([1, 1, 32, 32], (Kind::Float, Device::Cpu));
+        assert!(!tch::no_grad(|| source
+            .forward(&x)
+            .equal(&target.forward(&x))));
+        assert_eq!(restore(&mut target, &prefix).unwrap(), 1001);
+        assert!(tch::no_grad(|| source
+            .forward(&x)
+            .equal(&target.forward(&x))));
+    }
+
+    #[test]
+    fn restoring_into_the_wrong_model_names_the_missing_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensors = checkpoint_tensors(&tiny(1), 5).unwrap();
+        let prefix = Saver::new(dir.path()).save(5, &tensors).unwrap();
+        let config = crate::train::model::SimpleConfig {
+            image_size: 4,
+            hidden: 2,
+        };
+        let mut simple =
+            Model::with_architecture(ModelKind::Simple, Architecture::Simple(config), Device::Cpu);
+        let err = restore(&mut simple, &prefix).unwrap_err().to_string();
+        assert!(err.contains("Hidden1/W_fc"), "{err}");
+        assert!(matches!(
+            latest(&dir.path().join("none")),
+            Err(TrainError::NoCheckpoint { .. })
+        ));
+    }
+}
