@@ -193,7 +193,7 @@ impl Layout {
     }
 
     /// The inverse of [`Layout::to_tf`].
-    fn from_tf(self) -> Option<[i64; 4]> {
+    fn to_torch(self) -> Option<[i64; 4]> {
         match self {
             Layout::Matrix => None,
             Layout::Conv | Layout::ConvTranspose => Some([3, 2, 0, 1]),
@@ -637,7 +637,7 @@ impl Model {
         let variable = &mut self.variables[index];
         let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
         let tf = Tensor::from_slice(values).reshape(dims);
-        let torch = match variable.layout.from_tf() {
+        let torch = match variable.layout.to_torch() {
             None => tf,
             Some(perm) => tf.permute(perm),
         };
