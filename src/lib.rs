@@ -31,6 +31,12 @@
 //! # The command line
 //!
 //! - [`cli`]: the `tbseg` subcommands.
+//!
+//! # The trainer (cargo feature `trainer`, libtorch)
+//!
+//! - [`train`]: the lab's `simple` and `cnn` networks with TensorFlow
+//!   names and `SAME` padding, the training loop, evaluation (pixel
+//!   accuracy, Dice) and prediction.
 #![deny(missing_docs)]
 
 pub mod checkpoint;
@@ -40,5 +46,7 @@ pub mod proto;
 pub mod reader;
 pub mod record;
 pub mod summary;
+#[cfg(feature = "trainer")]
+pub mod train;
 
 pub mod cli;

@@ -7,6 +7,7 @@
 //! of running the parent side. No extra build is needed.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;
@@ -46,6 +47,11 @@ fn child(dir: &Path) -> ! {
         Some(prefix) => read_global_step(&BundleReader::open(prefix).unwrap()).unwrap() + 1,
         None => 0,
     };
+    // Tell the parent the process is up: loading the test binary (which may
+    // link libtorch) takes longer than the kill window, so the window
+    // starts here.
+    println!("ready");
+    std::io::stdout().flush().unwrap();
     loop {
         saver.save(step, &tensors(step)).unwrap();
         step += 1;
@@ -92,12 +98,23 @@ fn checkpoint_survives_sigkill_at_random_moments() {
     // Bounded by count and by time so a slow disk cannot make the test slow.
     while kills < 40 && started.elapsed() < Duration::from_secs(8) {
         let mut child = Command::new(&exe)
-            .args(["--exact", TEST_NAME, "--test-threads", "1"])
+            .args(["--exact", TEST_NAME, "--test-threads", "1", "--nocapture"])
             .env(CHILD_ENV, dir.path())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // libtest prints its own lines, and "test NAME ... " before the
+        // child's "ready" on the same line.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut said = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.ends_with("ready") => break,
+                Some(Ok(line)) => said.push(line),
+                _ => panic!("the child ended before it was ready: {said:?}"),
+            }
+        }
         sleep(Duration::from_millis(rng.random_range(5..120)));
         child.kill().unwrap();
         let status = child.wait().unwrap();

@@ -6,6 +6,14 @@ use clap::{Parser, Subcommand};
 
 pub mod data;
 mod inspect;
+#[cfg(feature = "trainer")]
+pub mod eval;
+#[cfg(feature = "trainer")]
+pub mod lab;
+#[cfg(feature = "trainer")]
+pub mod predict;
+#[cfg(feature = "trainer")]
+pub mod train;
 
 /// TensorBoard-compatible logging and NVIDIA's cardiac MRI segmentation lab on libtorch.
 #[derive(Debug, Parser)]
@@ -21,6 +29,18 @@ enum Command {
     Data(data::Args),
     /// Summarize the runs and tags of a TensorBoard log directory.
     Inspect(inspect::Args),
+    /// Train one of the lab's networks (the lab's runTraining.py).
+    #[cfg(feature = "trainer")]
+    Train(train::Args),
+    /// Score the latest checkpoint on the validation file (runEval.py).
+    #[cfg(feature = "trainer")]
+    Eval(eval::Args),
+    /// Write predicted masks and overlays for a TFRecord file or a PNG.
+    #[cfg(feature = "trainer")]
+    Predict(predict::Args),
+    /// The whole lab on synthetic data: three tasks, evaluated, in about 15 minutes.
+    #[cfg(feature = "trainer")]
+    Lab(lab::Args),
 }
 
 /// Runs the parsed command line.
@@ -28,5 +48,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(args) => data::run(args),
         Command::Inspect(args) => inspect::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Train(args) => train::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Eval(args) => eval::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Predict(args) => predict::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Lab(args) => lab::run(args),
     }
 }

@@ -1,0 +1,154 @@
+//! `tbseg eval`: the lab's `runEval.py` — the latest checkpoint on the
+//! validation file, once.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tch::Device;
+
+use crate::data;
+use crate::summary::{self, SummaryWriter};
+use crate::train::eval::evaluate;
+use crate::train::model::MetricKind;
+use crate::train::{weights, Model, ModelKind, TrainError};
+
+use super::train::{data_file, default_checkpoint_dir, load_examples, Runtime};
+
+/// Flags of `tbseg eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Which task's network the checkpoint holds.
+    #[arg(long, value_enum, default_value_t = ModelKind::CnnDice)]
+    pub model: ModelKind,
+    /// Folder with `val_images.tfrecords`.
+    #[arg(long = "data_dir", visible_alias = "data-dir", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Folder with the checkpoints [default: logs/<model>].
+    #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Folder for the evaluation events [default: <checkpoint_dir>/eval].
+    #[arg(long = "eval_dir", visible_alias = "eval-dir")]
+    pub eval_dir: Option<PathBuf>,
+    /// Prediction overlays logged to TensorBoard (the first N images).
+    #[arg(long, default_value_t = 6)]
+    pub images: usize,
+    /// Device and thread count.
+    #[command(flatten)]
+    pub runtime: Runtime,
+}
+
+/// A checked evaluation job.
+#[derive(Clone, Debug)]
+pub struct EvalJob {
+    /// Which network.
+    pub kind: ModelKind,
+    /// Folder with the validation file.
+    pub data_dir: PathBuf,
+    /// Folder with the checkpoints.
+    pub checkpoint_dir: PathBuf,
+    /// Folder for evaluation events.
+    pub eval_dir: PathBuf,
+    /// Overlays to log.
+    pub images: usize,
+}
+
+/// The result of an evaluation.
+#[derive(Clone, Debug)]
+pub struct EvalReport {
+    /// What was measured.
+    pub metric: MetricKind,
+    /// Its value.
+    pub value: f64,
+    /// Images evaluated.
+    pub images: usize,
+    /// The checkpoint's step.
+    pub step: u64,
+}
+
+impl Args {
+    /// Builds the job, filling in the default folders.
+    pub fn job(&self) -> EvalJob {
+        let checkpoint_dir = self
+            .checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| default_checkpoint_dir(self.model));
+        EvalJob {
+            kind: self.model,
+            data_dir: self.data_dir.clone(),
+            eval_dir: self
+                .eval_dir
+                .clone()
+                .unwrap_or_else(|| checkpoint_dir.join("eval")),
+            checkpoint_dir,
+            images: self.images,
+        }
+    }
+}
+
+/// Runs `tbseg eval`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let job = args.job();
+    let device = args.runtime.start()?;
+    eval_job(&job, device)?;
+    Ok(())
+}
+
+/// The lab's timestamp format (Python's `datetime.now()`).
+pub fn timestamp() -> String {
+    chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
+}
+
+/// Evaluates the latest checkpoint and prints the lab's lines.
+pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
+    let val_path = data_file(&job.data_dir, data::VAL_FILE)?;
+    let prefix = weights::latest(&job.checkpoint_dir)?;
+    let examples = load_examples(&val_path, device)?;
+    let mut model = Model::new(job.kind, device);
+    weights::restore(&mut model, &prefix)
+        .with_context(|| format!("restoring {}", prefix.display()))?;
+    // The lab took the step from the file name, not from global_step.
+    let step = weights::step_from_name(&prefix).unwrap_or(0);
+    let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;
+    let side = examples.size() as u32;
+    let mut overlay_error = None;
+    let evaluation = evaluate(&model, &examples, 8, |index, mask| {
+        if index >= job.images || overlay_error.is_some() {
+            return;
+        }
+        let image = examples.image_values(index);
+        let label = examples.label_values(index);
+        let result = summary::overlay(&image, side, side, &label, mask).and_then(|overlay| {
+            writer.add_image(&format!("eval/overlay_{index:04}"), &overlay, step as i64)
+        });
+        if let Err(err) = result {
+            overlay_error = Some(err);
+        }
+    });
+    if let Some(err) = overlay_error {
+        return Err(TrainError::from(err).into());
+    }
+    let metric = job.kind.metric();
+    let value = evaluation.value(metric);
+    writer
+        .add_scalar(job.kind.eval_tag(), value as f32, step as i64)
+        .map_err(TrainError::from)?;
+    writer.close().map_err(TrainError::from)?;
+    let name = match metric {
+        MetricKind::PixelAccuracy => "precision",
+        MetricKind::Dice => "Dice metric",
+    };
+    println!("OUTPUT: {}: {name} = {value:.3}", timestamp());
+    println!(
+        "OUTPUT: {} images evaluated from file {}",
+        evaluation.images,
+        val_path.display()
+    );
+    Ok(EvalReport {
+        metric,
+        value,
+        images: evaluation.images,
+        step,
+    })
+}

@@ -1,0 +1,111 @@
+//! A data set held as two tensors, ready for batching.
+
+use tch::{Device, Kind, Tensor};
+
+use super::TrainError;
+
+/// Images `[N, 1, S, S]` (float, already scaled like the lab's reader) and
+/// labels `[N, S, S]` (int64 class ids), on the training device.
+pub struct Examples {
+    images: Tensor,
+    labels: Tensor,
+    size: i64,
+}
+
+impl Examples {
+    /// Stacks `(image, label)` pairs of `size`x`size` pixels (row-major,
+    /// image values as the network sees them, labels 0/1) onto `device`.
+    /// `what` names the source (a file path) in errors.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a [f32], &'a [u8])>,
+        size: i64,
+        device: Device,
+        what: &str,
+    ) -> Result<Examples, TrainError> {
+        let pixels = (size * size) as usize;
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for (index, (image, label)) in pairs.into_iter().enumerate() {
+            if image.len() != pixels || label.len() != pixels {
+                return Err(TrainError::ImageSize {
+                    what: what.to_string(),
+                    index,
+                    expected: pixels,
+                    image: image.len(),
+                    label: label.len(),
+                });
+            }
+            images.extend_from_slice(image);
+            labels.extend(label.iter().map(|&l| i64::from(l != 0)));
+        }
+        let count = (images.len() / pixels.max(1)) as i64;
+        if count == 0 {
+            return Err(TrainError::NoExamples {
+                what: what.to_string(),
+            });
+        }
+        Ok(Examples {
+            images: Tensor::from_slice(&images)
+                .reshape([count, 1, size, size])
+                .to_device(device),
+            labels: Tensor::from_slice(&labels)
+                .reshape([count, size, size])
+                .to_device(device),
+            size,
+        })
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.images.size()[0] as usize
+    }
+
+    /// Always false: construction rejects empty sets.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Side of the square images.
+    pub fn size(&self) -> i64 {
+        self.size
+    }
+
+    /// The images and labels of the examples at `indices`.
+    pub fn batch(&self, indices: &[usize]) -> (Tensor, Tensor) {
+        let index: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let index = Tensor::from_slice(&index).to_device(self.images.device());
+        (
+            self.images.index_select(0, &index),
+            self.labels.index_select(0, &index),
+        )
+    }
+
+    /// Examples `start..start + count` (clamped to the set).
+    pub fn range(&self, start: usize, count: usize) -> (Tensor, Tensor) {
+        let count = count.min(self.len().saturating_sub(start)) as i64;
+        (
+            self.images.narrow(0, start as i64, count),
+            self.labels.narrow(0, start as i64, count),
+        )
+    }
+
+    /// The image of example `index` as row-major floats (for image summaries).
+    pub fn image_values(&self, index: usize) -> Vec<f32> {
+        let image = self
+            .images
+            .get(index as i64)
+            .to_device(Device::Cpu)
+            .flatten(0, -1);
+        Vec::<f32>::try_from(image).unwrap_or_default()
+    }
+
+    /// The label of example `index` as 0/1 bytes.
+    pub fn label_values(&self, index: usize) -> Vec<u8> {
+        let label = self
+            .labels
+            .get(index as i64)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Uint8);
+        Vec::<u8>::try_from(label.flatten(0, -1)).unwrap_or_default()
+    }
+}

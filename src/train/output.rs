@@ -1,0 +1,265 @@
+//! The training run's outputs: the lab's progress lines, TensorBoard
+//! summaries and TensorFlow checkpoints in the checkpoint folder.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tch::{Device, Kind};
+
+use crate::checkpoint::Saver;
+use crate::summary::{self, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter};
+
+use super::model::{GraphNode, Model};
+use super::trainer::{SummaryStep, TrainConfig, TrainSink};
+use super::weights::checkpoint_tensors;
+use super::TrainError;
+
+/// How often the richer summaries are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SummaryCadence {
+    /// Image summaries (input, label, prediction overlay) every this many steps.
+    pub images_every: u64,
+    /// Weight histograms every this many steps.
+    pub histograms_every: u64,
+}
+
+impl Default for SummaryCadence {
+    fn default() -> Self {
+        SummaryCadence {
+            images_every: 500,
+            histograms_every: 500,
+        }
+    }
+}
+
+/// Checkpoints kept in the folder (TensorFlow's `Saver` default).
+pub const MAX_TO_KEEP: usize = 5;
+
+/// The [`TrainSink`] of `tbseg train`: prints the lab's `OUTPUT:` lines
+/// (and a progress bar when stderr is a terminal), writes events and
+/// checkpoints into one folder.
+pub struct RunLog {
+    writer: SummaryWriter,
+    saver: Saver,
+    cadence: SummaryCadence,
+    kind_loss_tag: &'static str,
+    learning_rate_tag: Option<&'static str>,
+    progress: Option<ProgressBar>,
+    last_checkpoint: Option<PathBuf>,
+}
+
+impl RunLog {
+    /// Opens a new event file in `dir` (created if needed) and records the
+    /// run's hyper-parameters.
+    pub fn create(
+        dir: &Path,
+        config: &TrainConfig,
+        cadence: SummaryCadence,
+    ) -> Result<RunLog, TrainError> {
+        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let writer = SummaryWriter::new(dir)?;
+        let mut hparams = BTreeMap::new();
+        hparams.insert(
+            "model".to_string(),
+            HParamValue::Text(config.kind.name().to_string()),
+        );
+        hparams.insert(
+            "learning_rate".to_string(),
+            HParamValue::Float(config.learning_rate),
+        );
+        hparams.insert(
+            "decay_rate".to_string(),
+            HParamValue::Float(config.decay_rate),
+        );
+        hparams.insert(
+            "decay_steps".to_string(),
+            HParamValue::Float(config.decay_steps as f64),
+        );
+        hparams.insert(
+            "num_epochs".to_string(),
+            HParamValue::Float(config.num_epochs as f64),
+        );
+        hparams.insert(
+            "batch_size".to_string(),
+            HParamValue::Float(config.batch_size as f64),
+        );
+        hparams.insert("seed".to_string(), HParamValue::Float(config.seed as f64));
+        writer.add_hparams(&hparams, None)?;
+        Ok(RunLog {
+            writer,
+            saver: Saver::new(dir).max_to_keep(MAX_TO_KEEP),
+            cadence,
+            kind_loss_tag: config.kind.loss_tag(),
+            learning_rate_tag: config.kind.learning_rate_tag(),
+            progress: None,
+            last_checkpoint: None,
+        })
+    }
+
+    /// The most recent checkpoint written.
+    pub fn last_checkpoint(&self) -> Option<&Path> {
+        self.last_checkpoint.as_deref()
+    }
+
+    /// Records how the run ended and flushes the event file.
+    pub fn finish(&mut self, interrupted: bool) -> Result<(), TrainError> {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let status = if interrupted {
+            SessionStatus::Running
+        } else {
+            SessionStatus::Success
+        };
+        self.writer.end_hparams(status)?;
+        self.writer.close()?;
+        Ok(())
+    }
+
+    fn print(&self, line: &str) {
+        match &self.progress {
+            Some(bar) => bar.println(line),
+            None => println!("{line}"),
+        }
+    }
+
+    fn write_images(&self, summary: &SummaryStep<'_>) -> Result<(), TrainError> {
+        let size = summary.images.size()[2];
+        let image = summary.images.get(0).to_device(Device::Cpu).flatten(0, -1);
+        let image = Vec::<f32>::try_from(image).unwrap_or_default();
+        let label = summary
+            .labels
+            .get(0)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Uint8)
+            .flatten(0, -1);
+        let label = Vec::<u8>::try_from(label).unwrap_or_default();
+        let predicted = summary
+            .logits
+            .get(0)
+            .argmax(0, false)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Uint8);
+        let predicted = Vec::<u8>::try_from(predicted.flatten(0, -1)).unwrap_or_default();
+        let side = size as u32;
+        let step = summary.step as i64;
+        self.writer
+            .add_image("images/input", &gray_image(&image, side), step)?;
+        let label_image: Vec<u8> = label
+            .iter()
+            .map(|&l| if l != 0 { 255 } else { 0 })
+            .collect();
+        if let Some(label_image) = image::GrayImage::from_raw(side, side, label_image) {
+            self.writer.add_image("images/label", &label_image, step)?;
+        }
+        let overlay = summary::overlay(&image, side, side, &label, &predicted)?;
+        self.writer
+            .add_image("images/prediction_overlay", &overlay, step)?;
+        Ok(())
+    }
+}
+
+/// An image scaled so its own minimum is black and maximum white.
+pub fn gray_image(values: &[f32], side: u32) -> image::GrayImage {
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
+    let pixels = values
+        .iter()
+        .map(|&v| ((v - lo) * scale).round().clamp(0.0, 255.0) as u8)
+        .collect();
+    image::GrayImage::from_raw(side, side, pixels)
+        .unwrap_or_else(|| image::GrayImage::new(side, side))
+}
+
+/// The model's own graph as a TensorFlow `GraphDef`.
+pub fn graph_def(nodes: &[GraphNode]) -> crate::proto::tensorflow::GraphDef {
+    let mut builder = GraphBuilder::new();
+    for node in nodes {
+        let mut out =
+            Node::new(node.name.clone(), node.op.clone()).output_shape(&node.output_shape);
+        for input in &node.inputs {
+            out = out.input(input.clone());
+        }
+        for (key, values) in &node.int_list_attrs {
+            out = out.attr_ints(key.clone(), values);
+        }
+        for (key, value) in &node.string_attrs {
+            out = out.attr_str(key.clone(), value.clone());
+        }
+        for (key, value) in &node.float_attrs {
+            out = out.attr_f32(key.clone(), *value);
+        }
+        builder.add_node(out);
+    }
+    builder.into_graph_def()
+}
+
+impl TrainSink for RunLog {
+    fn started(&mut self, model: &Model, first_step: u64, steps: u64) -> Result<(), TrainError> {
+        self.writer.add_graph(&graph_def(&model.graph(1)))?;
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(steps).with_position(first_step);
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}  {msg}")
+            {
+                bar.set_style(style);
+            }
+            self.progress = Some(bar);
+        }
+        Ok(())
+    }
+
+    fn stepped(&mut self, step: u64, loss: f64, seconds: f64) {
+        if step % super::schedule::SUMMARY_EVERY == 0 {
+            self.print(&format!(
+                "OUTPUT: Step {step}: loss = {loss:.3} ({seconds:.3} sec)"
+            ));
+        }
+        if let Some(bar) = &self.progress {
+            bar.set_position(step + 1);
+            bar.set_message(format!("loss {loss:.3}"));
+        }
+    }
+
+    fn summary(&mut self, summary: &SummaryStep<'_>) -> Result<(), TrainError> {
+        let step = summary.step as i64;
+        self.writer
+            .add_scalar(self.kind_loss_tag, summary.loss as f32, step)?;
+        if let Some(tag) = self.learning_rate_tag {
+            self.writer
+                .add_scalar(tag, summary.learning_rate as f32, step)?;
+        }
+        if summary.step % self.cadence.images_every.max(1) == 0 {
+            self.write_images(summary)?;
+        }
+        if summary.step % self.cadence.histograms_every.max(1) == 0 {
+            for variable in summary.model.export_tf() {
+                self.writer
+                    .add_histogram(&variable.name, &variable.values, step)?;
+            }
+        }
+        self.writer.flush()?;
+        Ok(())
+    }
+
+    fn checkpoint(
+        &mut self,
+        name_step: u64,
+        global_step: u64,
+        model: &Model,
+    ) -> Result<(), TrainError> {
+        let tensors = checkpoint_tensors(model, global_step)?;
+        let path = self.saver.save(name_step as i64, &tensors)?;
+        self.last_checkpoint = Some(path);
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! A model's variables as a TensorFlow checkpoint: TF names and layouts plus
+//! `global_step`, written and read with [`crate::checkpoint`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{self, layout::GLOBAL_STEP, BundleReader, TensorData};
+
+use super::model::Model;
+use super::TrainError;
+
+/// The checkpoint tensors of `model` after `global_step` updates.
+pub fn checkpoint_tensors(
+    model: &Model,
+    global_step: u64,
+) -> Result<BTreeMap<String, TensorData>, TrainError> {
+    let mut tensors = BTreeMap::new();
+    for variable in model.export_tf() {
+        let data =
+            TensorData::from_f32(variable.shape.clone(), &variable.values).map_err(|source| {
+                TrainError::CheckpointTensor {
+                    name: variable.name.clone(),
+                    message: source.to_string(),
+                }
+            })?;
+        tensors.insert(variable.name, data);
+    }
+    tensors.insert(
+        GLOBAL_STEP.to_string(),
+        TensorData::scalar_i64(global_step as i64),
+    );
+    Ok(tensors)
+}
+
+/// Loads every variable of `model` from the checkpoint at `prefix` and
+/// returns its `global_step`. Every model variable must be present.
+pub fn restore(model: &mut Model, prefix: &Path) -> Result<u64, TrainError> {
+    let reader = BundleReader::open(prefix)?;
+    for (name, _) in model.tf_variable_shapes() {
+        let tensor = reader.get(&name).map_err(|err| match err {
+            checkpoint::CheckpointError::Io { .. } => TrainError::Checkpoint(err),
+            _ => TrainError::MissingVariable {
+                prefix: prefix.to_path_buf(),
+                name: name.clone(),
+            },
+        })?;
+        let values = tensor
+            .to_f32()
+            .map_err(|source| TrainError::CheckpointTensor {
+                name: name.clone(),
+                message: source.to_string(),
+            })?;
+        model.import_tf(&name, tensor.shape(), &values)?;
+    }
+    let step = checkpoint::read_global_step(&reader)?;
+    Ok(u64::try_from(step).unwrap_or(0))
+}
+
+/// The newest checkpoint in `dir`, or an error saying there is none.
+pub fn latest(dir: &Path) -> Result<PathBuf, TrainError> {
+    checkpoint::latest_checkpoint(dir)?.ok_or_else(|| TrainError::NoCheckpoint {
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// The step in a checkpoint file name (`model.ckpt-1000` → 1000), which the
+/// lab's evaluation used as the step of its summaries.
+pub fn step_from_name(prefix: &Path) -> Option<u64> {
+    let name = prefix.file_name()?.to_str()?;
+    name.rsplit_once('-')?.1.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::Saver;
+    use crate::train::model::{Architecture, CnnConfig, ModelKind};
+    use tch::{Device, Kind, Tensor};
+
+    fn tiny(seed: i64) -> Model {
+        tch::manual_seed(seed);
+        let config = CnnConfig {
+            image_size: 32,
+            channels: [3, 4, 5, 6],
+        };
+        Model::with_architecture(ModelKind::CnnDice, Architecture::Cnn(config), Device::Cpu)
+    }
+
+    #[test]
+    fn saved_checkpoint_restores_identical_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = tiny(1);
+        let tensors = checkpoint_tensors(&source, 1001).unwrap();
+        assert_eq!(tensors["upscore/kernel"].shape(), [31, 31, 2, 2]);
+        let prefix = Saver::new(dir.path()).save(1000, &tensors).unwrap();
+        assert_eq!(latest(dir.path()).unwrap(), prefix);
+        assert_eq!(step_from_name(&prefix), Some(1000));
+
+        let mut target = tiny(2);
+        let x = Tensor::rand([1, 1, 32, 32], (Kind::Float, Device::Cpu));
+        assert!(!tch::no_grad(|| source
+            .forward(&x)
+            .equal(&target.forward(&x))));
+        assert_eq!(restore(&mut target, &prefix).unwrap(), 1001);
+        assert!(tch::no_grad(|| source
+            .forward(&x)
+            .equal(&target.forward(&x))));
+    }
+
+    #[test]
+    fn restoring_into_the_wrong_model_names_the_missing_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensors = checkpoint_tensors(&tiny(1), 5).unwrap();
+        let prefix = Saver::new(dir.path()).save(5, &tensors).unwrap();
+        let config = crate::train::model::SimpleConfig {
+            image_size: 4,
+            hidden: 2,
+        };
+        let mut simple =
+            Model::with_architecture(ModelKind::Simple, Architecture::Simple(config), Device::Cpu);
+        let err = restore(&mut simple, &prefix).unwrap_err().to_string();
+        assert!(err.contains("Hidden1/W_fc"), "{err}");
+        assert!(matches!(
+            latest(&dir.path().join("none")),
+            Err(TrainError::NoCheckpoint { .. })
+        ));
+    }
+}
