@@ -95,7 +95,10 @@ impl SummaryWriterBuilder {
     }
 
     /// How many events may wait in memory before `add_*` calls block. By
-    /// default [`DEFAULT_QUEUE_CAPACITY`] (1,048,576); at least 1.
+    /// default [`DEFAULT_QUEUE_CAPACITY`] (1,048,576); at least 1. Events
+    /// travel in batches of 256 KiB or `events / 4` events (at most 8,192),
+    /// whichever fills first, and at most `events / batch` batches wait; an
+    /// event over 256 KiB (a large image) is a batch of its own.
     pub fn queue_capacity(mut self, events: usize) -> Self {
         self.queue_capacity = events.max(1);
         self
@@ -157,7 +160,8 @@ impl SummaryWriterBuilder {
         })?;
         // The queue is a channel of batches: `batch_events` events per
         // batch at most, and enough batches in flight for `queue_capacity`
-        // events (64 MiB of scalars at the most with the defaults).
+        // events (about 50 MB of scalars with the defaults; an event over
+        // 256 KiB, such as a large image, is a batch of its own).
         let batch_events = (self.queue_capacity / 4).clamp(1, MAX_BATCH_EVENTS);
         let max_batches = self.queue_capacity.div_ceil(batch_events);
         let (sender, receiver) = mpsc::sync_channel(max_batches);
