@@ -2,6 +2,7 @@
 //! generator's determinism, and every way a file is rejected.
 
 use std::collections::BTreeMap;
+use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use prost::Message;
@@ -9,8 +10,21 @@ use tbseg::data::{
     encode_example, read_lab_file, read_lab_slices, synth, write_lab_file, DataError, LabSlice,
     PIXELS, SIZE,
 };
+use tbseg::example::FeatureError;
 use tbseg::proto::tensorflow::{feature::Kind, BytesList, Example, Feature, Features, Int64List};
-use tbseg::record::frame_into;
+use tbseg::record::{frame_into, ReadRecordError};
+
+/// The error and its causes, `: `-separated, as the CLI prints them.
+fn chain(err: &dyn Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
 
 fn test_slice(seed: i64) -> LabSlice {
     LabSlice {
@@ -58,15 +72,26 @@ fn file_with_second_record(dir: &Path, tampered: BTreeMap<String, Feature>) -> P
     path
 }
 
-fn rejection(tamper: impl FnOnce(&mut BTreeMap<String, Feature>)) -> (String, PathBuf) {
+/// Reads a file whose second record is tampered with; the error and its
+/// whole message.
+fn rejection(tamper: impl FnOnce(&mut BTreeMap<String, Feature>)) -> (DataError, String, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let mut f = features(&test_slice(1));
     tamper(&mut f);
     let path = file_with_second_record(dir.path(), f);
     let err = read_lab_file(&path).unwrap_err();
-    // Keep the dir alive until the message is taken.
-    let msg = err.to_string();
-    (msg, path)
+    let msg = chain(&err);
+    (err, msg, path)
+}
+
+/// The feature error inside a `DataError::Feature` for record 1.
+fn feature_error(err: &DataError) -> &FeatureError {
+    match err {
+        DataError::Feature {
+            index: 1, source, ..
+        } => source,
+        other => panic!("not a feature error of record 1: {other:?}"),
+    }
 }
 
 #[test]
@@ -103,42 +128,67 @@ fn image_raw_key_of_the_tf2_lab_is_accepted() {
 
 #[test]
 fn rejects_missing_label() {
-    let (msg, path) = rejection(|f| {
+    let (err, msg, path) = rejection(|f| {
         f.remove("label_raw");
     });
+    assert!(matches!(feature_error(&err), FeatureError::Missing { key } if key == "label_raw"));
     assert_eq!(
         msg,
-        format!("{}: record 1: missing feature `label_raw`", path.display())
+        format!(
+            "{}: record 1: feature \"label_raw\" is missing",
+            path.display()
+        )
     );
 }
 
 #[test]
-fn rejects_missing_image() {
-    let (msg, path) = rejection(|f| {
+fn rejects_missing_image_naming_the_lab_key() {
+    let (err, msg, path) = rejection(|f| {
         f.remove("img_raw");
     });
+    assert!(matches!(feature_error(&err), FeatureError::Missing { key } if key == "img_raw"));
     assert_eq!(
         msg,
-        format!("{}: record 1: missing feature `img_raw`", path.display())
+        format!(
+            "{}: record 1: feature \"img_raw\" is missing",
+            path.display()
+        )
     );
 }
 
 #[test]
-fn rejects_missing_height() {
-    let (msg, path) = rejection(|f| {
+fn rejects_missing_height_but_not_missing_depth() {
+    let (_, msg, path) = rejection(|f| {
         f.remove("height");
     });
     assert_eq!(
         msg,
-        format!("{}: record 1: missing feature `height`", path.display())
+        format!(
+            "{}: record 1: feature \"height\" is missing",
+            path.display()
+        )
     );
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = features(&test_slice(4));
+    f.remove("depth");
+    let path = file_with_second_record(dir.path(), f);
+    assert_eq!(read_lab_slices(&path).unwrap()[1], test_slice(4));
 }
 
 #[test]
 fn rejects_wrong_image_length() {
-    let (msg, path) = rejection(|f| {
+    let (err, msg, path) = rejection(|f| {
         f.insert("img_raw".to_string(), bytes(vec![0; 100]));
     });
+    assert!(matches!(
+        err,
+        DataError::ByteLength {
+            index: 1,
+            expected: 524_288,
+            got: 100,
+            ..
+        }
+    ));
     assert_eq!(
         msg,
         format!(
@@ -150,7 +200,7 @@ fn rejects_wrong_image_length() {
 
 #[test]
 fn rejects_wrong_label_length() {
-    let (msg, path) = rejection(|f| {
+    let (_, msg, path) = rejection(|f| {
         f.insert("label_raw".to_string(), bytes(vec![0; PIXELS * 8]));
     });
     assert_eq!(
@@ -164,14 +214,14 @@ fn rejects_wrong_label_length() {
 
 #[test]
 fn rejects_other_sizes() {
-    let (msg, path) = rejection(|f| {
+    let (_, msg, path) = rejection(|f| {
         f.insert("width".to_string(), int64(128));
     });
     assert_eq!(
         msg,
         format!("{}: record 1: `width` is 128, expected 256", path.display())
     );
-    let (msg, path) = rejection(|f| {
+    let (_, msg, path) = rejection(|f| {
         f.insert("depth".to_string(), int64(3));
     });
     assert_eq!(
@@ -181,24 +231,47 @@ fn rejects_other_sizes() {
 }
 
 #[test]
-fn rejects_wrong_feature_types() {
-    let (msg, path) = rejection(|f| {
+fn rejects_wrong_feature_kinds_and_counts() {
+    let (err, msg, path) = rejection(|f| {
         f.insert("height".to_string(), bytes(b"256".to_vec()));
     });
+    assert!(matches!(
+        feature_error(&err),
+        FeatureError::WrongKind { key, .. } if key == "height"
+    ));
     assert_eq!(
         msg,
         format!(
-            "{}: record 1: feature `height` must be one int64, got 1 bytes values",
+            "{}: record 1: feature \"height\" is a bytes_list, not a int64_list",
             path.display()
         )
     );
-    let (msg, path) = rejection(|f| {
+    let (_, msg, path) = rejection(|f| {
         f.insert("label_raw".to_string(), int64(0));
     });
     assert_eq!(
         msg,
         format!(
-            "{}: record 1: feature `label_raw` must be one bytes value, got 1 int64 values",
+            "{}: record 1: feature \"label_raw\" is a int64_list, not a bytes_list",
+            path.display()
+        )
+    );
+    let (err, msg, path) = rejection(|f| {
+        f.insert(
+            "depth".to_string(),
+            Feature {
+                kind: Some(Kind::Int64List(Int64List { value: vec![1, 1] })),
+            },
+        );
+    });
+    assert!(matches!(
+        feature_error(&err),
+        FeatureError::NotSingle { len: 2, .. }
+    ));
+    assert_eq!(
+        msg,
+        format!(
+            "{}: record 1: feature \"depth\" holds 2 values, not exactly one",
             path.display()
         )
     );
@@ -206,7 +279,7 @@ fn rejects_wrong_feature_types() {
 
 #[test]
 fn rejects_label_values_other_than_0_and_1() {
-    let (msg, path) = rejection(|f| {
+    let (_, msg, path) = rejection(|f| {
         let mut label = vec![0u8; PIXELS];
         label[3 * SIZE + 4] = 255;
         f.insert("label_raw".to_string(), bytes(label));
@@ -227,9 +300,34 @@ fn rejects_a_record_that_is_not_an_example() {
     let mut out = Vec::new();
     frame_into(&[0xff, 0xff, 0xff], &mut out);
     std::fs::write(&path, out).unwrap();
-    let msg = read_lab_file(&path).unwrap_err().to_string();
-    let prefix = format!("{}: record 0: not a tf.train.Example: ", path.display());
+    let err = read_lab_file(&path).unwrap_err();
+    assert!(matches!(
+        err,
+        DataError::Feature {
+            index: 0,
+            source: FeatureError::Decode(_),
+            ..
+        }
+    ));
+    let msg = chain(&err);
+    let prefix = format!(
+        "{}: record 0: not a tf.train.Example: failed to decode Protobuf message",
+        path.display()
+    );
     assert!(msg.starts_with(&prefix), "{msg}");
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.tfrecords");
+    let err = read_lab_file(&path).unwrap_err();
+    assert!(
+        matches!(&err, DataError::Io { path: p, source } if *p == path && source.kind() == std::io::ErrorKind::NotFound)
+    );
+    let msg = chain(&err);
+    assert!(msg.starts_with(&format!("{}: ", path.display())), "{msg}");
+    assert_eq!(msg.matches("os error").count(), 1, "{msg}");
 }
 
 #[test]
@@ -240,18 +338,24 @@ fn rejects_corrupt_and_truncated_records() {
     let good = std::fs::read(&path).unwrap();
     let record_len = good.len() / 2;
 
-    // A flipped bit in the second record's image data.
+    // A flipped bit in the second record's image data: the reader is
+    // strict, so the whole file is refused rather than the record skipped.
     let mut bytes = good.clone();
     bytes[record_len + 12 + 100] ^= 0x10;
     std::fs::write(&path, &bytes).unwrap();
     let err = read_lab_file(&path).unwrap_err();
     assert!(matches!(
         err,
-        DataError::Framing { index: 1, offset, .. } if offset == record_len as u64
+        DataError::Framing {
+            index: 1,
+            offset,
+            source: ReadRecordError::BadDataCrc { got, want, .. },
+            ..
+        } if offset == record_len as u64 && got != want
     ));
-    let msg = err.to_string();
+    let msg = chain(&err);
     let prefix = format!(
-        "{}: record 1 at byte {record_len}: data checksum mismatch: stored 0x",
+        "{}: record 1: bad data checksum in the record at byte {record_len}: got 0x",
         path.display()
     );
     assert!(msg.starts_with(&prefix), "{msg}");
@@ -260,31 +364,52 @@ fn rejects_corrupt_and_truncated_records() {
     let mut bytes = good.clone();
     bytes[0] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
-    let msg = read_lab_file(&path).unwrap_err().to_string();
+    let err = read_lab_file(&path).unwrap_err();
+    assert!(matches!(
+        err,
+        DataError::Framing {
+            index: 0,
+            offset: 0,
+            source: ReadRecordError::BadLengthCrc { .. },
+            ..
+        }
+    ));
+    let msg = chain(&err);
     let prefix = format!(
-        "{}: record 0 at byte 0: length checksum mismatch",
+        "{}: record 0: bad length checksum in the record at byte 0: got 0x",
         path.display()
     );
     assert!(msg.starts_with(&prefix), "{msg}");
 
     // Cut inside the second record's data, then inside its header.
     std::fs::write(&path, &good[..record_len + 1000]).unwrap();
-    let expected_data = record_len - 12;
+    let err = read_lab_file(&path).unwrap_err();
+    assert!(matches!(
+        err,
+        DataError::Truncated {
+            index: 1,
+            present: 1000,
+            ..
+        }
+    ));
     assert_eq!(
-        read_lab_file(&path).unwrap_err().to_string(),
+        chain(&err),
         format!(
-            "{}: record 1 at byte {record_len}: truncated record: 988 of {expected_data} bytes (data and checksum)",
+            "{}: record 1 at byte {record_len} is torn: the file ends 1000 bytes into it",
             path.display()
         )
     );
     std::fs::write(&path, &good[..record_len + 5]).unwrap();
     assert_eq!(
-        read_lab_file(&path).unwrap_err().to_string(),
+        chain(&read_lab_file(&path).unwrap_err()),
         format!(
-            "{}: record 1 at byte {record_len}: truncated header: 5 of 12 bytes",
+            "{}: record 1 at byte {record_len} is torn: the file ends 5 bytes into it",
             path.display()
         )
     );
+    // Cut exactly between records: a shorter file, not an error.
+    std::fs::write(&path, &good[..record_len]).unwrap();
+    assert_eq!(read_lab_slices(&path).unwrap(), [test_slice(0)]);
 }
 
 #[test]

@@ -17,6 +17,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::example::FeatureError;
+use crate::record::ReadRecordError;
+
 pub mod polygon;
 mod schema;
 pub mod sunnybrook;
@@ -43,58 +46,26 @@ pub const TRAIN_FILE: &str = "train_images.tfrecords";
 /// File name of the validation set inside a data directory.
 pub const VAL_FILE: &str = "val_images.tfrecords";
 
-/// What is wrong with a record's TFRecord framing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FramingError {
-    /// The file ends inside a record's 12-byte header.
-    #[error("truncated header: {got} of 12 bytes")]
-    TruncatedHeader {
-        /// Bytes present.
-        got: usize,
-    },
-    /// The length's checksum does not match.
-    #[error("length checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    LengthCrc {
-        /// Masked CRC stored in the file.
-        stored: u32,
-        /// Masked CRC of the stored length.
-        computed: u32,
-    },
-    /// The file ends inside a record's data or its trailing checksum.
-    #[error("truncated record: {got} of {expected} bytes (data and checksum)")]
-    TruncatedData {
-        /// Bytes the header promised (data plus 4 checksum bytes).
-        expected: u64,
-        /// Bytes present.
-        got: u64,
-    },
-    /// The data's checksum does not match.
-    #[error("data checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    DataCrc {
-        /// Masked CRC stored in the file.
-        stored: u32,
-        /// Masked CRC of the stored data.
-        computed: u32,
-    },
-}
-
 /// Everything that can go wrong reading, writing or making lab data.
 ///
 /// Record-level variants name the file and the zero-based record index, so
-/// a message points at the exact slice to look at.
+/// a message points at the exact slice to look at. A variant with a
+/// `source` keeps the cause there and out of its own message; print the
+/// whole chain (`{:#}` with anyhow) to see both.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
     /// An I/O error on `path`.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
         /// The underlying error.
         source: io::Error,
     },
-    /// A record's TFRecord framing is broken (corrupt or truncated file).
-    #[error("{}: record {index} at byte {offset}: {problem}", path.display())]
+    /// A record's TFRecord framing is broken: a checksum does not match or
+    /// the length is impossible (a corrupt file, or not a TFRecord file).
+    #[error("{}: record {index}", path.display())]
     Framing {
         /// The file.
         path: PathBuf,
@@ -102,42 +73,34 @@ pub enum DataError {
         index: usize,
         /// Byte offset of the record's header.
         offset: u64,
-        /// What is wrong.
-        problem: FramingError,
+        /// What is wrong, with the checksums stored and computed.
+        source: ReadRecordError,
     },
-    /// A record is not a valid `tf.train.Example` protobuf.
-    #[error("{}: record {index}: not a tf.train.Example: {source}", path.display())]
-    Protobuf {
+    /// The file ends inside a record (a torn write).
+    #[error(
+        "{}: record {index} at byte {offset} is torn: the file ends {present} bytes into it",
+        path.display()
+    )]
+    Truncated {
         /// The file.
         path: PathBuf,
         /// Zero-based record index.
         index: usize,
-        /// prost's error.
-        source: prost::DecodeError,
+        /// Byte offset of the record's header.
+        offset: u64,
+        /// Bytes of the record (header included) present in the file.
+        present: u64,
     },
-    /// A feature the schema requires is absent.
-    #[error("{}: record {index}: missing feature `{key}`", path.display())]
-    MissingKey {
+    /// A record is not a `tf.train.Example`, or a feature the schema needs
+    /// is missing or holds the wrong kind or number of values.
+    #[error("{}: record {index}", path.display())]
+    Feature {
         /// The file.
         path: PathBuf,
         /// Zero-based record index.
         index: usize,
-        /// The feature (for the image: `img_raw` or `image_raw`).
-        key: &'static str,
-    },
-    /// A feature has the wrong list type or number of values.
-    #[error("{}: record {index}: feature `{key}` must be {expected}, got {got}", path.display())]
-    WrongFeature {
-        /// The file.
-        path: PathBuf,
-        /// Zero-based record index.
-        index: usize,
-        /// The feature.
-        key: String,
-        /// What the schema wants, e.g. "one int64".
-        expected: &'static str,
-        /// What the record has, e.g. "3 bytes values".
-        got: String,
+        /// Which feature, and what it holds instead.
+        source: FeatureError,
     },
     /// A bytes feature has the wrong length.
     #[error(

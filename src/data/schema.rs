@@ -6,16 +6,11 @@
 //! image `image_raw`; the reader takes either.
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
-use super::{DataError, FramingError, INTENSITY_SCALE, PIXELS, SIZE};
-use crate::proto::tensorflow::{feature::Kind, BytesList, Example, Feature, Features, Int64List};
-use crate::record::{encode_header, MaskedCrc, RecordWriter};
+use super::{DataError, INTENSITY_SCALE, PIXELS, SIZE};
+use crate::example::{Example, ExampleBuilder, ExampleWriter, FeatureError};
+use crate::record::{ReadRecordError, RecordReader};
 
 const IMAGE_KEY: &str = "img_raw";
 const IMAGE_KEY_V2: &str = "image_raw";
@@ -72,88 +67,84 @@ impl LabSlice {
     }
 }
 
-fn int64_feature(value: i64) -> Feature {
-    Feature {
-        kind: Some(Kind::Int64List(Int64List { value: vec![value] })),
-    }
-}
-
-fn bytes_feature(value: Vec<u8>) -> Feature {
-    Feature {
-        kind: Some(Kind::BytesList(BytesList { value: vec![value] })),
-    }
+/// The lab's `tf.train.Example` for `slice`.
+fn lab_example(slice: &LabSlice) -> Example {
+    let image: Vec<u8> = slice.image.iter().flat_map(|v| v.to_le_bytes()).collect();
+    ExampleBuilder::new()
+        .int64("height", &[SIZE as i64])
+        .int64("width", &[SIZE as i64])
+        .int64("depth", &[1])
+        .bytes(IMAGE_KEY, image)
+        .bytes(LABEL_KEY, slice.label.as_slice())
+        .build()
 }
 
 /// Serialises `slice` as the lab's `tf.train.Example`.
 ///
-/// The bytes are deterministic: features are written in sorted key order.
-/// (prost keeps the map in a `HashMap`, whose order changes from run to
-/// run, so each entry is encoded on its own and the entries are
-/// concatenated, which protobuf defines as merging them.)
+/// The bytes are deterministic: the feature map is ordered, so the
+/// features are always written in key order (`depth`, `height`, `img_raw`,
+/// `label_raw`, `width`).
 /// The slice is not validated here; [`write_lab_file`] does that.
 pub fn encode_example(slice: &LabSlice) -> Vec<u8> {
-    let image: Vec<u8> = slice.image.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let entries = [
-        ("depth", int64_feature(1)),
-        ("height", int64_feature(SIZE as i64)),
-        (IMAGE_KEY, bytes_feature(image)),
-        (LABEL_KEY, bytes_feature(slice.label.clone())),
-        ("width", int64_feature(SIZE as i64)),
-    ];
-    let mut features = Vec::with_capacity(PIXELS * 9 + 128);
-    for (key, feature) in entries {
-        let one = Features {
-            feature: BTreeMap::from([(key.to_string(), feature)]),
-        };
-        one.encode(&mut features)
-            .expect("a Vec grows as needed, so encoding cannot run out of room");
-    }
-    // Example { features = 1 (length-delimited) }.
-    let mut out = Vec::with_capacity(features.len() + 8);
-    out.push(0x0a);
-    prost::encode_length_delimiter(features.len(), &mut out)
-        .expect("a Vec grows as needed, so encoding cannot run out of room");
-    out.extend_from_slice(&features);
-    out
+    lab_example(slice).encode_to_vec()
 }
 
 /// Decodes one record of a lab file; `path` and `index` only go into the
 /// errors.
 pub fn decode_example(bytes: &[u8], path: &Path, index: usize) -> Result<LabSlice, DataError> {
-    let example = Example::decode(bytes).map_err(|source| DataError::Protobuf {
+    let feature_error = |source| DataError::Feature {
         path: path.to_owned(),
         index,
         source,
-    })?;
-    let features = example.features.map(|f| f.feature).unwrap_or_default();
-    let ctx = RecordCtx { path, index };
-
-    for (key, expected) in [("height", SIZE as i64), ("width", SIZE as i64)] {
-        let got = ctx.int64(&features, key)?;
-        if got != expected {
-            return Err(ctx.dimension(key, expected, got));
+    };
+    let example = Example::decode(bytes).map_err(feature_error)?;
+    let dimension = |key: &'static str, expected: i64, got: i64| {
+        if got == expected {
+            Ok(())
+        } else {
+            Err(DataError::Dimension {
+                path: path.to_owned(),
+                index,
+                key,
+                expected,
+                got,
+            })
         }
+    };
+    for key in ["height", "width"] {
+        let got = example.single_int64(key).map_err(feature_error)?;
+        dimension(key, SIZE as i64, got)?;
     }
-    if features.contains_key("depth") {
-        let got = ctx.int64(&features, "depth")?;
-        if got != 1 {
-            return Err(ctx.dimension("depth", 1, got));
-        }
+    // The lab's own files always have `depth`; files written by other
+    // tools may leave it out, and it can only ever be 1.
+    match example.single_int64("depth") {
+        Err(FeatureError::Missing { .. }) => {}
+        got => dimension("depth", 1, got.map_err(feature_error)?)?,
     }
 
-    let image_key = if features.contains_key(IMAGE_KEY) {
-        IMAGE_KEY
-    } else if features.contains_key(IMAGE_KEY_V2) {
+    // `kind` fails only for a missing feature. With neither key present the
+    // error names the original lab's key.
+    let image_key = if example.kind(IMAGE_KEY).is_err() && example.kind(IMAGE_KEY_V2).is_ok() {
         IMAGE_KEY_V2
     } else {
-        return Err(DataError::MissingKey {
-            path: path.to_owned(),
-            index,
-            key: IMAGE_KEY,
-        });
+        IMAGE_KEY
     };
-    let image_bytes = ctx.bytes(&features, image_key, PIXELS * 8)?;
-    let label = ctx.bytes(&features, LABEL_KEY, PIXELS)?;
+    let sized_bytes = |key: &'static str, expected: usize| {
+        let bytes = example.single_bytes(key).map_err(feature_error)?;
+        if bytes.len() == expected {
+            Ok(bytes)
+        } else {
+            Err(DataError::ByteLength {
+                path: path.to_owned(),
+                index,
+                key: key.to_owned(),
+                expected,
+                got: bytes.len(),
+            })
+        }
+    };
+    let image_bytes = sized_bytes(image_key, PIXELS * 8)?;
+    let label = sized_bytes(LABEL_KEY, PIXELS)?;
     if let Some((pixel, &value)) = label.iter().enumerate().find(|(_, &v)| v > 1) {
         return Err(DataError::LabelValue {
             path: path.to_owned(),
@@ -170,90 +161,6 @@ pub fn decode_example(bytes: &[u8], path: &Path, index: usize) -> Result<LabSlic
         image,
         label: label.to_vec(),
     })
-}
-
-/// The file and record an error refers to.
-struct RecordCtx<'a> {
-    path: &'a Path,
-    index: usize,
-}
-
-impl RecordCtx<'_> {
-    fn feature<'f>(
-        &self,
-        features: &'f BTreeMap<String, Feature>,
-        key: &'static str,
-    ) -> Result<&'f Feature, DataError> {
-        features.get(key).ok_or_else(|| DataError::MissingKey {
-            path: self.path.to_owned(),
-            index: self.index,
-            key,
-        })
-    }
-
-    fn wrong(&self, key: &str, expected: &'static str, got: String) -> DataError {
-        DataError::WrongFeature {
-            path: self.path.to_owned(),
-            index: self.index,
-            key: key.to_owned(),
-            expected,
-            got,
-        }
-    }
-
-    fn dimension(&self, key: &'static str, expected: i64, got: i64) -> DataError {
-        DataError::Dimension {
-            path: self.path.to_owned(),
-            index: self.index,
-            key,
-            expected,
-            got,
-        }
-    }
-
-    fn int64(
-        &self,
-        features: &BTreeMap<String, Feature>,
-        key: &'static str,
-    ) -> Result<i64, DataError> {
-        match &self.feature(features, key)?.kind {
-            Some(Kind::Int64List(list)) if list.value.len() == 1 => Ok(list.value[0]),
-            other => Err(self.wrong(key, "one int64", describe(other))),
-        }
-    }
-
-    fn bytes<'f>(
-        &self,
-        features: &'f BTreeMap<String, Feature>,
-        key: &'static str,
-        expected: usize,
-    ) -> Result<&'f [u8], DataError> {
-        match &self.feature(features, key)?.kind {
-            Some(Kind::BytesList(list)) if list.value.len() == 1 => {
-                let bytes = &list.value[0];
-                if bytes.len() != expected {
-                    return Err(DataError::ByteLength {
-                        path: self.path.to_owned(),
-                        index: self.index,
-                        key: key.to_owned(),
-                        expected,
-                        got: bytes.len(),
-                    });
-                }
-                Ok(bytes)
-            }
-            other => Err(self.wrong(key, "one bytes value", describe(other))),
-        }
-    }
-}
-
-fn describe(kind: &Option<Kind>) -> String {
-    match kind {
-        None => "an empty feature".to_owned(),
-        Some(Kind::BytesList(l)) => format!("{} bytes values", l.value.len()),
-        Some(Kind::FloatList(l)) => format!("{} float values", l.value.len()),
-        Some(Kind::Int64List(l)) => format!("{} int64 values", l.value.len()),
-    }
 }
 
 /// Writes `slices` to `path` as a lab TFRecord file.
@@ -300,14 +207,12 @@ where
     let io_err = |e| DataError::io(tmp, e);
     // A leftover from a killed run with the same pid is ours to replace.
     let _ = std::fs::remove_file(tmp);
-    let mut writer = RecordWriter::create(tmp).map_err(io_err)?;
+    let mut writer = ExampleWriter::create(tmp).map_err(io_err)?;
     let mut count = 0;
     for (index, slice) in slices.into_iter().enumerate() {
         let slice = slice.borrow();
         slice.validate(index)?;
-        writer
-            .write_record(&encode_example(slice))
-            .map_err(io_err)?;
+        writer.write(&lab_example(slice)).map_err(io_err)?;
         count += 1;
     }
     let file = writer
@@ -320,15 +225,45 @@ where
 
 /// Reads every slice of a lab file with raw intensities, checking framing,
 /// checksums and the schema of every record.
+///
+/// Unlike a TensorBoard-style reader this one is strict: a record with a
+/// bad checksum or a torn final record is an error, not something to skip
+/// or wait for, since a training set must be read whole.
 pub fn read_lab_slices(path: impl AsRef<Path>) -> Result<Vec<LabSlice>, DataError> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut records = Records::new(BufReader::with_capacity(1 << 16, file), path);
+    let mut records = RecordReader::open(path).map_err(|e| DataError::io(path, e.source))?;
     let mut out = Vec::new();
-    while let Some(data) = records.next_record()? {
-        out.push(decode_example(&data, path, out.len())?);
+    loop {
+        let index = out.len();
+        match records.read_record() {
+            Ok(Some(data)) => out.push(decode_example(data, path, index)?),
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(framing_error(path, index, records.position(), e)),
+        }
     }
-    Ok(out)
+}
+
+/// Puts the file and record index on a framing error. `position` is how far
+/// the reader got, which for a torn record is the end of the file.
+fn framing_error(path: &Path, index: usize, position: u64, error: ReadRecordError) -> DataError {
+    let path = path.to_owned();
+    match error {
+        ReadRecordError::Io(source) => DataError::Io { path, source },
+        ReadRecordError::Truncated { offset } => DataError::Truncated {
+            path,
+            index,
+            offset,
+            present: position - offset,
+        },
+        ReadRecordError::BadLengthCrc { offset, .. }
+        | ReadRecordError::BadDataCrc { offset, .. }
+        | ReadRecordError::TooLarge { offset, .. } => DataError::Framing {
+            path,
+            index,
+            offset,
+            source: error,
+        },
+    }
 }
 
 /// Reads every slice of a lab file the way the lab's reader does: image as
@@ -341,97 +276,13 @@ pub fn read_lab_file(path: impl AsRef<Path>) -> Result<Vec<LabImage>, DataError>
         .collect())
 }
 
-/// A strict TFRecord reading loop: every checksum is verified and a file
-/// that ends inside a record is an error.
-struct Records<'p, R> {
-    inner: R,
-    path: &'p Path,
-    index: usize,
-    offset: u64,
-}
-
-impl<'p, R: Read> Records<'p, R> {
-    fn new(inner: R, path: &'p Path) -> Self {
-        Records {
-            inner,
-            path,
-            index: 0,
-            offset: 0,
-        }
-    }
-
-    fn framing(&self, problem: FramingError) -> DataError {
-        DataError::Framing {
-            path: self.path.to_owned(),
-            index: self.index,
-            offset: self.offset,
-            problem,
-        }
-    }
-
-    fn next_record(&mut self) -> Result<Option<Vec<u8>>, DataError> {
-        let mut header = [0u8; 12];
-        let got =
-            read_full(&mut self.inner, &mut header).map_err(|e| DataError::io(self.path, e))?;
-        if got == 0 {
-            return Ok(None);
-        }
-        if got < header.len() {
-            return Err(self.framing(FramingError::TruncatedHeader { got }));
-        }
-        let len = u64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
-        let mut expected_header = [0u8; 12];
-        encode_header(len, &mut expected_header);
-        if expected_header[8..] != header[8..] {
-            return Err(self.framing(FramingError::LengthCrc {
-                stored: u32::from_le_bytes(header[8..].try_into().expect("4 bytes")),
-                computed: u32::from_le_bytes(expected_header[8..].try_into().expect("4 bytes")),
-            }));
-        }
-        // The length is checksummed, so a huge value is a real (if odd)
-        // record; read it in pieces rather than trusting it for one
-        // allocation.
-        let mut data = Vec::new();
-        let want = len + 4;
-        let got = (&mut self.inner)
-            .take(want)
-            .read_to_end(&mut data)
-            .map_err(|e| DataError::io(self.path, e))? as u64;
-        if got < want {
-            return Err(self.framing(FramingError::TruncatedData {
-                expected: want,
-                got,
-            }));
-        }
-        let stored = u32::from_le_bytes(data[len as usize..].try_into().expect("4 bytes"));
-        data.truncate(len as usize);
-        let computed = MaskedCrc::compute(&data).0;
-        if stored != computed {
-            return Err(self.framing(FramingError::DataCrc { stored, computed }));
-        }
-        self.index += 1;
-        self.offset += 12 + want;
-        Ok(Some(data))
-    }
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::MaskedCrc;
+
+    const PINNED_LEN: usize = 589_931;
+    const PINNED_CRC: u32 = 0x3318_33fc;
 
     fn slice(seed: i64) -> LabSlice {
         LabSlice {
@@ -441,21 +292,45 @@ mod tests {
     }
 
     #[test]
-    fn encode_is_deterministic_and_prost_decodes_it() {
+    fn encode_is_deterministic_and_decodes_back() {
         let s = slice(3);
         let a = encode_example(&s);
         assert_eq!(a, encode_example(&s));
-        let ex = Example::decode(&a[..]).unwrap();
-        let f = ex.features.unwrap().feature;
-        assert_eq!(f.len(), 5);
-        assert_eq!(
-            f["height"].kind,
-            Some(Kind::Int64List(Int64List { value: vec![256] }))
-        );
+        let ex = Example::decode(&a).unwrap();
+        assert_eq!(ex.len(), 5);
+        assert_eq!(ex.single_int64("height").unwrap(), 256);
+        assert_eq!(ex.single_int64("width").unwrap(), 256);
+        assert_eq!(ex.single_int64("depth").unwrap(), 1);
+        assert_eq!(ex.single_bytes(LABEL_KEY).unwrap(), s.label);
         assert_eq!(
             decode_example(&a, Path::new("m"), 0).unwrap(),
             s,
             "round trip"
+        );
+    }
+
+    #[test]
+    fn encoded_bytes_are_pinned() {
+        // The bytes the lab files have always had (checked against the
+        // first encoder, which wrote the features one by one in key order):
+        // Example.features, then one map entry per feature, `depth` first.
+        let a = encode_example(&slice(3));
+        let depth_entry = [
+            0x0a, 0x0e, // Features.feature entry, 14 bytes
+            0x0a, 0x05, b'd', b'e', b'p', b't', b'h', // key
+            0x12, 0x05, 0x1a, 0x03, 0x0a, 0x01, 0x01, // Feature { int64_list [1] }
+        ];
+        assert_eq!(a[0], 0x0a);
+        let (len, rest) = a[1..].split_at(3);
+        assert_eq!(
+            prost::decode_length_delimiter(len).unwrap(),
+            a.len() - 4,
+            "one length-delimited Features"
+        );
+        assert!(rest.starts_with(&depth_entry), "{:02x?}", &rest[..16]);
+        assert_eq!(
+            (a.len(), MaskedCrc::compute(&a)),
+            (PINNED_LEN, MaskedCrc(PINNED_CRC))
         );
     }
 
