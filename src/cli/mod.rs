@@ -5,9 +5,9 @@
 use clap::{Parser, Subcommand};
 
 pub mod data;
-mod inspect;
 #[cfg(feature = "trainer")]
 pub mod eval;
+mod inspect;
 #[cfg(feature = "trainer")]
 pub mod lab;
 #[cfg(feature = "trainer")]

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
 use crate::proto::tensorflow::{
-    attr_value, tensor_shape_proto, AttrValue, GraphDef, NodeDef, TensorShapeProto, VersionDef,
+    attr_value, AttrValue, GraphDef, NodeDef, TensorShapeProto, VersionDef,
 };
 
 /// The `versions.producer` written into graphs (what torch writes).
@@ -68,16 +68,7 @@ impl Node {
     /// Adds the shape of the node's next output; call once per output.
     /// A dimension of -1 is unknown.
     pub fn output_shape(mut self, dims: &[i64]) -> Self {
-        self.output_shapes.push(TensorShapeProto {
-            dim: dims
-                .iter()
-                .map(|&size| tensor_shape_proto::Dim {
-                    size,
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        });
+        self.output_shapes.push(super::values::shape(dims));
         self
     }
 

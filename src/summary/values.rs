@@ -37,7 +37,7 @@ fn metadata(plugin_name: &str, content: Vec<u8>, data_class: DataClass) -> Summa
     }
 }
 
-fn shape(dims: &[i64]) -> TensorShapeProto {
+pub(crate) fn shape(dims: &[i64]) -> TensorShapeProto {
     TensorShapeProto {
         dim: dims
             .iter()
