@@ -4,13 +4,19 @@
 #   1. the whole test suite with the trainer (libtorch) enabled,
 #   2. the format library's tests without libtorch (--no-default-features),
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
-#      Python readers load files that tbseg wrote.
+#      Python readers load files that tbseg wrote,
+# after the lint gate (rustfmt, clippy with warnings as errors).
 # Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/env.sh
 scripts/setup-libtorch.sh
 scripts/setup-python.sh
+
+echo "== lint (cargo fmt --check, cargo clippy -D warnings)" >&2
+cargo fmt --all -- --check
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release --no-default-features --all-targets -- -D warnings )
+( tbseg_use_torch; cargo clippy --release --all-targets -- -D warnings )
 
 echo "== cargo test (format library alone, no libtorch)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release --no-default-features )
