@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs into the cache
 # (libtorch, the pinned Python readers), then runs
-#   1. the whole test suite with the trainer (libtorch) enabled,
-#   2. the format library's tests without libtorch (--no-default-features),
+#   1. the format library's tests without libtorch (--no-default-features),
+#   2. the whole test suite with the trainer (libtorch) enabled,
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
 # after the lint gate (rustfmt, clippy with warnings as errors).
