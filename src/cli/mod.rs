@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod data;
 #[cfg(feature = "trainer")]
 pub mod eval;
+mod export;
 mod inspect;
 #[cfg(feature = "trainer")]
 pub mod lab;
@@ -29,6 +30,8 @@ enum Command {
     Data(data::Args),
     /// Summarize the runs and tags of a TensorBoard log directory.
     Inspect(inspect::Args),
+    /// Export a TensorFlow checkpoint to safetensors (for PyTorch users).
+    Export(export::Args),
     /// Train one of the lab's networks (the lab's runTraining.py).
     #[cfg(feature = "trainer")]
     Train(train::Args),
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(args) => data::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Export(args) => export::run(args),
         #[cfg(feature = "trainer")]
         Command::Train(args) => train::run(args),
         #[cfg(feature = "trainer")]
