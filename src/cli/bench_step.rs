@@ -15,7 +15,9 @@
 //!   forward pass every 100 steps. Only the sinks' file output (events,
 //!   checkpoints) is left out; the model is built before the clock starts.
 //!
-//! The result is one JSON line on stdout.
+//! The result is one JSON line on stdout. With `TBSEG_BENCH_TRACE` set in
+//! the environment every step's time also goes to stderr (to see a busy
+//! machine's slow steps).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +52,11 @@ pub struct Args {
     #[arg(long = "batch_size", visible_alias = "batch-size", default_value_t = 1)]
     pub batch_size: usize,
     /// Learning rate of the plain SGD update.
-    #[arg(long = "learning_rate", visible_alias = "learning-rate", default_value_t = 0.01)]
+    #[arg(
+        long = "learning_rate",
+        visible_alias = "learning-rate",
+        default_value_t = 0.01
+    )]
     pub learning_rate: f64,
     /// Seed of the weights and the shuffle.
     #[arg(long, default_value_t = 0)]
@@ -71,10 +77,15 @@ struct StepTimes<'a> {
 }
 
 impl TrainSink for StepTimes<'_> {
-    fn stepped(&mut self, _step: u64, _loss: f64, seconds: f64) {
+    fn stepped(&mut self, _step: u64, loss: f64, seconds: f64) {
         self.seen += 1;
         if std::env::var_os("TBSEG_BENCH_TRACE").is_some() {
-            eprintln!("step {} {:.1} ms loss {:.4}", self.seen, seconds * 1e3, _loss);
+            eprintln!(
+                "step {} {:.1} ms loss {:.4}",
+                self.seen,
+                seconds * 1e3,
+                loss
+            );
         }
         if self.seen > self.warmup {
             self.seconds.push(seconds);

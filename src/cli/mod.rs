@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 #[cfg(feature = "trainer")]
 mod bench_step;
 pub mod data;
-mod inspect;
 #[cfg(feature = "trainer")]
 pub mod eval;
+mod inspect;
 #[cfg(feature = "trainer")]
 pub mod lab;
 #[cfg(feature = "trainer")]
