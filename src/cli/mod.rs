@@ -4,6 +4,8 @@
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "trainer")]
+mod bench_step;
 pub mod data;
 #[cfg(feature = "trainer")]
 pub mod eval;
@@ -44,6 +46,10 @@ enum Command {
     /// The whole lab on synthetic data: three tasks, evaluated, in about 15 minutes.
     #[cfg(feature = "trainer")]
     Lab(lab::Args),
+    /// Time training steps and one epoch, as JSON (scripts/bench_trainer.sh).
+    #[cfg(feature = "trainer")]
+    #[command(name = "bench-step", hide = true)]
+    BenchStep(bench_step::Args),
 }
 
 /// Runs the parsed command line.
@@ -60,5 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         #[cfg(feature = "trainer")]
         Command::Lab(args) => lab::run(args),
+        #[cfg(feature = "trainer")]
+        Command::BenchStep(args) => bench_step::run(args),
     }
 }
