@@ -28,15 +28,16 @@
 //! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
 //!   generator, `cv2.fillPoly` and the Sunnybrook converter.
 //!
-//! # The command line
-//!
-//! - [`cli`]: the `tbseg` subcommands.
-//!
 //! # The trainer (cargo feature `trainer`, libtorch)
 //!
 //! - [`train`]: the lab's `simple` and `cnn` networks with TensorFlow
 //!   names and `SAME` padding, the training loop, evaluation (pixel
 //!   accuracy, Dice) and prediction.
+//!
+//! # The command line
+//!
+//! - [`cli`]: the `tbseg` subcommands (`data`, `inspect`, `export`, and with
+//!   the trainer `train`, `eval`, `predict`, `lab`).
 #![deny(missing_docs)]
 
 pub mod checkpoint;
