@@ -21,7 +21,25 @@
 //!   [`summary::EventWriter`].
 //!
 //! The format layer never depends on the trainer; it builds with
-//! `--no-default-features`.
+//! `--no-default-features`. Writing a run and reading it back:
+//!
+//! ```
+//! use tbseg::reader::Logdir;
+//! use tbseg::summary::SummaryWriter;
+//!
+//! let dir = std::env::temp_dir().join(format!("tbseg-doc-{}", std::process::id()));
+//! let writer = SummaryWriter::new(&dir)?;
+//! for step in 0..10 {
+//!     writer.add_scalar("loss", 1.0 / (1 + step) as f32, step)?;
+//! }
+//! writer.close()?;
+//! let logdir = Logdir::scan(&dir)?;
+//! let loss = logdir.runs["."].scalars("loss").unwrap();
+//! assert_eq!(loss.len(), 10);
+//! assert_eq!(loss[9], (9, 0.1));
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # The lab's data (no libtorch)
 //!
