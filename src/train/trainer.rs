@@ -230,7 +230,7 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::train::model::{Architecture, CnnConfig, SimpleConfig};
-    use tch::{Device, Kind};
+    use tch::Device;
 
     fn two_disc_images(size: i64) -> Examples {
         let mut pairs = Vec::new();
@@ -279,6 +279,29 @@ mod tests {
         }
     }
 
+    /// Trains `model` on the two disc images from `first_step`, with the
+    /// stop flag already set when `stop` is true; returns what the loop and
+    /// the sink saw.
+    fn train_on_discs(
+        config: &TrainConfig,
+        model: &Model,
+        first_step: u64,
+        stop: bool,
+    ) -> (TrainOutcome, Recorder) {
+        let examples = two_disc_images(32);
+        let mut sink = Recorder::default();
+        let outcome = train(
+            config,
+            model,
+            &examples,
+            first_step,
+            &mut sink,
+            &AtomicBool::new(stop),
+        )
+        .unwrap();
+        (outcome, sink)
+    }
+
     #[test]
     fn loss_falls_when_overfitting_two_images() {
         // The reduced `simple` network: the full-size CNN needs hundreds of
@@ -290,7 +313,6 @@ mod tests {
         };
         let model =
             Model::with_architecture(ModelKind::Simple, Architecture::Simple(config), Device::Cpu);
-        let examples = two_disc_images(32);
         // 2 images, 15 epochs: the stream supplies 29 steps (one summary batch).
         let config = TrainConfig {
             kind: ModelKind::Simple,
@@ -298,16 +320,7 @@ mod tests {
             learning_rate: 2.0,
             ..TrainConfig::default()
         };
-        let mut sink = Recorder::default();
-        let outcome = train(
-            &config,
-            &model,
-            &examples,
-            0,
-            &mut sink,
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let (outcome, sink) = train_on_discs(&config, &model, 0, false);
         assert_eq!(outcome.steps, 29);
         assert_eq!(sink.started, Some((0, 29)));
         let first = outcome.losses[..3].iter().sum::<f64>() / 3.0;
@@ -328,22 +341,12 @@ mod tests {
         };
         let model =
             Model::with_architecture(ModelKind::CnnDice, Architecture::Cnn(config), Device::Cpu);
-        let examples = two_disc_images(32);
         let config = TrainConfig {
             kind: ModelKind::CnnDice,
             num_epochs: 4,
             ..TrainConfig::default()
         };
-        let mut sink = Recorder::default();
-        let outcome = train(
-            &config,
-            &model,
-            &examples,
-            3,
-            &mut sink,
-            &AtomicBool::new(true),
-        )
-        .unwrap();
+        let (outcome, sink) = train_on_discs(&config, &model, 3, true);
         assert!(outcome.interrupted);
         assert_eq!(outcome.steps, 3);
         assert_eq!(sink.checkpoints, vec![(3, 3)]);
@@ -411,6 +414,5 @@ mod tests {
                 ..
             })
         ));
-        let _ = Kind::Float;
     }
 }
