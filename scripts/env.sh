@@ -14,3 +14,9 @@ tbseg_use_torch() {
     export PATH="$TBSEG_TORCH_VENV/bin:$PATH"
     export LIBTORCH_USE_PYTORCH=1
 }
+
+# Run the conformance Python (the pinned venv unless `TBSEG_PY` names
+# another), with TensorFlow's start-up chatter off unless asked for.
+tbseg_py() {
+    TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}" "$@"
+}

@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
-py="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cargo run --quiet --release --no-default-features --example write_checkpoint -- "$out/ckpt"
-TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "$py" scripts/conformance/check_checkpoint.py "$out/ckpt"
+tbseg_py scripts/conformance/check_checkpoint.py "$out/ckpt"

@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
-py="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
 n_train=6
 n_val=3
 tmp="$(mktemp -d)"
@@ -17,5 +16,5 @@ cargo build --quiet --release --no-default-features --bin tbseg --example dump_l
 train="$tmp/data/train_images.tfrecords"
 val="$tmp/data/val_images.tfrecords"
 "$CARGO_TARGET_DIR/release/examples/dump_lab" "$train" "$val" > "$tmp/tbseg.json"
-TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "$py" scripts/conformance/check_data.py \
+tbseg_py scripts/conformance/check_data.py \
     "$train" "$val" "$n_train" "$n_val" "$tmp/tbseg.json"

@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
-py="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cargo run --quiet --release --no-default-features --example write_examples -- "$tmp/examples.tfrecord"
-TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "$py" scripts/conformance/check_records.py "$tmp/examples.tfrecord"
+tbseg_py scripts/conformance/check_records.py "$tmp/examples.tfrecord"

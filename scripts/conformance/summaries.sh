@@ -4,17 +4,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
-PY="${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # The run lives in its own directory, as under `tensorboard --logdir runs/`.
 logdir="$tmp/run1"
 cargo run --quiet --release --no-default-features --example summaries -- "$logdir"
-TF_CPP_MIN_LOG_LEVEL=3 "$PY" scripts/conformance/check_summaries.py "$logdir"
+tbseg_py scripts/conformance/check_summaries.py "$logdir"
 # The same run through TensorBoard's server, as a browser sees it: all seven
 # dashboards must be active (the parent directory is the logdir, so the run
 # is "run1").
-TF_CPP_MIN_LOG_LEVEL=3 "$PY" scripts/conformance/check_tb_server.py "$tmp" \
+tbseg_py scripts/conformance/check_tb_server.py "$tmp" \
     --plugins scalars,images,histograms,text,graphs,hparams,pr_curves \
     --scalar run1:loss:120 --scalar run1:dice:120 \
     --image run1:mri/overlay --graph run1:Conv1/conv \

@@ -5,7 +5,6 @@
 # and hparams; TensorFlow reads the checkpoint by the lab's variable names.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-PY="${TBSEG_PY:-${TBSEG_PY_VENV:-}/bin/python}"
 scripts/cargo.sh build --quiet --release --bin tbseg
 . scripts/env.sh
 tbseg="$CARGO_TARGET_DIR/release/tbseg"
@@ -20,7 +19,7 @@ grep -q "OUTPUT: Done training for 1 epochs, 2 steps." "$tmp/train.log"
 grep -Eq "^OUTPUT: [0-9-]+ [0-9:.]+: Dice metric = [0-9.]+$" "$tmp/eval.log"
 grep -q "OUTPUT: 2 images evaluated from file $tmp/data/val_images.tfrecords" "$tmp/eval.log"
 
-TF_CPP_MIN_LOG_LEVEL=3 "$PY" scripts/conformance/check_tb_server.py "$tmp/logs" \
+tbseg_py scripts/conformance/check_tb_server.py "$tmp/logs" \
     --plugins scalars,images,histograms,graphs,hparams \
     --scalar cnn-dice:2cnn_cross_entropy_mean:1 --scalar cnn-dice:2learning_rate:1 \
     --scalar "cnn-dice/eval:2Dice metric:1" \
@@ -28,7 +27,7 @@ TF_CPP_MIN_LOG_LEVEL=3 "$PY" scripts/conformance/check_tb_server.py "$tmp/logs" 
     --graph cnn-dice:Conv1/Conv2D --graph cnn-dice:upscore/conv2d_transpose \
     --hparam learning_rate --metric 2cnn_cross_entropy_mean
 
-TF_CPP_MIN_LOG_LEVEL=3 "$PY" - "$tmp/logs/cnn-dice" <<'PY'
+tbseg_py - "$tmp/logs/cnn-dice" <<'PY'
 import sys
 import tensorflow as tf
 ckpt_dir = sys.argv[1]
