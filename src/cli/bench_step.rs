@@ -26,7 +26,7 @@ use std::time::Instant;
 use crate::data;
 use crate::train::schedule::ExampleStream;
 use crate::train::trainer::{self, NullSink, TrainConfig, TrainSink};
-use crate::train::{Model, ModelKind, TrainError};
+use crate::train::{device, Model, ModelKind, TrainError};
 
 use super::train::{data_file, load_examples, Runtime};
 
@@ -194,7 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
          \"step_median_ms\": {median_ms:.3}, \"step_mean_ms\": {mean_ms:.3}, \
          \"step_min_ms\": {min_ms:.3}{epoch_json}}}",
         env!("CARGO_PKG_VERSION"),
-        device_name(device),
+        device::name(device),
         tch::get_num_threads(),
         args.model,
         args.batch_size,
@@ -202,13 +202,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         times.seconds.len(),
     );
     Ok(())
-}
-
-fn device_name(device: tch::Device) -> String {
-    match device {
-        tch::Device::Cuda(index) => format!("cuda:{index}"),
-        _ => "cpu".to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -28,10 +28,18 @@ impl DeviceChoice {
     }
 }
 
+/// The device's plain name, `cpu` or `cuda:0` (as benchmark JSON records it).
+pub fn name(device: Device) -> String {
+    match device {
+        Device::Cuda(index) => format!("cuda:{index}"),
+        _ => "cpu".to_string(),
+    }
+}
+
 /// A short human name for log lines: `cpu (2 threads)` or `cuda:0`.
 pub fn describe(device: Device) -> String {
     match device {
-        Device::Cuda(index) => format!("cuda:{index}"),
+        Device::Cuda(_) => name(device),
         _ => format!("cpu ({} threads)", tch::get_num_threads()),
     }
 }
