@@ -5,7 +5,7 @@
 #   2. the whole test suite with the trainer (libtorch) enabled,
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
-# after the lint gate (rustfmt, clippy with warnings as errors).
+# after the lint gate (rustfmt, clippy and rustdoc with warnings as errors).
 # Any failure fails the script.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,10 +13,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup-libtorch.sh
 scripts/setup-python.sh
 
-echo "== lint (cargo fmt --check, cargo clippy -D warnings)" >&2
+echo "== lint (cargo fmt --check, clippy and rustdoc with -D warnings)" >&2
 cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release --no-default-features --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --no-default-features --quiet )
+( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --quiet )
 
 echo "== cargo test (format library alone, no libtorch)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release --no-default-features )

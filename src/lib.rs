@@ -48,7 +48,7 @@
 //!
 //! # The trainer (cargo feature `trainer`, libtorch)
 //!
-//! - [`train`]: the lab's `simple` and `cnn` networks with TensorFlow
+//! - `train`: the lab's `simple` and `cnn` networks with TensorFlow
 //!   names and `SAME` padding, the training loop, evaluation (pixel
 //!   accuracy, Dice) and prediction.
 //!

@@ -23,7 +23,7 @@ pub struct Args {
     /// Folder with `val_images.tfrecords`.
     #[arg(long = "data_dir", visible_alias = "data-dir", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Folder with the checkpoints [default: logs/<model>].
+    /// Folder with the checkpoints (default: `logs/<model>`).
     #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Folder for the evaluation events [default: <checkpoint_dir>/eval].

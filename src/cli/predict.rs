@@ -28,7 +28,7 @@ pub struct Args {
     /// Which task's network the checkpoint holds.
     #[arg(long, value_enum, default_value_t = ModelKind::CnnDice)]
     pub model: ModelKind,
-    /// Folder with the checkpoints [default: logs/<model>].
+    /// Folder with the checkpoints (default: `logs/<model>`).
     #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
     pub checkpoint_dir: Option<PathBuf>,
     /// A lab TFRecord file or a 256x256 grayscale PNG.

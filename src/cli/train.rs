@@ -97,7 +97,7 @@ pub struct Args {
     /// Folder with `train_images.tfrecords` (`tbseg data synth` makes one).
     #[arg(long = "data_dir", visible_alias = "data-dir", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Folder for checkpoints and TensorBoard events [default: logs/<model>].
+    /// Folder for checkpoints and TensorBoard events (default: `logs/<model>`).
     #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Seed of the initial weights and the per-epoch shuffles.

@@ -87,7 +87,7 @@ pub struct SummaryWriterBuilder {
 
 impl SummaryWriterBuilder {
     /// How long events may wait in memory before the writer thread writes
-    /// and flushes them. By default [`DEFAULT_FLUSH_INTERVAL`] (2 s).
+    /// and flushes them. By default 2 s.
     /// Intervals under 1 ms are raised to 1 ms.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval.max(Duration::from_millis(1));
@@ -95,7 +95,7 @@ impl SummaryWriterBuilder {
     }
 
     /// How many events may wait in memory before `add_*` calls block. By
-    /// default [`DEFAULT_QUEUE_CAPACITY`] (1,048,576); at least 1. Events
+    /// default 1,048,576; at least 1. Events
     /// travel in batches of 256 KiB or `events / 4` events (at most 8,192),
     /// whichever fills first, and at most `events / batch` batches wait; an
     /// event over 256 KiB (a large image) is a batch of its own.

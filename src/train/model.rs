@@ -1,6 +1,6 @@
 //! The lab's three networks, layer for layer.
 //!
-//! A [`Model`] is a list of [`Layer`]s run in order plus the variables they
+//! A [`Model`] is a list of `Layer`s run in order plus the variables they
 //! use. Both networks are built from that one list, so the forward pass,
 //! the TensorBoard graph ([`Model::graph`]) and the checkpoint names all come
 //! from the same place. Variables live in a `tch` var store in libtorch's
