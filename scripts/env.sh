@@ -20,3 +20,22 @@ tbseg_use_torch() {
 tbseg_py() {
     TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}" "${TBSEG_PY:-$TBSEG_PY_VENV/bin/python}" "$@"
 }
+
+# Creates (or keeps) a cached virtual environment holding exactly `pins`:
+#   tbseg_pinned_venv VENV "pkg==1.0 other==2.0" 'python check code'
+# The stamp file records the pins, so a changed pin rebuilds the venv and a
+# half-finished install (no stamp) is redone from scratch.
+tbseg_pinned_venv() {
+    local venv="$1" pins="$2" check="$3"
+    local stamp="$venv/.tbseg-ready"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pins" ]; then
+        return 0
+    fi
+    mkdir -p "$TBSEG_CACHE"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install --quiet $pins
+    "$venv/bin/python" -c "$check" >&2
+    echo "$pins" > "$stamp"
+}

@@ -5,15 +5,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
-pins="tensorflow-cpu==2.21.0 tensorboard==2.21.0"
-stamp="$TBSEG_PY_VENV/.tbseg-ready"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pins" ]; then
-    exit 0
-fi
-mkdir -p "$TBSEG_CACHE"
-rm -rf "$TBSEG_PY_VENV"
-python3 -m venv "$TBSEG_PY_VENV"
-# shellcheck disable=SC2086
-"$TBSEG_PY_VENV/bin/pip" install --quiet $pins
-"$TBSEG_PY_VENV/bin/python" -c 'import tensorflow as tf, tensorboard; print("tensorflow", tf.__version__, "tensorboard", tensorboard.__version__)' >&2
-echo "$pins" > "$stamp"
+tbseg_pinned_venv "$TBSEG_PY_VENV" "tensorflow-cpu==2.21.0 tensorboard==2.21.0" \
+    'import tensorflow as tf, tensorboard; print("tensorflow", tf.__version__, "tensorboard", tensorboard.__version__)'
