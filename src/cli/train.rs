@@ -42,6 +42,7 @@ impl Runtime {
             .into());
         }
         let device = self.device.resolve()?;
+        device::keep_freed_memory();
         device::set_threads(self.threads);
         eprintln!("tbseg: device {}", device::describe(device));
         Ok(device)

@@ -1,4 +1,5 @@
-//! Where the tensors live: `--device auto|cpu|cuda` and the CPU thread count.
+//! Where the tensors live: `--device auto|cpu|cuda`, the CPU thread count,
+//! and how the CPU's memory allocator treats libtorch's buffers.
 
 use tch::Device;
 
@@ -53,4 +54,35 @@ pub fn set_threads(threads: Option<usize>) {
         .unwrap_or(1)
         .max(1);
     tch::set_num_threads(i32::try_from(count).unwrap_or(i32::MAX));
+}
+
+/// Tells glibc's allocator to keep freed memory for reuse instead of handing
+/// it back to the kernel.
+///
+/// A CPU training step allocates and frees the same few megabyte-sized
+/// activation and gradient buffers every time. With glibc's defaults those
+/// come from fresh `mmap`s, or from heap top that `free` has just trimmed,
+/// so every step page-faults its working set in again: on the project's
+/// 2-core machine that made the lab's `cnn` step 25–30 % slower and its time
+/// erratic (see BENCHMARKS.md). A fixed 32 MiB mmap threshold (glibc's
+/// maximum) and a 1 GiB trim threshold keep those buffers in the heap; the
+/// price is that up to 1 GiB of freed memory stays with the process.
+///
+/// Process-wide, so the command line calls it, not the library. A no-op
+/// where the C library is not glibc.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+        const TRIM_THRESHOLD: libc::c_int = 1 << 30;
+        const TOP_PAD: libc::c_int = 64 << 20;
+        // SAFETY: mallopt takes glibc's arena lock and only changes tuning
+        // parameters; no pointer is involved. A rejected value (return 0)
+        // leaves glibc's default, which is still correct, only slower.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+            libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
+        }
+    }
 }

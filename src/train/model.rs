@@ -309,7 +309,11 @@ pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Te
     let (top, _) = same_padding(out_h, kh, stride);
     let (left, _) = same_padding(out_w, kw, stride);
     let no_bias: Option<&Tensor> = None;
-    let full = input.conv_transpose2d(
+    // NCHW even when the layers before ran channels-last: on the CPU,
+    // libtorch's channels-last transposed convolution computes its weight
+    // gradient several times slower, and the input here is tiny
+    // (`[N, 2, H/16, W/16]` in the lab), so the copy costs nothing.
+    let full = input.contiguous().conv_transpose2d(
         kernel,
         no_bias,
         [stride, stride],
@@ -319,6 +323,37 @@ pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Te
         [1, 1],
     );
     full.narrow(2, 0, out_h).narrow(3, 0, out_w)
+}
+
+/// `x` (`[N, C, H, W]`) with channels-last strides `[H·W·C, 1, W·C, C]`,
+/// the values unchanged; `x` itself when it already has them.
+///
+/// Written with explicit strides because the usual route (`permute`,
+/// `contiguous`, `permute` back) leaves a one-channel image as it is:
+/// libtorch counts it as contiguous either way and would run the first
+/// convolution in NCHW.
+pub fn to_channels_last(x: &Tensor) -> Tensor {
+    let size = x.size();
+    let [_, channels, height, width] = size[..] else {
+        return x.shallow_clone();
+    };
+    let strides = [height * width * channels, 1, width * channels, channels];
+    if x.stride() == strides {
+        return x.shallow_clone();
+    }
+    let mut out = Tensor::empty_strided(&size, strides, (x.kind(), x.device()));
+    out.copy_(x);
+    out
+}
+
+/// Whether `x` is `[N, C, H, W]` with exactly channels-last strides.
+pub fn is_channels_last(x: &Tensor) -> bool {
+    match x.size()[..] {
+        [_, channels, height, width] => {
+            x.stride() == [height * width * channels, 1, width * channels, channels]
+        }
+        _ => false,
+    }
 }
 
 fn spatial(tensor: &Tensor) -> (i64, i64) {
@@ -391,6 +426,7 @@ pub struct Model {
     var_store: nn::VarStore,
     variables: Vec<Variable>,
     layers: Vec<Layer>,
+    channels_last: bool,
 }
 
 impl Model {
@@ -402,10 +438,12 @@ impl Model {
     /// A network of the given sizes (tests use small ones).
     pub fn with_architecture(kind: ModelKind, architecture: Architecture, device: Device) -> Model {
         let var_store = nn::VarStore::new(device);
+        let channels_last = matches!(architecture, Architecture::Cnn(_)) && device == Device::Cpu;
         let mut builder = Builder {
             root: var_store.root(),
             variables: Vec::new(),
             layers: Vec::new(),
+            channels_last_kernels: channels_last,
         };
         match architecture {
             Architecture::Simple(config) => builder.simple(config),
@@ -420,6 +458,7 @@ impl Model {
             var_store,
             variables,
             layers,
+            channels_last,
         }
     }
 
@@ -448,16 +487,59 @@ impl Model {
         self.variables.iter().map(|v| v.tensor.numel() as i64).sum()
     }
 
+    /// Whether the forward pass keeps its activations channels-last (NHWC
+    /// strides behind the NCHW shape): the convolutional network on the CPU.
+    ///
+    /// libtorch's CPU convolutions take NCHW tensors through oneDNN's blocked
+    /// kernels and reorder every activation and its gradient to and from that
+    /// layout; its NCHW max pooling is scalar code. On channels-last tensors
+    /// both use NHWC kernels (oneDNN `brgconv`, a vectorised pool) and keep
+    /// the layout, which made the lab's `cnn` training step about 20 % faster
+    /// here (BENCHMARKS.md). On CUDA, cuDNN gets NCHW as before.
+    ///
+    /// The convolution kernels are stored channels-last too (`[out, in, kh,
+    /// kw]` shape, `[out, kh, kw, in]` memory): libtorch would otherwise
+    /// copy every kernel to that layout before each convolution and each of
+    /// its gradients. Checkpoints and exports do not see the difference.
+    pub fn runs_channels_last(&self) -> bool {
+        self.channels_last
+    }
+
     /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`.
     pub fn forward(&self, images: &Tensor) -> Tensor {
         self.run(images, |_, _| {})
     }
 
-    fn run(&self, images: &Tensor, mut observe: impl FnMut(&Layer, &Tensor)) -> Tensor {
-        let mut x = images.shallow_clone();
-        for layer in &self.layers {
-            x = self.apply(&layer.op, &x);
-            observe(layer, &x);
+    /// Runs the layers in order, telling `observe` each layer's output
+    /// shape.
+    ///
+    /// A ReLU directly followed by a max pool runs as pool, then ReLU: the
+    /// two commute exactly (a maximum of rectified values is the rectified
+    /// maximum, and the gradient reaches the same pixel), and rectifying
+    /// the pooled tensor touches a quarter of the values, forward and
+    /// backward. The layers, and so the graph, keep the lab's order.
+    fn run(&self, images: &Tensor, mut observe: impl FnMut(&Layer, &[i64])) -> Tensor {
+        let mut x = if self.runs_channels_last() {
+            to_channels_last(images)
+        } else {
+            images.shallow_clone()
+        };
+        let mut layers = self.layers.iter().peekable();
+        while let Some(layer) = layers.next() {
+            let pool_next = layers.next_if(|next| {
+                matches!(layer.op, Op::Relu) && matches!(next.op, Op::MaxPool { .. })
+            });
+            match pool_next {
+                Some(pool) => {
+                    observe(layer, &x.size());
+                    x = self.apply(&pool.op, &x).relu();
+                    observe(pool, &x.size());
+                }
+                None => {
+                    x = self.apply(&layer.op, &x);
+                    observe(layer, &x.size());
+                }
+            }
         }
         x
     }
@@ -512,7 +594,7 @@ impl Model {
         let mut previous = "x".to_string();
         let _logits = tch::no_grad(|| {
             self.run(&input, |layer, output| {
-                let mut node = self.layer_node(layer, tf_activation_shape(&output.size()));
+                let mut node = self.layer_node(layer, tf_activation_shape(output));
                 node.inputs.insert(0, previous.clone());
                 previous = node.name.clone();
                 nodes.push(node);
@@ -651,13 +733,19 @@ struct Builder<'a> {
     root: nn::Path<'a>,
     variables: Vec<Variable>,
     layers: Vec<Layer>,
+    /// Store convolution kernels channels-last (see
+    /// [`Model::runs_channels_last`]).
+    channels_last_kernels: bool,
 }
 
 impl Builder<'_> {
     /// Adds a truncated-normal variable `scope/name` (torch shape `shape`).
     fn variable(&mut self, scope: &str, name: &str, shape: &[i64], layout: Layout) -> usize {
         let path = self.root.sub(scope);
-        let init = truncated_normal(shape, INIT_STDDEV, path.device());
+        let mut init = truncated_normal(shape, INIT_STDDEV, path.device());
+        if self.channels_last_kernels && layout == Layout::Conv {
+            init = to_channels_last(&init);
+        }
         let tensor = path.add(name, init, true);
         self.variables.push(Variable {
             tf_name: format!("{scope}/{name}"),
@@ -800,6 +888,109 @@ mod tests {
     }
 
     #[test]
+    fn to_channels_last_sets_nhwc_strides_and_keeps_values() {
+        for channels in [1, 3] {
+            let x = Tensor::rand([2, channels, 5, 7], (Kind::Float, Device::Cpu));
+            assert!(!is_channels_last(&x));
+            let cl = to_channels_last(&x);
+            assert!(
+                is_channels_last(&cl),
+                "{channels} channel(s): {:?}",
+                cl.stride()
+            );
+            assert_eq!(cl.stride(), [35 * channels, 1, 7 * channels, channels]);
+            assert_eq!(values(&cl), values(&x));
+            let again = to_channels_last(&cl);
+            assert_eq!(
+                again.data_ptr(),
+                cl.data_ptr(),
+                "already channels-last: no copy"
+            );
+        }
+    }
+
+    /// The CPU forward pass (channels-last, pool before ReLU) must compute
+    /// what the plain NCHW layers in the lab's order compute (same logits,
+    /// same gradients), and its kernels must stay channels-last through an
+    /// SGD step and a TF export/import.
+    #[test]
+    fn channels_last_cpu_path_matches_nchw() {
+        let model = tiny_cnn();
+        assert!(model.runs_channels_last());
+        let conv_kernels = |model: &Model| -> Vec<Tensor> {
+            model
+                .variables
+                .iter()
+                .filter(|v| v.layout == Layout::Conv)
+                .map(|v| v.tensor.shallow_clone())
+                .collect()
+        };
+        assert_eq!(conv_kernels(&model).len(), 5);
+        assert!(conv_kernels(&model).iter().all(is_channels_last));
+
+        let images = Tensor::rand([2, 1, 32, 32], (Kind::Float, Device::Cpu));
+        let labels = Tensor::randint(2, [2, 32, 32], (Kind::Int64, Device::Cpu));
+        let loss_and_grads = |model: &Model, fused: bool| {
+            let tensors: Vec<Tensor> = model
+                .variables
+                .iter()
+                .map(|v| v.tensor.shallow_clone())
+                .collect();
+            let logits = if fused {
+                model.forward(&images)
+            } else {
+                // Layer by layer in the lab's order: ReLU, then pool.
+                let apply = |x: Tensor, layer: &Layer| model.apply(&layer.op, &x);
+                model.layers.iter().fold(images.shallow_clone(), apply)
+            };
+            let loss = cross_entropy_mean(&logits, &labels);
+            let grads = Tensor::run_backward(&[&loss], &tensors, false, false);
+            (
+                values(&logits),
+                grads.iter().map(values).collect::<Vec<_>>(),
+            )
+        };
+        let (logits_cl, grads_cl) = loss_and_grads(&model, true);
+
+        let mut reference = tiny_cnn();
+        reference.channels_last = false;
+        for (theirs, ours) in reference.variables.iter_mut().zip(&model.variables) {
+            theirs.tensor = ours.tensor.detach().contiguous().set_requires_grad(true);
+            assert!(theirs.tensor.is_contiguous());
+        }
+        let (logits_nchw, grads_nchw) = loss_and_grads(&reference, false);
+
+        let close = |a: &[f32], b: &[f32], what: &str| {
+            assert_eq!(a.len(), b.len());
+            let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(
+                worst <= 1e-4 * scale,
+                "{what}: max difference {worst} (scale {scale})"
+            );
+        };
+        close(&logits_cl, &logits_nchw, "logits");
+        for (i, (a, b)) in grads_cl.iter().zip(&grads_nchw).enumerate() {
+            close(a, b, &format!("gradient of variable {i}"));
+        }
+
+        use tch::nn::OptimizerConfig;
+        let mut sgd = nn::Sgd::default().build(model.var_store(), 0.1).unwrap();
+        let loss = cross_entropy_mean(&model.forward(&images), &labels);
+        sgd.backward_step(&loss);
+        assert!(conv_kernels(&model).iter().all(is_channels_last));
+        let exported = model.export_tf();
+        let mut restored = tiny_cnn();
+        for variable in &exported {
+            restored
+                .import_tf(&variable.name, &variable.shape, &variable.values)
+                .unwrap();
+        }
+        assert!(conv_kernels(&restored).iter().all(is_channels_last));
+        assert_eq!(restored.export_tf(), exported);
+    }
+
+    #[test]
     fn same_padding_puts_the_odd_pixel_after() {
         assert_eq!(same_padding(256, 5, 2), (1, 2));
         assert_eq!(same_padding(64, 5, 2), (1, 2));
@@ -901,6 +1092,10 @@ mod tests {
         };
         let model =
             Model::with_architecture(ModelKind::Simple, Architecture::Simple(config), Device::Cpu);
+        assert!(
+            !model.runs_channels_last(),
+            "matrix products have no layout to gain"
+        );
         let logits = model.forward(&Tensor::ones([3, 1, 8, 8], (Kind::Float, Device::Cpu)));
         assert_eq!(logits.size(), [3, 2, 8, 8]);
         assert_eq!(
