@@ -5,7 +5,9 @@ use tch::{Device, Kind, Tensor};
 use super::TrainError;
 
 /// Images `[N, 1, S, S]` (float, already scaled like the lab's reader) and
-/// labels `[N, S, S]` (int64 class ids), on the training device.
+/// labels `[N, S, S]` (0/1 bytes; batches hand them out as the int64 class
+/// ids the loss takes, which held for the whole set would be 8× the size),
+/// on the training device.
 pub struct Examples {
     images: Tensor,
     labels: Tensor,
@@ -36,7 +38,7 @@ impl Examples {
                 });
             }
             images.extend_from_slice(image);
-            labels.extend(label.iter().map(|&l| i64::from(l != 0)));
+            labels.extend(label.iter().map(|&l| u8::from(l != 0)));
         }
         let count = (images.len() / pixels.max(1)) as i64;
         if count == 0 {
@@ -70,22 +72,25 @@ impl Examples {
         self.size
     }
 
-    /// The images and labels of the examples at `indices`.
+    /// The images and labels (int64 class ids) of the examples at `indices`.
     pub fn batch(&self, indices: &[usize]) -> (Tensor, Tensor) {
         let index: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
         let index = Tensor::from_slice(&index).to_device(self.images.device());
         (
             self.images.index_select(0, &index),
-            self.labels.index_select(0, &index),
+            self.labels.index_select(0, &index).to_kind(Kind::Int64),
         )
     }
 
-    /// Examples `start..start + count` (clamped to the set).
+    /// Examples `start..start + count` (clamped to the set), labels as
+    /// int64 class ids.
     pub fn range(&self, start: usize, count: usize) -> (Tensor, Tensor) {
         let count = count.min(self.len().saturating_sub(start)) as i64;
         (
             self.images.narrow(0, start as i64, count),
-            self.labels.narrow(0, start as i64, count),
+            self.labels
+                .narrow(0, start as i64, count)
+                .to_kind(Kind::Int64),
         )
     }
 
@@ -101,11 +106,7 @@ impl Examples {
 
     /// The label of example `index` as 0/1 bytes.
     pub fn label_values(&self, index: usize) -> Vec<u8> {
-        let label = self
-            .labels
-            .get(index as i64)
-            .to_device(Device::Cpu)
-            .to_kind(Kind::Uint8);
+        let label = self.labels.get(index as i64).to_device(Device::Cpu);
         Vec::<u8>::try_from(label.flatten(0, -1)).unwrap_or_default()
     }
 }
