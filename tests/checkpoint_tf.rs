@@ -2,6 +2,8 @@
 //! (`scripts/golden/make_tf_checkpoint.py`, fixtures in
 //! `tests/data/tf_checkpoint/`).
 
+mod common;
+
 use std::path::PathBuf;
 
 use tbseg::checkpoint::{
@@ -9,9 +11,7 @@ use tbseg::checkpoint::{
 };
 
 fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/tf_checkpoint")
-        .join(path)
+    common::test_data("tf_checkpoint").join(path)
 }
 
 /// `k * scale + offset` for `k` in `0..n`, computed in f64 as NumPy does.

@@ -3,16 +3,16 @@
 //! `scripts/golden/make_golden.py`; the values asserted here are the ones
 //! that script writes).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use tbseg::example::{ExampleReader, FeatureKind};
 use tbseg::proto::tensorflow::{event, summary::value::Value, DataType, Event, TensorProto};
 use tbseg::reader::{EventFileReader, FileEnd, FileStatus, Logdir, SeriesKind};
 
 fn golden(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/golden")
-        .join(rel)
+    common::test_data("golden").join(rel)
 }
 
 const TF2: &str = "tf2/events.out.tfevents.golden.v2";
