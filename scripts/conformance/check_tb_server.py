@@ -9,7 +9,7 @@ Both of TensorBoard's loaders are checked: the Rust data server
 
 Usage:
   check_tb_server.py LOGDIR --plugins scalars,images,... \
-      [--scalar RUN:TAG:COUNT]... [--graph RUN:NAME]... [--image RUN:TAG]... \
+      [--scalar RUN:TAG:COUNT]... [--graph RUN:NAME]... [--image RUN:TAG[:SAMPLES]]... \
       [--hparam NAME]... [--metric TAG]...
 Exits non-zero with a message on the first mismatch.
 """
@@ -107,10 +107,12 @@ def check_once(server, args):
         if len(points) != int(count):
             problems.append(f"scalar {run}/{tag}: {len(points)} points, expected {count}")
     for spec in args.image:
-        run, tag = spec.split(":", 1)
+        run, tag, *samples = spec.split(":")
         tags = server.get("/data/plugin/images/tags")
         if tag not in tags.get(run, {}):
             problems.append(f"image tag {run}/{tag} missing (have {sorted(tags.get(run, {}))})")
+        elif samples and tags[run][tag].get("samples") != int(samples[0]):
+            problems.append(f"image tag {run}/{tag}: {tags[run][tag].get('samples')} samples, expected {samples[0]}")
     for spec in args.graph:
         run, name = spec.split(":", 1)
         query = urllib.parse.urlencode({"run": run})

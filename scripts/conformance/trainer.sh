@@ -23,7 +23,7 @@ tbseg_py scripts/conformance/check_tb_server.py "$tmp/logs" \
     --plugins scalars,images,histograms,graphs,hparams \
     --scalar cnn-dice:2cnn_cross_entropy_mean:1 --scalar cnn-dice:2learning_rate:1 \
     --scalar "cnn-dice/eval:2Dice metric:1" \
-    --image cnn-dice:images/prediction_overlay --image cnn-dice/eval:eval/overlay_0000 \
+    --image cnn-dice:images/prediction_overlay --image cnn-dice/eval:eval/overlay:2 \
     --graph cnn-dice:Conv1/Conv2D --graph cnn-dice:upscore/conv2d_transpose \
     --hparam learning_rate --metric 2cnn_cross_entropy_mean
 

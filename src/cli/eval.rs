@@ -112,6 +112,7 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let step = weights::step_from_name(&prefix).unwrap_or(0);
     let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;
     let side = examples.size() as u32;
+    let mut overlays = Vec::new();
     let mut overlay_error = None;
     let evaluation = evaluate(&model, &examples, 8, |index, mask| {
         if index >= job.images || overlay_error.is_some() {
@@ -119,15 +120,19 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
         }
         let image = examples.image_values(index);
         let label = examples.label_values(index);
-        let result = summary::overlay(&image, side, side, &label, mask).and_then(|overlay| {
-            writer.add_image(&format!("eval/overlay_{index:04}"), &overlay, step as i64)
-        });
-        if let Err(err) = result {
-            overlay_error = Some(err);
+        match summary::overlay(&image, side, side, &label, mask) {
+            Ok(overlay) => overlays.push(overlay),
+            Err(err) => overlay_error = Some(err),
         }
     });
     if let Some(err) = overlay_error {
         return Err(TrainError::from(err).into());
+    }
+    if !overlays.is_empty() {
+        // One card in TensorBoard, with a slider over the images.
+        writer
+            .add_images("eval/overlay", &overlays, step as i64)
+            .map_err(TrainError::from)?;
     }
     let metric = job.kind.metric();
     let value = evaluation.value(metric);

@@ -79,17 +79,24 @@ pub fn scalar(tag: &str, value: f32) -> Value {
 /// be an encoded image of the given size (see
 /// [`crate::summary::encode_png`]).
 pub fn image(tag: &str, width: u32, height: u32, png: Vec<u8>) -> Value {
+    images(tag, width, height, vec![png])
+}
+
+/// Several images of one size under one tag: `[b"<width>", b"<height>",
+/// png, png, ...]`. TensorBoard shows them as one card with a sample
+/// slider.
+pub fn images(tag: &str, width: u32, height: u32, pngs: Vec<Vec<u8>>) -> Value {
+    let mut strings = Vec::with_capacity(pngs.len() + 2);
+    strings.push(width.to_string().into_bytes());
+    strings.push(height.to_string().into_bytes());
+    strings.extend(pngs);
     tensor_value(
         tag,
         metadata("images", Vec::new(), DataClass::BlobSequence),
         TensorProto {
             dtype: DataType::DtString as i32,
-            tensor_shape: Some(shape(&[3])),
-            string_val: vec![
-                width.to_string().into_bytes(),
-                height.to_string().into_bytes(),
-                png,
-            ],
+            tensor_shape: Some(shape(&[strings.len() as i64])),
+            string_val: strings,
             ..Default::default()
         },
     )
@@ -242,6 +249,18 @@ mod tests {
             v.metadata.as_ref().unwrap().data_class,
             DataClass::BlobSequence as i32
         );
+    }
+
+    #[test]
+    fn images_share_one_width_and_height() {
+        let v = images("imgs", 4, 2, vec![vec![1], vec![2, 3]]);
+        let t = tensor(&v);
+        assert_eq!(dims(t), [4]);
+        assert_eq!(
+            t.string_val,
+            [b"4".to_vec(), b"2".to_vec(), vec![1], vec![2, 3]]
+        );
+        assert_eq!(plugin(&v), "images");
     }
 
     #[test]

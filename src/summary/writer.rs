@@ -477,6 +477,44 @@ impl SummaryWriter {
         self.add_png(tag, image.width(), image.height(), png, step)
     }
 
+    /// Logs several images of one size under one tag, at one step
+    /// (TensorBoard shows a sample slider). Images of different sizes, or
+    /// none, are an [`SummaryError::InvalidArgument`] and nothing is written.
+    pub fn add_images<P>(
+        &self,
+        tag: &str,
+        images: &[ImageBuffer<P, Vec<u8>>],
+        step: i64,
+    ) -> Result<(), SummaryError>
+    where
+        P: Pixel<Subpixel = u8> + PixelWithColorType,
+    {
+        let invalid = |reason: String| SummaryError::InvalidArgument {
+            tag: tag.to_owned(),
+            what: "images",
+            reason,
+        };
+        let first = images.first().ok_or_else(|| invalid("no images".into()))?;
+        let size = first.dimensions();
+        let mut pngs = Vec::with_capacity(images.len());
+        for (index, image) in images.iter().enumerate() {
+            if image.dimensions() != size {
+                return Err(invalid(format!(
+                    "image {index} is {}x{}, image 0 is {}x{}",
+                    image.width(),
+                    image.height(),
+                    size.0,
+                    size.1
+                )));
+            }
+            pngs.push(encode_png(image).map_err(|e| SummaryError::ImageEncode {
+                tag: tag.to_owned(),
+                message: e.to_string(),
+            })?);
+        }
+        self.add_value(values::images(tag, size.0, size.1, pngs), step)
+    }
+
     /// Logs an already PNG-encoded image of the given size.
     pub fn add_png(
         &self,
@@ -889,6 +927,47 @@ mod tests {
         writer.add_scalar("x", 1.0, 0).unwrap();
         writer.close().unwrap();
         assert_eq!(read_events(writer.path()).len(), 2);
+    }
+
+    #[test]
+    fn several_images_go_under_one_tag_and_sizes_must_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        let shade = |v: u8| image::GrayImage::from_pixel(3, 2, image::Luma([v]));
+        writer
+            .add_images("set", &[shade(10), shade(200)], 4)
+            .unwrap();
+        let odd = image::GrayImage::new(2, 2);
+        let err = writer.add_images("set", &[shade(1), odd], 5).unwrap_err();
+        assert!(!err.is_fatal());
+        assert!(
+            err.to_string().contains("image 1 is 2x2, image 0 is 3x2"),
+            "{err}"
+        );
+        let none: [image::GrayImage; 0] = [];
+        assert!(writer.add_images("set", &none, 6).is_err());
+        writer.close().unwrap();
+
+        let summaries: Vec<_> = read_events(writer.path())
+            .into_iter()
+            .filter_map(|e| match e.what {
+                Some(event::What::Summary(s)) => Some((e.step, s)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(summaries.len(), 1, "the rejected calls wrote nothing");
+        let (step, summary) = &summaries[0];
+        assert_eq!(*step, 4);
+        let Some(summary::value::Value::Tensor(t)) = &summary.value[0].value else {
+            panic!("not a tensor")
+        };
+        assert_eq!(t.string_val.len(), 4);
+        assert_eq!(t.string_val[..2], [b"3".to_vec(), b"2".to_vec()]);
+        for (png, shade) in t.string_val[2..].iter().zip([10u8, 200]) {
+            let decoded = image::load_from_memory(png).unwrap().to_luma8();
+            assert_eq!(decoded.dimensions(), (3, 2));
+            assert!(decoded.pixels().all(|p| p.0 == [shade]));
+        }
     }
 
     #[test]
