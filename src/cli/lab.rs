@@ -1,5 +1,5 @@
 //! `tbseg lab`: the README's main job — the lab's three tasks end to end on
-//! the synthetic data, sized to finish in about 5 minutes on an idle 2-core
+//! the synthetic data, sized to finish in about 4 minutes on an idle 2-core
 //! CPU (well inside 15 minutes on a busy one).
 //!
 //! Epochs: 1 for `simple` (as in the lab), 6 for `cnn` (the lab ran 30)

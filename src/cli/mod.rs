@@ -43,7 +43,7 @@ enum Command {
     /// Write predicted masks and overlays for a TFRecord file or a PNG.
     #[cfg(feature = "trainer")]
     Predict(predict::Args),
-    /// The whole lab on synthetic data: three tasks, trained and evaluated, in about 5 minutes.
+    /// The whole lab on synthetic data: three tasks, trained and evaluated, in about 4 minutes.
     #[cfg(feature = "trainer")]
     Lab(lab::Args),
     /// Time training steps and one epoch, as JSON (scripts/bench_trainer.sh).
