@@ -3,7 +3,8 @@
 #   1. cnn-dice, the lab's defaults, 30 epochs        (lab on real data: Dice 0.568)
 #   2. cnn-dice, the lab's best recipe, 100 epochs    (lab on real data: Dice 0.862)
 # Both runs go side by side with one libtorch thread each (usually faster
-# than one after the other on two cores). Takes about an hour on 2 cores.
+# than one after the other on two cores). Takes about 14 minutes on 2 cores
+# (2026-11-27: 269 s and 799 s side by side).
 # Usage: scripts/quality.sh [WORKDIR]   (default: quality/ in the repo, git-ignored)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
