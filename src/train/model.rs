@@ -494,8 +494,8 @@ impl Model {
     /// kernels and reorder every activation and its gradient to and from that
     /// layout; its NCHW max pooling is scalar code. On channels-last tensors
     /// both use NHWC kernels (oneDNN `brgconv`, a vectorised pool) and keep
-    /// the layout, which made the lab's `cnn` training step about 20 % faster
-    /// here (BENCHMARKS.md). On CUDA, cuDNN gets NCHW as before.
+    /// the layout; BENCHMARKS.md has the per-kernel figures. On CUDA, cuDNN
+    /// gets NCHW as before.
     ///
     /// The convolution kernels are stored channels-last too (`[out, in, kh,
     /// kw]` shape, `[out, kh, kw, in]` memory): libtorch would otherwise
