@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tbseg::checkpoint::{
     data_path, index_path, latest_checkpoint, BundleReader, BundleWriter, CheckpointError,
-    CheckpointState, DType, Saver, TensorData,
+    CheckpointState, DType, Saver, TensorData, STALE_TEMP_AGE,
 };
 
 fn every_dtype() -> BTreeMap<String, TensorData> {
@@ -389,4 +389,35 @@ fn latest_checkpoint_requires_the_index() {
         latest_checkpoint(dir.path()),
         Err(CheckpointError::BadState { line: 1, .. })
     ));
+}
+
+#[test]
+fn saver_deletes_the_stale_temporary_files_of_killed_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let long_ago = std::time::SystemTime::now() - STALE_TEMP_AGE - STALE_TEMP_AGE;
+    let leftover = |name: &str, modified: std::time::SystemTime| {
+        let file = fs::File::create(dir.path().join(name)).unwrap();
+        file.set_modified(modified).unwrap();
+    };
+    let now = std::time::SystemTime::now();
+    leftover("model.ckpt-3.index.tempstate42", long_ago);
+    leftover("model.ckpt-3.data-00000-of-00001.tempstate7", long_ago);
+    leftover("checkpoint.tempstate9", long_ago);
+    // Kept: recent (a save that may still be running), or not the saver's.
+    leftover("model.ckpt-4.index.tempstate1", now);
+    leftover("notes.txt.tempstate5", long_ago);
+    leftover("model.ckpt-3.index.bak", long_ago);
+
+    Saver::new(dir.path()).save(5, step_tensors(5)).unwrap();
+    assert_eq!(
+        file_names(dir.path()),
+        [
+            "checkpoint",
+            "model.ckpt-3.index.bak",
+            "model.ckpt-4.index.tempstate1",
+            "model.ckpt-5.data-00000-of-00001",
+            "model.ckpt-5.index",
+            "notes.txt.tempstate5",
+        ]
+    );
 }

@@ -38,7 +38,7 @@
 use std::borrow::Borrow;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod bundle;
 mod error;
@@ -63,7 +63,8 @@ pub use state::{CheckpointState, STATE_FILE_NAME};
 /// `checkpoint` state file (replaced atomically) name it. Whenever the
 /// process dies, the checkpoint the state file names is complete. Old
 /// checkpoints beyond [`max_to_keep`](Self::max_to_keep) are deleted after
-/// the new one is in place.
+/// the new one is in place, and so are the temporary files an earlier,
+/// killed save left behind (see [`STALE_TEMP_AGE`]).
 #[derive(Debug, Clone)]
 pub struct Saver {
     dir: PathBuf,
@@ -148,7 +149,37 @@ impl Saver {
         for (path, _) in removed {
             delete_checkpoint_files(&self.dir.join(path));
         }
+        self.delete_stale_temp_files();
         Ok(prefix)
+    }
+
+    /// Deletes this saver's temporary files (`<prefix>-<step>.*.tempstate*`
+    /// and `checkpoint.tempstate*`) untouched for [`STALE_TEMP_AGE`]: what a
+    /// save killed midway left behind. A save in progress keeps writing to
+    /// its files, so the age spares a second process saving into the same
+    /// directory. Failures are ignored, as for old checkpoints.
+    fn delete_stale_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let ours = format!("{}-", self.prefix);
+        let state_temp = format!("{STATE_FILE_NAME}.tempstate");
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let is_temp = (name.starts_with(&ours) && name.contains(".tempstate"))
+                || name.starts_with(&state_temp);
+            let stale = || {
+                let modified = entry.metadata().and_then(|m| m.modified()).ok()?;
+                let age = SystemTime::now().duration_since(modified).ok()?;
+                Some(age >= STALE_TEMP_AGE)
+            };
+            if is_temp && stale() == Some(true) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The checkpoints the state file lists, oldest first, with their
@@ -189,6 +220,10 @@ impl Saver {
         .write(&self.dir)
     }
 }
+
+/// How long a temporary file must have been left untouched before a
+/// [`Saver`] treats it as the remains of a killed save and deletes it.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
 fn unix_time_now() -> f64 {
     SystemTime::now()
