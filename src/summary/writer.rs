@@ -897,12 +897,16 @@ mod tests {
         let ro = dir.path().join("ro");
         fs::create_dir(&ro).unwrap();
         fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
-        // Root ignores permissions; only check when they apply.
-        if fs::write(ro.join("probe"), b"").is_ok() {
-            return;
-        }
-        let err = SummaryWriter::new(&ro).unwrap_err();
+        // Root ignores permission bits (CI runs as root); /proc/self is a
+        // directory that refuses new files to everyone.
+        let logdir = if fs::write(ro.join("probe"), b"").is_ok() {
+            std::path::PathBuf::from("/proc/self")
+        } else {
+            ro
+        };
+        let err = SummaryWriter::new(&logdir).unwrap_err();
         assert!(matches!(err, SummaryError::CreateFile { .. }), "{err}");
+        assert!(err.to_string().contains(logdir.to_str().unwrap()), "{err}");
     }
 
     #[test]
