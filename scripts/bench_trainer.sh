@@ -92,7 +92,15 @@ fi
 "$TBSEG_BIN" bench-step --help >/dev/null
 torch_python="${TBSEG_TORCH_PYTHON:-$TBSEG_TORCH_VENV/bin/python}"
 tf_python="${TBSEG_TF_PYTHON:-$TBSEG_PY_VENV/bin/python}"
-[ -x "$tf_python" ] || "$here/setup-python.sh" >&2
+run_tf=1
+if [ "$device" = cuda ] && [ -z "${TBSEG_TF_PYTHON:-}" ]; then
+    # The cached TensorFlow is tensorflow-cpu, and a GPU machine may have no
+    # network to install it: leave TF's row out rather than fail.
+    run_tf=0
+    echo "bench_trainer.sh: no \$TBSEG_TF_PYTHON for --device cuda; TensorFlow's row is left out" >&2
+elif [ ! -x "$tf_python" ]; then
+    "$here/setup-python.sh" >&2
+fi
 
 if [ ! -f "$data_dir/train_images.tfrecords" ]; then
     "$TBSEG_BIN" data synth --out "$data_dir" >&2
@@ -110,6 +118,7 @@ for round in $(seq 1 "$rounds"); do
     "$torch_python" "$here/bench_step.py" --framework torch --device "$device" \
         --threads "$threads" --steps "$steps" --warmup "$warmup" --data_dir "$data_dir" \
         "${epoch_flag[@]}" >>"$results"
+    [ "$run_tf" = 1 ] || continue
     echo "round $round/$rounds: TensorFlow" >&2
     TF_CPP_MIN_LOG_LEVEL=2 "$tf_python" "$here/bench_step.py" --framework tf --device "$device" \
         --threads "$threads" --steps "$steps" --warmup "$warmup" --data_dir "$data_dir" \
@@ -118,7 +127,9 @@ for round in $(seq 1 "$rounds"); do
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$tf_python" - "$results" <<EOF
+report_python="$tf_python"
+[ "$run_tf" = 1 ] || report_python="$torch_python"
+"$report_python" - "$results" <<EOF
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
