@@ -53,7 +53,7 @@ fn object_based_checkpoint_values() {
 }
 
 #[test]
-fn object_graph_is_listed_but_not_decoded() {
+fn object_graph_string_tensor_is_decoded() {
     let reader = BundleReader::open(fixture("object/ckpt")).unwrap();
     let names: Vec<_> = reader.names().collect();
     assert_eq!(names[0], "_CHECKPOINTABLE_OBJECT_GRAPH");
@@ -66,12 +66,34 @@ fn object_graph_is_listed_but_not_decoded() {
         .map(|info| info.name.as_str())
         .collect();
     assert_eq!(unsupported, ["_CHECKPOINTABLE_OBJECT_GRAPH"]);
+
+    // `get` is for numbers and says where to go instead.
     let err = reader.get("_CHECKPOINTABLE_OBJECT_GRAPH").unwrap_err();
     assert!(matches!(err, CheckpointError::UnsupportedTensor { .. }));
     let message = err.to_string();
     assert!(
-        message.contains("ckpt.index") && message.contains("dtype DT_STRING"),
+        message.contains("ckpt.index") && message.contains("get_strings"),
         "{message}"
+    );
+
+    // A scalar string: one serialized TrackableObjectGraph, whose nodes
+    // name every variable's checkpoint key. Both of TensorFlow's checksums
+    // (lengths, whole entry) must match for this to decode.
+    let strings = reader.get_strings("_CHECKPOINTABLE_OBJECT_GRAPH").unwrap();
+    assert_eq!(strings.len(), 1);
+    let graph = &strings[0];
+    for key in &names[1..] {
+        assert!(
+            graph.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the object graph does not name {key}"
+        );
+    }
+    let err = reader
+        .get_strings("f32/.ATTRIBUTES/VARIABLE_VALUE")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("read it with BundleReader::get"),
+        "{err}"
     );
 }
 

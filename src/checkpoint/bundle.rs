@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use super::error::{CheckpointError, Result};
 use super::fsutil::{append_to_path, parent_dir, rename, sync_dir, temp_path_for};
-use super::table::{read_table, TableBuilder};
+use super::table::{get_varint64, read_table, TableBuilder};
 use crate::proto::tensorflow::{
     bundle_header_proto::Endianness, tensor_shape_proto::Dim, BundleEntryProto, BundleHeaderProto,
     DataType, TensorShapeProto, VersionDef,
@@ -474,8 +474,9 @@ impl Drop for BundleWriter {
 // Reading
 
 /// One entry of a checkpoint's index, as listed by [`BundleReader`]. Entries
-/// of dtypes tbseg cannot decode (such as the `DT_STRING` object graph of
-/// `tf.train.Checkpoint`) are listed too.
+/// that [`BundleReader::get`] cannot decode are listed too: strings (such as
+/// the object graph of `tf.train.Checkpoint`, read with
+/// [`BundleReader::get_strings`]), other dtypes and slices.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorInfo {
     /// The tensor's name (the table key).
@@ -650,11 +651,21 @@ impl BundleReader {
             name: name.to_owned(),
             what,
         };
-        let dtype = info
-            .dtype()
-            .ok_or_else(|| unsupported(format!("dtype {}", info.dtype_name())))?;
+        if info.dtype_code == DataType::DtString as i32 {
+            return Err(unsupported(
+                "dtype DT_STRING: read it with BundleReader::get_strings".into(),
+            ));
+        }
+        let dtype = info.dtype().ok_or_else(|| {
+            unsupported(format!(
+                "dtype {}, which tbseg only lists",
+                info.dtype_name()
+            ))
+        })?;
         if info.sliced {
-            return Err(unsupported("slices (it is a partitioned variable)".into()));
+            return Err(unsupported(
+                "slices (a partitioned variable), which tbseg only lists".into(),
+            ));
         }
         let expected = byte_len(dtype, &info.shape).unwrap_or(u64::MAX);
         if expected != info.size {
@@ -682,6 +693,115 @@ impl BundleReader {
             }
         })
     }
+
+    /// Reads the `DT_STRING` tensor `name`, such as the object graph that
+    /// `tf.train.Checkpoint` stores under `_CHECKPOINTABLE_OBJECT_GRAPH`:
+    /// its elements in row-major order, checked against the checksum of
+    /// their lengths and the entry's checksum.
+    pub fn get_strings(&self, name: &str) -> Result<Vec<Vec<u8>>> {
+        let info = self.info(name).ok_or_else(|| CheckpointError::NotFound {
+            path: self.index_path.clone(),
+            name: name.to_owned(),
+        })?;
+        let unsupported = |what: String| CheckpointError::UnsupportedTensor {
+            path: self.index_path.clone(),
+            name: name.to_owned(),
+            what,
+        };
+        if info.dtype_code != DataType::DtString as i32 {
+            return Err(unsupported(format!(
+                "dtype {}: read it with BundleReader::get",
+                info.dtype_name()
+            )));
+        }
+        if info.sliced {
+            return Err(unsupported(
+                "slices (a partitioned variable), which tbseg only lists".into(),
+            ));
+        }
+        let count = info
+            .shape
+            .iter()
+            .try_fold(1u64, |n, &dim| n.checked_mul(dim))
+            .ok_or_else(|| unsupported(format!("shape {:?}, too many elements", info.shape)))?;
+        let data_path = data_path(&self.prefix, info.shard_id, self.num_shards);
+        let (bytes, _) = read_range(&data_path, name, info.offset, info.size)?;
+        let (strings, got) =
+            decode_strings(&bytes, count).map_err(|reason| CheckpointError::BadStrings {
+                path: data_path.clone(),
+                name: name.to_owned(),
+                reason,
+            })?;
+        if got != info.crc {
+            return Err(CheckpointError::TensorChecksum {
+                path: data_path,
+                name: name.to_owned(),
+                expected: info.crc,
+                got,
+            });
+        }
+        Ok(strings)
+    }
+}
+
+/// Splits the bytes of a `DT_STRING` tensor of `count` elements and returns
+/// them with the masked checksum TensorFlow stores for them.
+///
+/// The layout TensorFlow writes: each element's length as a varint64, the
+/// masked CRC-32C of those lengths, then the elements' bytes. The lengths
+/// enter the checksums as little-endian u32 (u64 above `u32::MAX`, as older
+/// checkpoints had only u32), not as their varint bytes; the entry's
+/// checksum runs over lengths, length checksum and bytes.
+fn decode_strings(
+    bytes: &[u8],
+    count: u64,
+) -> std::result::Result<(Vec<Vec<u8>>, MaskedCrc), String> {
+    let mut at = 0;
+    let mut crc = 0;
+    // Every length takes at least one byte, which bounds the allocation.
+    let mut lengths = Vec::with_capacity(count.min(bytes.len() as u64) as usize);
+    for index in 0..count {
+        let (length, used) = get_varint64(&bytes[at..])
+            .ok_or_else(|| format!("the length of element {index} is not a varint64"))?;
+        at += used;
+        crc = match u32::try_from(length) {
+            Ok(short) => crc32c::crc32c_append(crc, &short.to_le_bytes()),
+            Err(_) => crc32c::crc32c_append(crc, &length.to_le_bytes()),
+        };
+        lengths.push(length);
+    }
+    let stored: [u8; 4] = bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or("the checksum of the lengths is missing")?;
+    let expected = MaskedCrc::from_crc(crc);
+    if u32::from_le_bytes(stored) != expected.0 {
+        return Err(format!(
+            "the lengths' checksum is {}, the lengths give {expected}",
+            MaskedCrc(u32::from_le_bytes(stored))
+        ));
+    }
+    crc = crc32c::crc32c_append(crc, &stored);
+    at += 4;
+    let mut strings = Vec::with_capacity(lengths.len());
+    for (index, length) in lengths.into_iter().enumerate() {
+        let element = usize::try_from(length)
+            .ok()
+            .and_then(|length| bytes.get(at..at.checked_add(length)?))
+            .ok_or_else(|| {
+                format!("element {index} ({length} bytes) runs past the tensor's end")
+            })?;
+        crc = crc32c::crc32c_append(crc, element);
+        strings.push(element.to_vec());
+        at += element.len();
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "{} byte(s) follow the last element",
+            bytes.len() - at
+        ));
+    }
+    Ok((strings, MaskedCrc::from_crc(crc)))
 }
 
 /// Reads `size` bytes at `offset` of `path` and their masked CRC-32C,
@@ -727,6 +847,59 @@ fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<(Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inverse of `decode_strings`, as TensorFlow's `WriteStringTensor`
+    /// lays the bytes out; returns the bytes and the entry's checksum.
+    fn encode_strings(strings: &[&[u8]]) -> (Vec<u8>, MaskedCrc) {
+        let mut bytes = Vec::new();
+        let mut crc = 0;
+        for s in strings {
+            super::super::table::put_varint64(&mut bytes, s.len() as u64);
+            crc = crc32c::crc32c_append(crc, &(s.len() as u32).to_le_bytes());
+        }
+        let lengths_crc = MaskedCrc::from_crc(crc).0.to_le_bytes();
+        bytes.extend_from_slice(&lengths_crc);
+        crc = crc32c::crc32c_append(crc, &lengths_crc);
+        for s in strings {
+            bytes.extend_from_slice(s);
+            crc = crc32c::crc32c_append(crc, s);
+        }
+        (bytes, MaskedCrc::from_crc(crc))
+    }
+
+    #[test]
+    fn string_tensors_decode_and_check_their_lengths() {
+        let elements: [&[u8]; 4] = [b"", b"object graph", &[0, 255, 7], &[b'x'; 200]];
+        let (bytes, crc) = encode_strings(&elements);
+        let (decoded, got) = decode_strings(&bytes, 4).unwrap();
+        assert_eq!(decoded, elements.map(<[u8]>::to_vec));
+        assert_eq!(got, crc);
+
+        // One length byte changed: the lengths' checksum catches it before
+        // any element is cut.
+        let mut bad = bytes.clone();
+        bad[1] ^= 1;
+        let err = decode_strings(&bad, 4).unwrap_err();
+        assert!(err.contains("lengths' checksum"), "{err}");
+        // A changed element byte changes the entry checksum.
+        let mut bad = bytes.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_ne!(decode_strings(&bad, 4).unwrap().1, crc);
+        // Too short, too long, too few elements asked for.
+        let err = decode_strings(&bytes[..bytes.len() - 1], 4).unwrap_err();
+        assert!(err.contains("element 3 (200 bytes) runs past"), "{err}");
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(decode_strings(&long, 4)
+            .unwrap_err()
+            .contains("1 byte(s) follow"));
+        assert!(decode_strings(&bytes, 3).is_err());
+        assert!(decode_strings(&[], 1)
+            .unwrap_err()
+            .contains("not a varint64"));
+        // A scalar of a huge claimed count fails without allocating for it.
+        assert!(decode_strings(&bytes, u64::MAX).is_err());
+    }
 
     #[test]
     fn typed_round_trips() {

@@ -60,9 +60,9 @@ pub enum CheckpointError {
         /// The name asked for.
         name: String,
     },
-    /// The tensor exists but its dtype (or partitioning) is one tbseg does
-    /// not decode.
-    #[error("{}: tensor {name:?} has {what}, which tbseg cannot decode (it only lists it)", path.display())]
+    /// The tensor exists but this call cannot decode its dtype (or
+    /// partitioning); `what` says which call can, if any.
+    #[error("{}: tensor {name:?} has {what}", path.display())]
     UnsupportedTensor {
         /// The `.index` file.
         path: PathBuf,
@@ -96,6 +96,17 @@ pub enum CheckpointError {
         end: u64,
         /// How long the file is.
         file_len: u64,
+    },
+    /// A string tensor's bytes do not split into the elements its shape
+    /// asks for, or the checksum of their lengths does not match.
+    #[error("{}: string tensor {name:?} is malformed: {reason}", path.display())]
+    BadStrings {
+        /// The data file.
+        path: PathBuf,
+        /// The tensor.
+        name: String,
+        /// What is wrong.
+        reason: String,
     },
     /// A tensor's bytes do not match the checksum in the index.
     #[error("{}: tensor {name:?} checksum mismatch: the index says {expected}, the data gives {got}", path.display())]
