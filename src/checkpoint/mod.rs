@@ -11,7 +11,9 @@
 //! - [`Saver`] saves numbered checkpoints crash-safely and keeps the newest
 //!   few; [`latest_checkpoint`] finds the newest complete one.
 //! - [`BundleWriter`] / [`BundleReader`] write and read one checkpoint;
-//!   [`TensorData`] is a dense tensor (dtype, shape, bytes).
+//!   [`TensorData`] is a dense tensor (dtype, shape, bytes), and
+//!   [`BundleReader::get_strings`] reads string tensors such as the object
+//!   graph of TensorFlow 2's `tf.train.Checkpoint`.
 //! - [`table`] is the SSTable format of the `.index` file, [`state`] the
 //!   `checkpoint` file, [`layout`] the PyTorch ⇄ TensorFlow weight layouts
 //!   and the lab's variable names, [`export_safetensors`] the export for
