@@ -639,34 +639,46 @@ impl BundleReader {
             .map(|at| &self.entries[at])
     }
 
-    /// Reads tensor `name` from the data file, checking its size against
-    /// the shape and its bytes against the checksum.
-    pub fn get(&self, name: &str) -> Result<TensorData> {
+    /// The entry `name`, unless it is missing or holds slices (a
+    /// partitioned variable, whose data lives under other keys).
+    fn whole_entry(&self, name: &str) -> Result<&TensorInfo> {
         let info = self.info(name).ok_or_else(|| CheckpointError::NotFound {
             path: self.index_path.clone(),
             name: name.to_owned(),
         })?;
-        let unsupported = |what: String| CheckpointError::UnsupportedTensor {
+        if info.sliced {
+            return Err(self.cannot_read(
+                name,
+                "slices (a partitioned variable), which tbseg only lists".into(),
+            ));
+        }
+        Ok(info)
+    }
+
+    fn cannot_read(&self, name: &str, what: String) -> CheckpointError {
+        CheckpointError::UnsupportedTensor {
             path: self.index_path.clone(),
             name: name.to_owned(),
             what,
-        };
+        }
+    }
+
+    /// Reads tensor `name` from the data file, checking its size against
+    /// the shape and its bytes against the checksum.
+    pub fn get(&self, name: &str) -> Result<TensorData> {
+        let info = self.whole_entry(name)?;
         if info.dtype_code == DataType::DtString as i32 {
-            return Err(unsupported(
+            return Err(self.cannot_read(
+                name,
                 "dtype DT_STRING: read it with BundleReader::get_strings".into(),
             ));
         }
         let dtype = info.dtype().ok_or_else(|| {
-            unsupported(format!(
-                "dtype {}, which tbseg only lists",
-                info.dtype_name()
-            ))
+            self.cannot_read(
+                name,
+                format!("dtype {}, which tbseg only lists", info.dtype_name()),
+            )
         })?;
-        if info.sliced {
-            return Err(unsupported(
-                "slices (a partitioned variable), which tbseg only lists".into(),
-            ));
-        }
         let expected = byte_len(dtype, &info.shape).unwrap_or(u64::MAX);
         if expected != info.size {
             return Err(CheckpointError::SizeMismatch {
@@ -678,14 +690,7 @@ impl BundleReader {
         }
         let data_path = data_path(&self.prefix, info.shard_id, self.num_shards);
         let (bytes, got) = read_range(&data_path, name, info.offset, info.size)?;
-        if got != info.crc {
-            return Err(CheckpointError::TensorChecksum {
-                path: data_path,
-                name: name.to_owned(),
-                expected: info.crc,
-                got,
-            });
-        }
+        check_checksum(info, got, &data_path)?;
         TensorData::new(dtype, info.shape.clone(), bytes).map_err(|source| {
             CheckpointError::Tensor {
                 name: name.to_owned(),
@@ -699,31 +704,23 @@ impl BundleReader {
     /// its elements in row-major order, checked against the checksum of
     /// their lengths and the entry's checksum.
     pub fn get_strings(&self, name: &str) -> Result<Vec<Vec<u8>>> {
-        let info = self.info(name).ok_or_else(|| CheckpointError::NotFound {
-            path: self.index_path.clone(),
-            name: name.to_owned(),
-        })?;
-        let unsupported = |what: String| CheckpointError::UnsupportedTensor {
-            path: self.index_path.clone(),
-            name: name.to_owned(),
-            what,
-        };
+        let info = self.whole_entry(name)?;
         if info.dtype_code != DataType::DtString as i32 {
-            return Err(unsupported(format!(
-                "dtype {}: read it with BundleReader::get",
-                info.dtype_name()
-            )));
-        }
-        if info.sliced {
-            return Err(unsupported(
-                "slices (a partitioned variable), which tbseg only lists".into(),
+            return Err(self.cannot_read(
+                name,
+                format!(
+                    "dtype {}: read it with BundleReader::get",
+                    info.dtype_name()
+                ),
             ));
         }
         let count = info
             .shape
             .iter()
             .try_fold(1u64, |n, &dim| n.checked_mul(dim))
-            .ok_or_else(|| unsupported(format!("shape {:?}, too many elements", info.shape)))?;
+            .ok_or_else(|| {
+                self.cannot_read(name, format!("shape {:?}, too many elements", info.shape))
+            })?;
         let data_path = data_path(&self.prefix, info.shard_id, self.num_shards);
         let (bytes, _) = read_range(&data_path, name, info.offset, info.size)?;
         let (strings, got) =
@@ -732,16 +729,23 @@ impl BundleReader {
                 name: name.to_owned(),
                 reason,
             })?;
-        if got != info.crc {
-            return Err(CheckpointError::TensorChecksum {
-                path: data_path,
-                name: name.to_owned(),
-                expected: info.crc,
-                got,
-            });
-        }
+        check_checksum(info, got, &data_path)?;
         Ok(strings)
     }
+}
+
+/// The checksum `got` of entry `info`'s bytes (read from `data_path`)
+/// must be the one the index stores.
+fn check_checksum(info: &TensorInfo, got: MaskedCrc, data_path: &Path) -> Result<()> {
+    if got == info.crc {
+        return Ok(());
+    }
+    Err(CheckpointError::TensorChecksum {
+        path: data_path.to_owned(),
+        name: info.name.clone(),
+        expected: info.crc,
+        got,
+    })
 }
 
 /// Splits the bytes of a `DT_STRING` tensor of `count` elements and returns
