@@ -426,7 +426,6 @@ pub struct Model {
     var_store: nn::VarStore,
     variables: Vec<Variable>,
     layers: Vec<Layer>,
-    channels_last: bool,
 }
 
 impl Model {
@@ -438,12 +437,11 @@ impl Model {
     /// A network of the given sizes (tests use small ones).
     pub fn with_architecture(kind: ModelKind, architecture: Architecture, device: Device) -> Model {
         let var_store = nn::VarStore::new(device);
-        let channels_last = matches!(architecture, Architecture::Cnn(_)) && device == Device::Cpu;
         let mut builder = Builder {
             root: var_store.root(),
             variables: Vec::new(),
             layers: Vec::new(),
-            channels_last_kernels: channels_last,
+            channels_last_kernels: channels_last(architecture, device),
         };
         match architecture {
             Architecture::Simple(config) => builder.simple(config),
@@ -458,7 +456,6 @@ impl Model {
             var_store,
             variables,
             layers,
-            channels_last,
         }
     }
 
@@ -502,7 +499,7 @@ impl Model {
     /// copy every kernel to that layout before each convolution and each of
     /// its gradients. Checkpoints and exports do not see the difference.
     pub fn runs_channels_last(&self) -> bool {
-        self.channels_last
+        channels_last(self.architecture, self.device())
     }
 
     /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`.
@@ -726,6 +723,11 @@ impl Model {
         tch::no_grad(|| variable.tensor.copy_(&torch.to_device(device)));
         Ok(())
     }
+}
+
+/// Whether a network runs channels-last (see [`Model::runs_channels_last`]).
+fn channels_last(architecture: Architecture, device: Device) -> bool {
+    matches!(architecture, Architecture::Cnn(_)) && device == Device::Cpu
 }
 
 /// Collects variables and layers while a network is described.
@@ -953,7 +955,6 @@ mod tests {
         let (logits_cl, grads_cl) = loss_and_grads(&model, true);
 
         let mut reference = tiny_cnn();
-        reference.channels_last = false;
         for (theirs, ours) in reference.variables.iter_mut().zip(&model.variables) {
             theirs.tensor = ours.tensor.detach().contiguous().set_requires_grad(true);
             assert!(theirs.tensor.is_contiguous());
