@@ -2,7 +2,7 @@
 //! and run so that it stays true:
 //!
 //! ```text
-//! cargo run --release --no-default-features --example quickstart -- runs/exp1
+//! cargo run --release --example quickstart -- runs/exp1
 //! ```
 
 use tbseg::checkpoint::{Saver, TensorData};

@@ -1,7 +1,7 @@
 //! Writes one TensorBoard run with every kind of summary tbseg supports.
 //!
 //! ```text
-//! cargo run --release --no-default-features --example summaries -- LOGDIR
+//! cargo run --release --example summaries -- LOGDIR
 //! tensorboard --logdir LOGDIR
 //! ```
 //!
@@ -10,7 +10,7 @@
 //!   `loss = 1 / (1 + 0.05 * step)` and `dice = 0.9 * step / (step + 20)`;
 //! - `mri/overlay`: a synthetic disc phantom (a bright "ventricle" inside a
 //!   darker ring) with a ground-truth disc and a shifted, larger predicted
-//!   disc drawn by `overlay`; `mri/slice`: the phantom alone in grey;
+//!   disc drawn by `overlay_classes`; `mri/slice`: the phantom alone in grey;
 //! - `weights/conv1`: a histogram of 1000 deterministic values at steps 0,
 //!   60 and 119;
 //! - `notes`: Markdown text;
@@ -23,7 +23,8 @@
 use std::collections::BTreeMap;
 
 use tbseg::summary::{
-    overlay, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter, DEFAULT_PR_THRESHOLDS,
+    overlay_classes, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter,
+    DEFAULT_PR_THRESHOLDS,
 };
 
 const SIZE: u32 = 128;
@@ -89,7 +90,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let predicted: Vec<u8> = soft.iter().map(|&p| u8::from(p >= 0.5)).collect();
-    let picture = overlay(&slice, SIZE, SIZE, &truth, &predicted)?;
+    // Class 1: truth only (green), 2: prediction only (red), 3: both (yellow).
+    let classes: Vec<u8> = truth
+        .iter()
+        .zip(&predicted)
+        .map(|(&t, &p)| t | (p << 1))
+        .collect();
+    let palette = [[0, 255, 0], [255, 0, 0], [255, 255, 0]];
+    let picture = overlay_classes(&slice, SIZE, SIZE, &classes, &palette, 0.45)?;
     writer.add_image("mri/overlay", &picture, 119)?;
     let grey = image::GrayImage::from_fn(SIZE, SIZE, |x, y| {
         image::Luma([(slice[(y * SIZE + x) as usize] / 900.0 * 255.0) as u8])

@@ -1,6 +1,6 @@
 //! Writes a TFRecord file of `tf.train.Example`s with tbseg.
 //!
-//! `cargo run --release --no-default-features --example write_examples -- OUT`
+//! `cargo run --release --example write_examples -- OUT`
 //!
 //! `scripts/conformance/check_records.py` rebuilds the same examples in
 //! Python and checks that TensorFlow reads back every value; the two

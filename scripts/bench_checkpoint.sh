@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/env.sh
 bench_dir="${TBSEG_BENCH_DIR:-${TMPDIR:-/tmp}}"
 export TBSEG_BENCH_DIR="$bench_dir"
-cargo bench --quiet --no-default-features --bench checkpoint
+cargo bench --quiet -p tbseg --bench checkpoint
 out="$(mktemp "$bench_dir/tbseg-dd.XXXXXX")"
 random="$(mktemp "$bench_dir/tbseg-dd-src.XXXXXX")"
 trap 'rm -f "$out" "$random"' EXIT

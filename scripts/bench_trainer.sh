@@ -79,10 +79,10 @@ if [ -z "${TBSEG_BIN:-}" ]; then
     # artifact hash), and cargo may then call another tree's binary fresh:
     # check it has `bench-step`, else make cargo relink this tree's, and
     # run a private copy so a build elsewhere cannot swap it mid-run.
-    "$here/cargo.sh" build --release --bin tbseg >&2
+    "$here/cargo.sh" build --release -p tbseg-lab --bin tbseg >&2
     if ! "$CARGO_TARGET_DIR/release/tbseg" bench-step --help >/dev/null 2>&1; then
         touch "$root/src/cli/mod.rs"
-        "$here/cargo.sh" build --release --bin tbseg >&2
+        "$here/cargo.sh" build --release -p tbseg-lab --bin tbseg >&2
     fi
     cp "$CARGO_TARGET_DIR/release/tbseg" "$bin_copy"
     chmod +x "$bin_copy"

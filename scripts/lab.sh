@@ -4,6 +4,6 @@
 # release binary, then runs `tbseg lab` (extra arguments are passed on).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/cargo.sh build --release --bin tbseg
+scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
 exec "$CARGO_TARGET_DIR/release/tbseg" lab "$@"

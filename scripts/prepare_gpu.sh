@@ -7,7 +7,7 @@
 # (one call, about 3 minutes of device time; see that script).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/cargo.sh build --release --bin tbseg
+scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
 mkdir -p dist
 # Without the line tables (87 MB with them): the call carries at most 64 MiB.

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work="${1:-quality}"
-scripts/cargo.sh build --release --bin tbseg
+scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
 tbseg="$CARGO_TARGET_DIR/release/tbseg"
 mkdir -p "$work"

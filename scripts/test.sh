@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs into the cache
 # (libtorch, the pinned Python readers), then runs
-#   1. the format library's tests without libtorch (--no-default-features),
-#   2. the whole test suite with the trainer (libtorch) enabled,
+#   1. the library's tests without libtorch (`-p tbseg`),
+#   2. the whole workspace's tests with the trainer (libtorch) enabled,
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
 # after the lint gate (rustfmt, clippy and rustdoc with warnings as errors).
@@ -15,17 +15,20 @@ scripts/setup-python.sh
 
 echo "== lint (cargo fmt --check, clippy and rustdoc with -D warnings)" >&2
 cargo fmt --all -- --check
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release --no-default-features --all-targets -- -D warnings )
-( tbseg_use_torch; cargo clippy --release --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --no-default-features --quiet )
-( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --quiet )
+# The library alone, as a plain dependency and fully lean, needs no libtorch.
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --no-default-features --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
+( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
+( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
 
-echo "== cargo test (format library alone, no libtorch)" >&2
-( unset LIBTORCH_USE_PYTORCH; cargo test --release --no-default-features )
+echo "== cargo test (the library alone, no libtorch)" >&2
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg )
 
-echo "== cargo test (everything, with libtorch)" >&2
+echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch
-cargo test --release
+cargo test --release --workspace
 
 echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
 scripts/conformance.sh

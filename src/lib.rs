@@ -1,6 +1,7 @@
 //! tbseg: TensorBoard-compatible logging and TensorFlow-format files in
-//! pure Rust, and a libtorch trainer for NVIDIA's cardiac MRI segmentation
-//! lab.
+//! pure Rust. No libtorch, no Python: a plain dependency builds anywhere
+//! Rust does. (The lab trainer that the project started from lives in the
+//! `tbseg-lab` crate of the same repository and uses this one.)
 //!
 //! # The format layer (no libtorch)
 //!
@@ -20,8 +21,7 @@
 //!   curves, graphs, hparams) over the synchronous
 //!   [`summary::EventWriter`].
 //!
-//! The format layer never depends on the trainer; it builds with
-//! `--no-default-features`. Writing a run and reading it back:
+//! Writing a run and reading it back:
 //!
 //! ```
 //! use tbseg::reader::Logdir;
@@ -41,31 +41,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # The lab's data (no libtorch)
-//!
-//! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
-//!   generator, `cv2.fillPoly` and the Sunnybrook converter.
-//!
-//! # The trainer (cargo feature `trainer`, libtorch)
-//!
-//! - `train`: the lab's `simple` and `cnn` networks with TensorFlow
-//!   names and `SAME` padding, the training loop, evaluation (pixel
-//!   accuracy, Dice) and prediction.
-//!
-//! # The command line
-//!
-//! - [`cli`]: the `tbseg` subcommands (`data`, `inspect`, `export`, and with
-//!   the trainer `train`, `eval`, `predict`, `lab`).
 #![deny(missing_docs)]
 
 pub mod checkpoint;
-pub mod data;
 pub mod example;
 pub mod proto;
 pub mod reader;
 pub mod record;
 pub mod summary;
-#[cfg(feature = "trainer")]
-pub mod train;
-
-pub mod cli;

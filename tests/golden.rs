@@ -81,6 +81,7 @@ fn tf2_summary_of_every_tag() {
 }
 
 #[test]
+#[cfg(feature = "png")]
 fn tf2_image_is_width_height_png() {
     let events = read_events(TF2);
     let t = tensor(&events, "input");

@@ -7,5 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo run --quiet --release --no-default-features --example write_checkpoint -- "$out/ckpt"
+cargo run --quiet --release -p tbseg-lab --no-default-features --example write_checkpoint -- "$out/ckpt"
 tbseg_py scripts/conformance/check_checkpoint.py "$out/ckpt"

@@ -11,7 +11,7 @@ n_val=3
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # The data commands need no libtorch.
-cargo build --quiet --release --no-default-features --bin tbseg --example dump_lab
+cargo build --quiet --release -p tbseg-lab --no-default-features --bin tbseg --example dump_lab
 "$CARGO_TARGET_DIR/release/tbseg" data synth --out "$tmp/data" --train "$n_train" --val "$n_val"
 train="$tmp/data/train_images.tfrecords"
 val="$tmp/data/val_images.tfrecords"

@@ -7,5 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-cargo run --quiet --release --no-default-features --example write_examples -- "$tmp/examples.tfrecord"
+cargo run --quiet --release -p tbseg --example write_examples -- "$tmp/examples.tfrecord"
 tbseg_py scripts/conformance/check_records.py "$tmp/examples.tfrecord"

@@ -8,7 +8,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # The run lives in its own directory, as under `tensorboard --logdir runs/`.
 logdir="$tmp/run1"
-cargo run --quiet --release --no-default-features --example summaries -- "$logdir"
+cargo run --quiet --release -p tbseg --example summaries -- "$logdir"
 tbseg_py scripts/conformance/check_summaries.py "$logdir"
 # The same run through TensorBoard's server, as a browser sees it: all seven
 # dashboards must be active (the parent directory is the logdir, so the run

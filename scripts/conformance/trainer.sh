@@ -5,7 +5,7 @@
 # and hparams; TensorFlow reads the checkpoint by the lab's variable names.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-scripts/cargo.sh build --quiet --release --bin tbseg
+scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
 tbseg="$CARGO_TARGET_DIR/release/tbseg"
 tmp="$(mktemp -d)"

@@ -143,6 +143,7 @@ pub enum CheckpointError {
         source: TensorError,
     },
     /// The safetensors crate refused the tensors or could not write them.
+    #[cfg(feature = "safetensors")]
     #[error("{}: {source}", path.display())]
     Safetensors {
         /// The `.safetensors` file.

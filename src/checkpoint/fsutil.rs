@@ -19,7 +19,7 @@ pub(crate) fn append_to_path(path: &Path, suffix: &str) -> PathBuf {
 /// (`<path>.tempstate<random>`), so that it sits on the same file system
 /// and the final rename is atomic.
 pub(crate) fn temp_path_for(path: &Path) -> PathBuf {
-    append_to_path(path, &format!(".tempstate{}", rand::random::<u64>()))
+    append_to_path(path, &format!(".tempstate{}", random_u64()))
 }
 
 /// The directory a file lives in (`.` for a bare file name).
@@ -69,4 +69,17 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         return Err(err);
     }
     sync_dir(parent_dir(path))
+}
+
+/// 64 random bits from the standard library alone: `RandomState` is seeded
+/// from the operating system's randomness once per process and advanced for
+/// every new state, and the hashed counter makes each call differ.
+pub(crate) fn random_u64() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
 }

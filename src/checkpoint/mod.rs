@@ -46,6 +46,7 @@ mod bundle;
 mod error;
 mod fsutil;
 pub mod layout;
+#[cfg(feature = "safetensors")]
 mod safetensors;
 pub mod state;
 pub mod table;
@@ -54,6 +55,7 @@ pub use bundle::{
     data_path, index_path, BundleReader, BundleWriter, DType, TensorData, TensorError, TensorInfo,
 };
 pub use error::{CheckpointError, Result};
+#[cfg(feature = "safetensors")]
 pub use safetensors::{export_safetensors, safetensors_dtype};
 pub use state::{CheckpointState, STATE_FILE_NAME};
 
@@ -287,14 +289,18 @@ pub fn latest_checkpoint(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
     Ok(index_path(&prefix).exists().then_some(prefix))
 }
 
+/// The name TensorFlow gives the training step counter in a checkpoint:
+/// an `int64` scalar.
+pub const GLOBAL_STEP: &str = "global_step";
+
 /// Reads the `global_step` scalar (an `int64`, the trainer's convention)
 /// from a checkpoint.
 pub fn read_global_step(reader: &BundleReader) -> Result<i64> {
-    let tensor = reader.get(layout::GLOBAL_STEP)?;
+    let tensor = reader.get(GLOBAL_STEP)?;
     tensor
         .to_scalar_i64()
         .map_err(|source| CheckpointError::Tensor {
-            name: layout::GLOBAL_STEP.to_owned(),
+            name: GLOBAL_STEP.to_owned(),
             source,
         })
 }

@@ -45,6 +45,14 @@ pub enum SummaryError {
         /// The underlying error.
         source: Arc<io::Error>,
     },
+    /// Making the event file durable (`fsync`) failed.
+    #[error("cannot sync event file {path}: {source}")]
+    Sync {
+        /// The file (or the label given to a caller-supplied writer).
+        path: PathBuf,
+        /// The underlying error.
+        source: Arc<io::Error>,
+    },
     /// The background writer thread could not be started.
     #[error("cannot start the writer thread for {path}: {source}")]
     Spawn {
@@ -105,6 +113,7 @@ impl SummaryError {
             | SummaryError::CreateFile { path, .. }
             | SummaryError::Write { path, .. }
             | SummaryError::Flush { path, .. }
+            | SummaryError::Sync { path, .. }
             | SummaryError::Spawn { path, .. }
             | SummaryError::WorkerPanicked { path }
             | SummaryError::Closed { path } => Some(path),
@@ -119,6 +128,7 @@ impl SummaryError {
             | SummaryError::CreateFile { source, .. }
             | SummaryError::Write { source, .. }
             | SummaryError::Flush { source, .. }
+            | SummaryError::Sync { source, .. }
             | SummaryError::Spawn { source, .. } => Some(source.kind()),
             _ => None,
         }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use prost::Message;
 
-use crate::proto::tensorflow::{event, Event, SourceMetadata, Summary};
+use crate::proto::tensorflow::{event, session_log, Event, SessionLog, SourceMetadata, Summary};
 use crate::record::{encode_header, MaskedCrc, RecordWriter};
 
 /// The `file_version` every event file starts with.
@@ -231,6 +231,20 @@ pub(crate) fn file_version_event(wall_time: f64) -> Event {
         source_metadata: Some(SourceMetadata {
             writer: WRITER_NAME.to_owned(),
         }),
+        ..Default::default()
+    }
+}
+
+/// `SessionLog START` at `step`: TensorBoard's loader drops the points at
+/// and after `step` that earlier files of the run hold.
+pub(crate) fn session_start_event(wall_time: f64, step: i64) -> Event {
+    Event {
+        wall_time,
+        step,
+        what: Some(event::What::SessionLog(SessionLog {
+            status: session_log::SessionStatus::Start as i32,
+            ..Default::default()
+        })),
         ..Default::default()
     }
 }

@@ -1,18 +1,10 @@
-//! PNG encoding for image summaries, and the segmentation overlay.
+//! PNG encoding for image summaries, and class maps drawn over a grey
+//! image.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageBuffer, ImageEncoder, Pixel, PixelWithColorType, RgbImage};
 
 use super::SummaryError;
-
-/// Overlay colour of pixels only the ground truth marks (missed: green).
-pub const OVERLAY_TRUTH: [u8; 3] = [0, 255, 0];
-/// Overlay colour of pixels only the prediction marks (false alarm: red).
-pub const OVERLAY_PREDICTED: [u8; 3] = [255, 0, 0];
-/// Overlay colour of pixels both masks mark (agreement: yellow).
-pub const OVERLAY_BOTH: [u8; 3] = [255, 255, 0];
-/// Opacity of the overlay colours over the grey MRI slice.
-pub const OVERLAY_ALPHA: f32 = 0.45;
 
 /// Fraction of the darkest and of the brightest pixels clipped by the
 /// auto-contrast, so a few very bright pixels (fat, flow artefacts) do not
@@ -35,41 +27,50 @@ where
     Ok(png)
 }
 
-/// Draws an MRI slice with a ground-truth and a predicted mask over it.
+/// Draws a class map over a grey image: the usual way to look at a
+/// segmentation.
 ///
 /// `image` is `width × height` floats in row-major order, in any intensity
 /// range: it is auto-contrasted to 0..=255 grey, clipping the darkest and
-/// brightest 1 % of the finite pixels (non-finite pixels are black). Each
-/// mask has one byte per pixel; non-zero means "inside".
+/// brightest 1 % of the finite pixels (non-finite pixels are black).
+/// `classes` has one byte per pixel: 0 leaves the grey untouched, and class
+/// `k ≥ 1` is `palette[k - 1]` alpha-blended over the grey with opacity
+/// `alpha` (0 = invisible, 1 = opaque).
 ///
-/// Colours, alpha-blended at [`OVERLAY_ALPHA`] over the grey:
-/// - yellow ([`OVERLAY_BOTH`]): in both masks (correct);
-/// - green ([`OVERLAY_TRUTH`]): ground truth only (missed);
-/// - red ([`OVERLAY_PREDICTED`]): prediction only (false positive);
-/// - untouched grey elsewhere.
-///
-/// Mismatched lengths are an [`SummaryError::InvalidArgument`].
-pub fn overlay(
+/// Mismatched lengths, and a class with no colour in the palette, are an
+/// [`SummaryError::InvalidArgument`].
+pub fn overlay_classes(
     image: &[f32],
     width: u32,
     height: u32,
-    truth: &[u8],
-    predicted: &[u8],
+    classes: &[u8],
+    palette: &[[u8; 3]],
+    alpha: f32,
 ) -> Result<RgbImage, SummaryError> {
     let n = width as usize * height as usize;
-    for (what, len) in [
-        ("image", image.len()),
-        ("truth", truth.len()),
-        ("predicted", predicted.len()),
-    ] {
+    let invalid = |what, reason| SummaryError::InvalidArgument {
+        tag: "overlay".into(),
+        what,
+        reason,
+    };
+    for (what, len) in [("image", image.len()), ("classes", classes.len())] {
         if len != n {
-            return Err(SummaryError::InvalidArgument {
-                tag: "overlay".into(),
+            return Err(invalid(
                 what,
-                reason: format!("{len} pixels, expected {width}×{height} = {n}"),
-            });
+                format!("{len} pixels, expected {width}×{height} = {n}"),
+            ));
         }
     }
+    if let Some(&class) = classes.iter().find(|&&c| usize::from(c) > palette.len()) {
+        return Err(invalid(
+            "classes",
+            format!(
+                "class {class}, but the palette has {} colours",
+                palette.len()
+            ),
+        ));
+    }
+    let alpha = alpha.clamp(0.0, 1.0);
     let (low, high) = contrast_range(image);
     let scale = if high > low {
         255.0 / (high - low)
@@ -84,17 +85,10 @@ pub fn overlay(
         } else {
             0.0
         };
-        let colour = match (truth[i] != 0, predicted[i] != 0) {
-            (true, true) => Some(OVERLAY_BOTH),
-            (true, false) => Some(OVERLAY_TRUTH),
-            (false, true) => Some(OVERLAY_PREDICTED),
-            (false, false) => None,
-        };
-        pixel.0 = match colour {
-            None => [grey.round() as u8; 3],
-            Some(c) => c.map(|c| {
-                ((1.0 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * f32::from(c)).round() as u8
-            }),
+        pixel.0 = match classes[i] {
+            0 => [grey.round() as u8; 3],
+            class => palette[usize::from(class) - 1]
+                .map(|c| ((1.0 - alpha) * grey + alpha * f32::from(c)).round() as u8),
         };
     }
     Ok(out)
@@ -119,27 +113,28 @@ fn contrast_range(image: &[f32]) -> (f32, f32) {
 mod tests {
     use super::*;
 
+    const RED: [u8; 3] = [255, 0, 0];
+    const GREEN: [u8; 3] = [0, 255, 0];
+
     #[test]
-    fn overlay_colours_follow_the_masks() {
-        // 2×2: black, white, black, white; masks cover all four cases.
+    fn classes_take_their_palette_colour() {
+        // 2×2: black, white, black, white; classes 0, 1, 2, 1.
         let image = [0.0, 1.0, 0.0, 1.0];
-        let truth = [1, 1, 0, 0];
-        let predicted = [1, 0, 1, 0];
-        let out = overlay(&image, 2, 2, &truth, &predicted).unwrap();
-        let blend = |grey: f32, c: u8| {
-            ((1.0 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * c as f32).round() as u8
-        };
-        // both, on black
-        assert_eq!(out.get_pixel(0, 0).0, [blend(0.0, 255), blend(0.0, 255), 0]);
-        // truth only, on white
+        let out = overlay_classes(&image, 2, 2, &[0, 1, 2, 1], &[RED, GREEN], 0.5).unwrap();
+        let blend = |grey: f32, c: u8| (0.5 * grey + 0.5 * c as f32).round() as u8;
+        assert_eq!(out.get_pixel(0, 0).0, [0; 3]);
         assert_eq!(
             out.get_pixel(1, 0).0,
-            [blend(255.0, 0), 255, blend(255.0, 0)]
+            [blend(255.0, 255), blend(255.0, 0), blend(255.0, 0)]
         );
-        // prediction only, on black
-        assert_eq!(out.get_pixel(0, 1).0, [blend(0.0, 255), 0, 0]);
-        // neither, white
-        assert_eq!(out.get_pixel(1, 1).0, [255, 255, 255]);
+        assert_eq!(out.get_pixel(0, 1).0, [0, blend(0.0, 255), 0]);
+        assert_eq!(out.get_pixel(1, 1).0, [255, 128, 128]);
+    }
+
+    #[test]
+    fn a_class_beyond_the_palette_is_rejected() {
+        let err = overlay_classes(&[0.0; 4], 2, 2, &[0, 0, 3, 0], &[RED, GREEN], 0.5).unwrap_err();
+        assert!(err.to_string().contains("class 3"), "{err}");
     }
 
     #[test]
@@ -149,7 +144,7 @@ mod tests {
         let mut image: Vec<f32> = (0..200).map(|i| i as f32).collect();
         image[199] = 1e9;
         let zeros = vec![0u8; 200];
-        let out = overlay(&image, 200, 1, &zeros, &zeros).unwrap();
+        let out = overlay_classes(&image, 200, 1, &zeros, &[], 1.0).unwrap();
         assert_eq!(out.get_pixel(0, 0).0, [0; 3]);
         assert_eq!(out.get_pixel(199, 0).0, [255; 3]);
         assert!(out.get_pixel(100, 0).0[0] > 100);
@@ -157,16 +152,19 @@ mod tests {
 
     #[test]
     fn flat_and_non_finite_images_do_not_panic() {
-        let out = overlay(&[3.0, 3.0, f32::NAN, 3.0], 2, 2, &[0; 4], &[0; 4]).unwrap();
+        let out = overlay_classes(&[3.0, 3.0, f32::NAN, 3.0], 2, 2, &[0; 4], &[], 1.0).unwrap();
         assert!(out.pixels().all(|p| p.0 == [0; 3]));
     }
 
     #[test]
     fn mismatched_lengths_are_rejected() {
-        let err = overlay(&[0.0; 4], 2, 2, &[0; 3], &[0; 4]).unwrap_err();
+        let err = overlay_classes(&[0.0; 4], 2, 2, &[0; 3], &[], 1.0).unwrap_err();
         assert!(matches!(
             err,
-            SummaryError::InvalidArgument { what: "truth", .. }
+            SummaryError::InvalidArgument {
+                what: "classes",
+                ..
+            }
         ));
     }
 

@@ -16,8 +16,8 @@
 //! Every summary is written in the form TensorBoard 2.x treats as canonical:
 //! a tensor plus `plugin_data` naming the dashboard (scalars, images,
 //! histograms, text, PR curves, hparams). [`values`] builds those summary
-//! values; [`graph`] builds a `GraphDef` for the Graphs dashboard; [`overlay`]
-//! draws a segmentation over an MRI slice.
+//! values; [`graph`] builds a `GraphDef` for the Graphs dashboard; [`overlay_classes`]
+//! draws a segmentation's class map over a grey image.
 //!
 //! ```no_run
 //! use tbseg::summary::SummaryWriter;
@@ -34,7 +34,10 @@ mod event_writer;
 pub mod graph;
 mod histogram;
 mod hparams;
+#[cfg(feature = "png")]
 mod image;
+#[cfg(feature = "png")]
+pub mod png;
 mod pr_curve;
 pub mod values;
 mod writer;
@@ -44,8 +47,7 @@ pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};
 pub use graph::{GraphBuilder, Node};
 pub use histogram::{histogram_buckets, HISTOGRAM_BUCKETS};
 pub use hparams::{HParamValue, SessionStatus};
-pub use image::{
-    encode_png, overlay, OVERLAY_ALPHA, OVERLAY_BOTH, OVERLAY_PREDICTED, OVERLAY_TRUTH,
-};
+#[cfg(feature = "png")]
+pub use image::{encode_png, overlay_classes};
 pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
 pub use writer::{event_file_name, SummaryWriter, SummaryWriterBuilder};

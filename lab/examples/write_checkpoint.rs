@@ -1,7 +1,7 @@
 //! Writes checkpoints for the TensorFlow conformance check
 //! (`scripts/conformance/checkpoint.sh`).
 //!
-//! `cargo run --release --no-default-features --example write_checkpoint -- DIR`
+//! `cargo run --release -p tbseg-lab --no-default-features --example write_checkpoint -- DIR`
 //!
 //! - `DIR/model.ckpt-{1..4}` through a `Saver` with `max_to_keep(3)`, so
 //!   step 1 is deleted again: every dtype, the lab's CNN variables at their
@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use tbseg::checkpoint::layout::{CNN_VARIABLES, FINAL_W_FC2, GLOBAL_STEP, HIDDEN1_W_FC};
+use tbseg::checkpoint::GLOBAL_STEP;
 use tbseg::checkpoint::{DType, Saver, TensorData};
+use tbseg_lab::variables::{CNN_VARIABLES, FINAL_W_FC2, HIDDEN1_W_FC};
 
 /// FNV-1a of the name, so every tensor gets its own stream.
 fn name_hash(name: &str) -> u64 {

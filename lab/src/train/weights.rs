@@ -1,10 +1,10 @@
 //! A model's variables as a TensorFlow checkpoint: TF names and layouts plus
-//! `global_step`, written and read with [`crate::checkpoint`].
+//! `global_step`, written and read with [`tbseg::checkpoint`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::checkpoint::{self, layout::GLOBAL_STEP, BundleReader, TensorData};
+use tbseg::checkpoint::{self, BundleReader, TensorData, GLOBAL_STEP};
 
 use super::model::Model;
 use super::TrainError;
@@ -73,8 +73,8 @@ pub fn step_from_name(prefix: &Path) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::Saver;
     use crate::train::model::{Architecture, CnnConfig, ModelKind};
+    use tbseg::checkpoint::Saver;
     use tch::{Device, Kind, Tensor};
 
     fn tiny(seed: i64) -> Model {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Kind};
 
-use crate::checkpoint::Saver;
-use crate::summary::{self, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter};
+use tbseg::checkpoint::Saver;
+use tbseg::summary::{GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter};
 
 use super::model::{GraphNode, Model};
 use super::trainer::{SummaryStep, TrainConfig, TrainSink};
@@ -157,7 +157,7 @@ impl RunLog {
         if let Some(label_image) = image::GrayImage::from_raw(side, side, label_image) {
             self.writer.add_image("images/label", &label_image, step)?;
         }
-        let overlay = summary::overlay(&image, side, side, &label, &predicted)?;
+        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
         self.writer
             .add_image("images/prediction_overlay", &overlay, step)?;
         Ok(())
@@ -181,7 +181,7 @@ pub fn gray_image(values: &[f32], side: u32) -> image::GrayImage {
 }
 
 /// The model's own graph as a TensorFlow `GraphDef`.
-pub fn graph_def(nodes: &[GraphNode]) -> crate::proto::tensorflow::GraphDef {
+pub fn graph_def(nodes: &[GraphNode]) -> tbseg::proto::tensorflow::GraphDef {
     let mut builder = GraphBuilder::new();
     for node in nodes {
         let mut out =

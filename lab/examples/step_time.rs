@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use tbseg::train::model::{cross_entropy_mean, Model};
-use tbseg::train::ModelKind;
+use tbseg_lab::train::model::{cross_entropy_mean, Model};
+use tbseg_lab::train::ModelKind;
 use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
 
 fn main() {
@@ -16,7 +16,7 @@ fn main() {
     };
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
     let batch: i64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
-    tbseg::train::device::set_threads(None);
+    tbseg_lab::train::device::set_threads(None);
     tch::manual_seed(0);
     let model = Model::new(kind, Device::Cpu);
     let mut opt = tch::nn::Sgd::default()

@@ -1,6 +1,6 @@
 //! Prints, as JSON, what tbseg's own reader sees in lab TFRecord files.
 //!
-//! `cargo run --release --no-default-features --example dump_lab -- FILE...`
+//! `cargo run --release -p tbseg-lab --no-default-features --example dump_lab -- FILE...`
 //!
 //! For every record of every file: the sum of the raw intensities, the
 //! same sum weighted by row-major pixel position (so a transposed or
@@ -12,7 +12,7 @@
 use std::error::Error;
 use std::fmt::Write;
 
-use tbseg::data::{read_lab_file, read_lab_slices};
+use tbseg_lab::data::{read_lab_file, read_lab_slices};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let paths: Vec<String> = std::env::args().skip(1).collect();

@@ -109,10 +109,10 @@ pub enum TrainError {
     },
     /// Reading or writing a checkpoint failed.
     #[error(transparent)]
-    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    Checkpoint(#[from] tbseg::checkpoint::CheckpointError),
     /// Writing TensorBoard events failed.
     #[error(transparent)]
-    Summary(#[from] crate::summary::SummaryError),
+    Summary(#[from] tbseg::summary::SummaryError),
     /// Reading a data file failed.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -7,10 +7,10 @@ use anyhow::Context;
 use tch::Device;
 
 use crate::data;
-use crate::summary::{self, SummaryWriter};
 use crate::train::eval::evaluate;
 use crate::train::model::MetricKind;
 use crate::train::{weights, Model, ModelKind, TrainError};
+use tbseg::summary::SummaryWriter;
 
 use super::train::{data_file, default_checkpoint_dir, load_examples, Runtime};
 
@@ -120,7 +120,7 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
         }
         let image = examples.image_values(index);
         let label = examples.label_values(index);
-        match summary::overlay(&image, side, side, &label, mask) {
+        match crate::overlay::overlay(&image, side, side, &label, mask) {
             Ok(overlay) => overlays.push(overlay),
             Err(err) => overlay_error = Some(err),
         }

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use tbseg::data::polygon::fill_poly_mask;
-use tbseg::data::sunnybrook::{convert, read_contour, read_dicom_image};
-use tbseg::data::{read_lab_slices, DataError, PIXELS, SIZE};
+use tbseg_lab::data::polygon::fill_poly_mask;
+use tbseg_lab::data::sunnybrook::{convert, read_contour, read_dicom_image};
+use tbseg_lab::data::{read_lab_slices, DataError, PIXELS, SIZE};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";

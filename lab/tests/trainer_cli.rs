@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use tbseg::data::{encode_example, write_lab_file, LabSlice, TRAIN_FILE, VAL_FILE};
 use tbseg::record::RecordWriter;
+use tbseg_lab::data::{encode_example, write_lab_file, LabSlice, TRAIN_FILE, VAL_FILE};
 
 fn tbseg(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tbseg"))

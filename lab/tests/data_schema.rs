@@ -6,13 +6,13 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use prost::Message;
-use tbseg::data::{
-    encode_example, read_lab_file, read_lab_slices, synth, write_lab_file, DataError, LabSlice,
-    PIXELS, SIZE,
-};
 use tbseg::example::FeatureError;
 use tbseg::proto::tensorflow::{feature::Kind, BytesList, Example, Feature, Features, Int64List};
 use tbseg::record::{frame_into, ReadRecordError};
+use tbseg_lab::data::{
+    encode_example, read_lab_file, read_lab_slices, synth, write_lab_file, DataError, LabSlice,
+    PIXELS, SIZE,
+};
 
 /// The error and its causes, `: `-separated, as the CLI prints them.
 fn chain(err: &dyn Error) -> String {

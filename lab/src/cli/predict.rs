@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::data;
-use crate::summary;
 use crate::train::eval::predict;
 use crate::train::{weights, Model, ModelKind};
 
@@ -124,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .save(&mask_path)
             .with_context(|| format!("writing {}", mask_path.display()))?;
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
-        let overlay = summary::overlay(image, side, side, &truth, mask)?;
+        let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
         let overlay_path = args.out.join(format!("{index:04}_overlay.png"));
         overlay
             .save(&overlay_path)

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use crate::checkpoint::layout::conv_tf_to_torch;
-use crate::checkpoint::{
+use tbseg::checkpoint::layout::conv_tf_to_torch;
+use tbseg::checkpoint::{
     export_safetensors, index_path, latest_checkpoint, BundleReader, DType, TensorData,
 };
 

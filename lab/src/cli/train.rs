@@ -278,7 +278,7 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     let mut model = Model::new(job.config.kind, device);
     let mut first_step = 0;
     if job.resume {
-        match crate::checkpoint::latest_checkpoint(&job.checkpoint_dir).map_err(TrainError::from)? {
+        match tbseg::checkpoint::latest_checkpoint(&job.checkpoint_dir).map_err(TrainError::from)? {
             Some(prefix) => {
                 first_step = weights::restore(&mut model, &prefix)
                     .with_context(|| format!("restoring {}", prefix.display()))?;

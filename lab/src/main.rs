@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tbseg::cli::{self, Cli};
+use tbseg_lab::cli::{self, Cli};
 
 fn main() -> ExitCode {
     match cli::run(Cli::parse()) {

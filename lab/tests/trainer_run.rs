@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use tbseg::checkpoint::{read_global_step, BundleReader};
-use tbseg::data::{synth, write_lab_file, TRAIN_FILE, VAL_FILE};
+use tbseg_lab::data::{synth, write_lab_file, TRAIN_FILE, VAL_FILE};
 
 fn tbseg(dir: &Path, args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_tbseg"))

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use crate::reader::Logdir;
+use tbseg::reader::Logdir;
 
 /// Summarize the runs and tags of a TensorBoard log directory.
 ///

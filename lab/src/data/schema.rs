@@ -9,8 +9,8 @@ use std::borrow::Borrow;
 use std::path::{Path, PathBuf};
 
 use super::{DataError, INTENSITY_SCALE, PIXELS, SIZE};
-use crate::example::{Example, ExampleBuilder, ExampleWriter, FeatureError};
-use crate::record::{ReadRecordError, RecordReader};
+use tbseg::example::{Example, ExampleBuilder, ExampleWriter, FeatureError};
+use tbseg::record::{ReadRecordError, RecordReader};
 
 const IMAGE_KEY: &str = "img_raw";
 const IMAGE_KEY_V2: &str = "image_raw";
@@ -279,7 +279,7 @@ pub fn read_lab_file(path: impl AsRef<Path>) -> Result<Vec<LabImage>, DataError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::MaskedCrc;
+    use tbseg::record::MaskedCrc;
 
     const PINNED_LEN: usize = 589_931;
     const PINNED_CRC: u32 = 0x3318_33fc;

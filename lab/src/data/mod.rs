@@ -17,8 +17,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::example::FeatureError;
-use crate::record::ReadRecordError;
+use tbseg::example::FeatureError;
+use tbseg::record::ReadRecordError;
 
 pub mod polygon;
 mod schema;

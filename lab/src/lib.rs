@@ -1,0 +1,25 @@
+//! tbseg-lab: NVIDIA's lab "Image Segmentation with TensorFlow" redone in
+//! Rust on libtorch, with the [`tbseg`] library for every file it writes.
+//!
+//! This crate is the lab side of the project; the `tbseg` crate beside it
+//! is the format library that other Rust ML code depends on, and it knows
+//! nothing of the lab.
+//!
+//! - [`data`]: the lab's TFRecord schema, a synthetic cardiac MRI
+//!   generator, `cv2.fillPoly` and the Sunnybrook converter (no libtorch).
+//! - [`variables`]: the lab's TensorFlow variable names and shapes, in one
+//!   table.
+//! - [`overlay`]: the prediction overlay in the lab's colours.
+//! - `train` (cargo feature `trainer`, libtorch): the lab's networks with
+//!   TensorFlow names and `SAME` padding, the training loop, evaluation
+//!   (pixel accuracy, Dice) and prediction.
+//! - [`cli`]: the `tbseg` subcommands (`data`, `inspect`, `export`, and with
+//!   the trainer `train`, `eval`, `predict`, `lab`).
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod data;
+pub mod overlay;
+#[cfg(feature = "trainer")]
+pub mod train;
+pub mod variables;
