@@ -30,7 +30,8 @@ pub fn upsert(config: &mut ProjectorConfig, info: EmbeddingInfo) {
 
 /// Writes `config` in protobuf text format, fields in field-number order
 /// and empty (default) fields left out, as Python's
-/// `text_format.MessageToString` does.
+/// `text_format.MessageToString` does (which writes non-ASCII text as it
+/// is, where this writes octal escapes).
 pub fn to_text(config: &ProjectorConfig) -> String {
     let mut out = String::new();
     string_field(
@@ -82,9 +83,9 @@ fn string_field(out: &mut String, depth: usize, name: &str, value: &str) {
             b'"' => out.push_str("\\\""),
             b'\'' => out.push_str("\\'"),
             b'\\' => out.push_str("\\\\"),
-            // Non-ASCII and control bytes as octal, as Python's text_format
-            // writes them by default; the parser turns them back into the
-            // UTF-8 bytes.
+            // Non-ASCII and control bytes as octal escapes, which every
+            // text-format parser reads back as the same UTF-8 bytes; the
+            // file stays ASCII whatever the tags are.
             0x20..=0x7e => out.push(byte as char),
             _ => out.push_str(&format!("\\{byte:03o}")),
         }
@@ -437,6 +438,7 @@ mod tests {
     fn writes_what_python_text_format_writes() {
         let mut config = ProjectorConfig::default();
         let mut first = info("a:00001");
+        first.tensor_path = "00001/a/tensors.tsv".into();
         first.metadata_path = "00001/a/metadata.tsv".into();
         first.sprite = Some(SpriteMetadata {
             image_path: "00001/a/sprite.png".into(),
