@@ -29,7 +29,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::projector_config::{self, FILE_NAME};
 use super::SummaryError;
-use crate::proto::tensorboard::projector::{EmbeddingInfo, SpriteMetadata};
+use crate::proto::tensorboard::projector::EmbeddingInfo;
+#[cfg(feature = "png")]
+use crate::proto::tensorboard::projector::SpriteMetadata;
 
 /// The Projector's largest sprite image side, in pixels.
 pub const MAX_SPRITE_SIDE: u32 = 8192;
@@ -422,8 +424,6 @@ pub fn write_embedding(
             single_image_dim: vec![sprite.width, sprite.height],
         });
     }
-    #[cfg(not(feature = "png"))]
-    let _ = SpriteMetadata::default;
 
     let config_path = logdir.join(FILE_NAME);
     let _guard = CONFIG_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
