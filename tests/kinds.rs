@@ -130,6 +130,27 @@ fn every_kind_goes_into_the_event_file() {
 }
 
 #[test]
+#[cfg(feature = "png")]
+fn boxes_are_drawn_on_a_grey_image_in_red() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SummaryWriter::new(dir.path()).unwrap();
+    writer
+        .add_image_with_boxes("det", &[100; 6 * 5], [5, 6, 1], &[[1.0, 1.0, 4.0, 3.0]], 7)
+        .unwrap();
+    writer.close().unwrap();
+    let values = values(&writer);
+    let image = tensor(&values[0].1);
+    assert_eq!(values[0].0, 7);
+    assert_eq!(image.string_val[..2], [b"6".to_vec(), b"5".to_vec()]);
+    let png = &image.string_val[2];
+    assert_eq!(&png[1..4], b"PNG");
+    // IHDR: 6x5, 8-bit RGB (colour type 2).
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 6);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 5);
+    assert_eq!(png[24..26], [8, 2]);
+}
+
+#[test]
 fn bad_arguments_name_the_tag_and_leave_the_writer_usable() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();

@@ -30,6 +30,7 @@
 //! ```
 
 pub mod audio;
+pub mod boxes;
 pub mod custom_scalars;
 pub mod embedding;
 mod error;

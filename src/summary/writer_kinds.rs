@@ -1,11 +1,13 @@
 //! The [`SummaryWriter`] methods for the summary kinds PyTorch users know
 //! from `torch.utils.tensorboard` and tensorboardX beyond scalars, images
-//! and histograms: embeddings, audio, video, custom scalar layouts, meshes
-//! and text tables. Each encodes on the calling thread (see the kind's
+//! and histograms: embeddings, audio, video, custom scalar layouts, meshes,
+//! text tables and images with boxes. Each encodes on the calling thread (see the kind's
 //! module) and hands the result to the writer's queue.
 
 use std::path::Path;
 
+#[cfg(feature = "png")]
+use super::boxes::{draw_boxes, DEFAULT_BOX_COLOR, DEFAULT_BOX_THICKNESS};
 use super::custom_scalars::{custom_scalars, Layout};
 use super::embedding::{write_embedding, Embedding};
 use super::mesh::{mesh, Mesh};
@@ -133,6 +135,52 @@ impl SummaryWriter {
     {
         let table = markdown_table(header, rows).map_err(|e| retag(e, tag))?;
         self.add_value(values::text(tag, &table), step)
+    }
+}
+
+#[cfg(feature = "png")]
+impl SummaryWriter {
+    /// Logs an 8-bit image of shape `hwc = [height, width, channels]`
+    /// (row-major, channels 1 grey, 3 RGB or 4 RGBA) with the outline of
+    /// each box drawn on it in red, 2 pixels wide, as tensorboardX's
+    /// `add_image_with_boxes` does. Boxes are `[x_min, y_min, x_max,
+    /// y_max]` in pixels; a grey image is drawn on in colour (see
+    /// [`draw_boxes`] for the details and errors).
+    pub fn add_image_with_boxes(
+        &self,
+        tag: &str,
+        pixels: &[u8],
+        hwc: [u32; 3],
+        boxes: &[[f32; 4]],
+        step: i64,
+    ) -> Result<(), SummaryError> {
+        let [height, width, channels] = hwc;
+        let Ok(channels) = u8::try_from(channels) else {
+            return Err(SummaryError::InvalidArgument {
+                tag: tag.to_owned(),
+                what: "channels",
+                reason: format!("{channels}, expected 1, 3 or 4"),
+            });
+        };
+        let mut canvas = if channels == 1 {
+            pixels.iter().flat_map(|&v| [v, v, v]).collect()
+        } else {
+            pixels.to_vec()
+        };
+        let channels = if channels == 1 { 3 } else { channels };
+        draw_boxes(
+            &mut canvas,
+            width,
+            height,
+            channels,
+            boxes,
+            DEFAULT_BOX_COLOR,
+            DEFAULT_BOX_THICKNESS,
+        )
+        .map_err(|e| retag(e, tag))?;
+        let png =
+            super::png::encode(width, height, channels, &canvas).map_err(|e| retag(e, tag))?;
+        self.add_value(values::image(tag, width, height, png), step)
     }
 }
 
