@@ -24,3 +24,14 @@ pub mod tensorboard {
         include!(concat!(env!("OUT_DIR"), "/tensorboard.hparams.rs"));
     }
 }
+
+/// The protobuf well-known types the HParams messages use
+/// (`google.protobuf.Value`, `Struct`, `ListValue`).
+#[allow(clippy::all, missing_docs)]
+pub mod google {
+    /// The `google.protobuf` package.
+    #[allow(clippy::all, missing_docs)]
+    pub mod protobuf {
+        include!(concat!(env!("OUT_DIR"), "/google.protobuf.rs"));
+    }
+}
