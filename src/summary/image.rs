@@ -518,7 +518,7 @@ mod tests {
         ];
         assert_eq!(grid.pixels(), want);
         // NCHW RGB in floats: channels are interleaved in the grid.
-        let rgb = [1.0f32, 0.0, 0.0, 1.0, 0.0, 0.0]; // 2 images, 3×1×1
+        let rgb = [1.0f32, 0.0, 0.0, 0.0, 1.0, 0.0]; // 2 images, 3×1×1
         let grid =
             Image::grid(&rgb, BatchLayout::Nchw(2, 3, 1, 1), GridOptions::default()).unwrap();
         assert_eq!((grid.width(), grid.height()), (2 * 3 + 2, 5));

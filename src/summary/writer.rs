@@ -1471,13 +1471,13 @@ mod tests {
         assert_eq!(png(0), (3, 2, 3, hwc.clone()));
         assert_eq!(png(1), png(0));
         assert_eq!(png(2), (3, 2, 1, hwc[..6].to_vec()));
-        // Five 4×4 images in one row with 2 px padding: 42 × 8.
+        // Five 4×4 images in one row with 2 px padding: 32 × 8.
         let (w, h, c, grid) = png(3);
-        assert_eq!((w, h, c), (42, 8, 3));
+        assert_eq!((w, h, c), (32, 8, 3));
         assert_eq!(grid.iter().filter(|&&v| v == 255).count(), 5 * 16 * 3);
         assert_eq!(
             tensor(&summaries[3].1).string_val[..2],
-            [b"42".to_vec(), b"8".to_vec()]
+            [b"32".to_vec(), b"8".to_vec()]
         );
     }
 
