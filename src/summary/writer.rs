@@ -1730,8 +1730,19 @@ mod tests {
         };
         // With the disk stuck, the producer stops after about 40 KB queued
         // plus a few events in flight (one being written, one pending).
-        std::thread::sleep(Duration::from_millis(300));
-        let stuck_at = logged.load(Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut stuck_at = 0;
+        let mut unchanged = 0;
+        while unchanged < 5 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = logged.load(Ordering::SeqCst);
+            unchanged = if now == stuck_at && now > 0 {
+                unchanged + 1
+            } else {
+                0
+            };
+            stuck_at = now;
+        }
         assert!((3..=8).contains(&stuck_at), "logged {stuck_at} of 50");
         let queued = writer.inner.shared.queue_lock().queued;
         assert!(queued <= 40_000 + 10_100, "{queued} bytes queued");
