@@ -102,6 +102,7 @@ pub enum SummaryError {
 impl SummaryError {
     /// The same error naming the summary `tag` (argument and encoding
     /// errors raised by helpers that do not know the tag).
+    #[cfg(feature = "png")]
     pub(crate) fn for_tag(self, tag: &str) -> Self {
         match self {
             SummaryError::InvalidArgument { what, reason, .. } => SummaryError::InvalidArgument {
