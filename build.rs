@@ -22,8 +22,12 @@ fn compile_protos() {
     let fds = protox::compile(files, ["proto"]).unwrap_or_else(|e| panic!("proto/: {e:?}"));
     // BTreeMap keeps map fields (Example features, node attrs) in key order,
     // so the same message always encodes to the same bytes.
+    // The well-known types hparams use (`google.protobuf.Struct`/`Value`)
+    // are generated here too, instead of depending on `prost-types`: one
+    // crate fewer for every user of the library.
     prost_build::Config::new()
         .btree_map(["."])
+        .compile_well_known_types()
         .compile_fds(fds)
         .unwrap_or_else(|e| panic!("prost-build: {e}"));
 }

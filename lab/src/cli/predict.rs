@@ -125,7 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
         let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
         let overlay_path = args.out.join(format!("{index:04}_overlay.png"));
-        overlay
+        image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
+            .context("overlay size")?
             .save(&overlay_path)
             .with_context(|| format!("writing {}", overlay_path.display()))?;
     }

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Kind};
 
 use tbseg::checkpoint::Saver;
-use tbseg::summary::{GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter};
+use tbseg::summary::{GraphBuilder, HParamValue, ImageLayout, Node, SessionStatus, SummaryWriter};
 
 use super::model::{GraphNode, Model};
 use super::trainer::{SummaryStep, TrainConfig, TrainSink};
@@ -148,18 +148,26 @@ impl RunLog {
         let predicted = Vec::<u8>::try_from(predicted.flatten(0, -1)).unwrap_or_default();
         let side = size as u32;
         let step = summary.step as i64;
-        self.writer
-            .add_image("images/input", &gray_image(&image, side), step)?;
+        let grey = ImageLayout::Hw(side, side);
+        self.writer.add_image(
+            "images/input",
+            gray_image(&image, side).as_raw(),
+            grey,
+            step,
+        )?;
         let label_image: Vec<u8> = label
             .iter()
             .map(|&l| if l != 0 { 255 } else { 0 })
             .collect();
-        if let Some(label_image) = image::GrayImage::from_raw(side, side, label_image) {
-            self.writer.add_image("images/label", &label_image, step)?;
-        }
-        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
         self.writer
-            .add_image("images/prediction_overlay", &overlay, step)?;
+            .add_image("images/label", &label_image, grey, step)?;
+        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
+        self.writer.add_image(
+            "images/prediction_overlay",
+            overlay.pixels(),
+            overlay.layout(),
+            step,
+        )?;
         Ok(())
     }
 }
