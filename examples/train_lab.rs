@@ -23,14 +23,15 @@ use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
 
 /// The network, layer by layer: scope, op, kernel, stride, output channels.
-/// (The lab's dropout keeps everything, `keep_prob` 1.0, so it is left out.)
+/// Scopes are the lab's variable names (`conv4` is lower case in its code);
+/// its dropout keeps everything (`keep_prob` 1.0), so it is left out.
 const LAYERS: [(&str, Op, i64, i64, i64); 8] = [
     ("Conv1", Op::Conv, 5, 2, 100),
     ("Pool1", Op::Pool, 2, 2, 100),
     ("Conv2", Op::Conv, 5, 2, 200),
     ("Pool2", Op::Pool, 2, 2, 200),
     ("Conv3", Op::Conv, 3, 1, 300),
-    ("Conv4", Op::Conv, 3, 1, 300),
+    ("conv4", Op::Conv, 3, 1, 300),
     ("score_classes", Op::Score, 1, 1, 2),
     ("upscore", Op::Upscore, 31, 16, 2),
 ];
@@ -71,7 +72,7 @@ impl Flags {
                 Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
                 None => (arg, None),
             };
-            let value = inline.or_else(|| args.next()).ok_or(format!("{name} needs a value"))?;
+            let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))?;
             let bad = |e: &dyn std::fmt::Display| format!("{name} {value:?}: {e}");
             match name.trim_start_matches('-').replace('-', "_").as_str() {
                 "data_dir" => f.data_dir = value.clone().into(),

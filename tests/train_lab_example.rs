@@ -98,7 +98,7 @@ fn trains_on_lab_records_and_writes_events_and_checkpoints() {
         ("Conv1/kernel", [5, 5, 1, 100]),
         ("Conv2/kernel", [5, 5, 100, 200]),
         ("Conv3/kernel", [3, 3, 200, 300]),
-        ("Conv4/kernel", [3, 3, 300, 300]),
+        ("conv4/kernel", [3, 3, 300, 300]),
         ("score_classes/kernel", [1, 1, 300, 2]),
         ("upscore/kernel", [31, 31, 2, 2]),
     ];
