@@ -111,8 +111,12 @@ fn samples(n: usize, offset: usize) -> Vec<([f32; 2], f32)> {
 /// `artifacts`.
 pub fn train(logdir: &Path, artifacts: &Path, epochs: usize) -> Result<(), Box<dyn Error>> {
     let device = Default::default();
-    let train = DataLoaderBuilder::new(Stack).batch_size(4).build(InMemDataset::new(samples(24, 0)));
-    let valid = DataLoaderBuilder::new(Stack).batch_size(4).build(InMemDataset::new(samples(8, 100)));
+    let train = DataLoaderBuilder::new(Stack)
+        .batch_size(4)
+        .build(InMemDataset::new(samples(24, 0)));
+    let valid = DataLoaderBuilder::new(Stack)
+        .batch_size(4)
+        .build(InMemDataset::new(samples(8, 100)));
     let learner = Learner::new(
         Regression::<TrainBackend>::new(&device),
         SgdConfig::new().init(),
@@ -140,7 +144,9 @@ pub fn train(logdir: &Path, artifacts: &Path, epochs: usize) -> Result<(), Box<d
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let logdir = std::env::args().nth(1).unwrap_or_else(|| "runs/burn".into());
+    let logdir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "runs/burn".into());
     let artifacts = std::env::temp_dir().join(format!("tbseg-burn-{}", std::process::id()));
     train(Path::new(&logdir), &artifacts, 5)?;
     std::fs::remove_dir_all(&artifacts).ok();

@@ -22,7 +22,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     let device = Device::cuda_if_available();
     let vs = nn::VarStore::new(device);
     let root = vs.root();
-    let conv = |p, i, o| nn::conv2d(p, i, o, 3, nn::ConvConfig { padding: 1, ..Default::default() });
+    let conv = |p, i, o| {
+        nn::conv2d(
+            p,
+            i,
+            o,
+            3,
+            nn::ConvConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        )
+    };
     let net = nn::seq()
         .add(conv(&root / "encode", 3, 8))
         .add_fn(|x| x.relu())

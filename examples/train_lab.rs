@@ -72,7 +72,9 @@ impl Flags {
                 Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
                 None => (arg, None),
             };
-            let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))?;
+            let value = inline
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))?;
             let bad = |e: &dyn std::fmt::Display| format!("{name} {value:?}: {e}");
             match name.trim_start_matches('-').replace('-', "_").as_str() {
                 "data_dir" => f.data_dir = value.clone().into(),
@@ -95,14 +97,22 @@ fn load(path: &Path) -> Result<Vec<(Tensor, Tensor)>, Box<dyn Error>> {
     let mut slices = Vec::new();
     for example in ExampleReader::open(path)? {
         let example = example?;
-        let (h, w) = (example.single_int64("height")?, example.single_int64("width")?);
-        let pixels: Vec<f32> = example.single_bytes("img_raw")?.chunks_exact(8)
-            .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f32 / 1024.0).collect();
+        let (h, w) = (
+            example.single_int64("height")?,
+            example.single_int64("width")?,
+        );
+        let pixels: Vec<f32> = example
+            .single_bytes("img_raw")?
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f32 / 1024.0)
+            .collect();
         let label = example.single_bytes("label_raw")?;
         if pixels.len() as i64 != h * w || label.len() as i64 != h * w {
             return Err(format!("{}: a record is not {h}x{w}", path.display()).into());
         }
-        let label = Tensor::from_slice(label).to_kind(Kind::Int64).reshape([1, h, w]);
+        let label = Tensor::from_slice(label)
+            .to_kind(Kind::Int64)
+            .reshape([1, h, w]);
         slices.push((Tensor::from_slice(&pixels).reshape([1, 1, h, w]), label));
     }
     Ok(slices)
@@ -122,7 +132,9 @@ fn pad_same(x: &Tensor, kernel: i64, stride: i64) -> Tensor {
 fn forward(kernels: &[Option<Tensor>], image: &Tensor) -> Tensor {
     let mut x = image.shallow_clone();
     for ((_, op, k, s, _), kernel) in LAYERS.iter().zip(kernels) {
-        let conv = |x: &Tensor, w: &Tensor| pad_same(x, *k, *s).conv2d::<Tensor>(w, None, [*s, *s], 0, 1, 1);
+        let conv = |x: &Tensor, w: &Tensor| {
+            pad_same(x, *k, *s).conv2d::<Tensor>(w, None, [*s, *s], 0, 1, 1)
+        };
         x = match (op, kernel) {
             (Op::Conv, Some(w)) => conv(&x, w).relu(),
             (Op::Score, Some(w)) => conv(&x, w),
@@ -154,19 +166,31 @@ fn truncated_normal(shape: &[i64]) -> Tensor {
 /// The graph TensorBoard draws: one scope per layer, shapes on the edges.
 fn graph(size: i64) -> tbseg::proto::tensorflow::GraphDef {
     let mut graph = GraphBuilder::new();
-    let mut prev = graph.add_node(Node::new("images", "Placeholder").output_shape(&[1, size, size, 1]));
+    let mut prev =
+        graph.add_node(Node::new("images", "Placeholder").output_shape(&[1, size, size, 1]));
     let mut hw = size;
     for (name, op, _, stride, channels) in LAYERS {
         hw = if op == Op::Upscore { size } else { hw / stride };
-        let kind = match op { Op::Pool => "MaxPool", Op::Upscore => "Conv2DBackpropInput", _ => "Conv2D" };
+        let kind = match op {
+            Op::Pool => "MaxPool",
+            Op::Upscore => "Conv2DBackpropInput",
+            _ => "Conv2D",
+        };
         let mut scope = graph.scope(name);
-        prev = scope.add_node(Node::new(kind, kind).input(prev).output_shape(&[1, hw, hw, channels]));
+        prev = scope.add_node(
+            Node::new(kind, kind)
+                .input(prev)
+                .output_shape(&[1, hw, hw, channels]),
+        );
     }
     graph.into_graph_def()
 }
 
 /// The kernels in TensorFlow's layouts, named as the lab's checkpoints.
-fn tf_variables(kernels: &[Option<Tensor>], step: i64) -> Result<Vec<(String, TensorData)>, Box<dyn Error>> {
+fn tf_variables(
+    kernels: &[Option<Tensor>],
+    step: i64,
+) -> Result<Vec<(String, TensorData)>, Box<dyn Error>> {
     let mut vars = vec![("global_step".to_owned(), TensorData::scalar_i64(step))];
     for ((name, op, ..), kernel) in LAYERS.iter().zip(kernels) {
         let Some(kernel) = kernel else { continue };
@@ -175,9 +199,12 @@ fn tf_variables(kernels: &[Option<Tensor>], step: i64) -> Result<Vec<(String, Te
         let data = Vec::<f32>::try_from(&kernel.flatten(0, -1))?;
         let (data, tf_shape) = match op {
             Op::Upscore => layout::conv_transpose_torch_to_tf(&data, shape)?, // [kh, kw, out, in]
-            _ => layout::conv_torch_to_tf(&data, shape)?,                    // [kh, kw, in, out]
+            _ => layout::conv_torch_to_tf(&data, shape)?,                     // [kh, kw, in, out]
         };
-        vars.push((format!("{name}/kernel"), TensorData::from_f32(tf_shape.map(|d| d as u64), &data)?));
+        vars.push((
+            format!("{name}/kernel"),
+            TensorData::from_f32(tf_shape.map(|d| d as u64), &data)?,
+        ));
     }
     Ok(vars)
 }
@@ -185,10 +212,12 @@ fn tf_variables(kernels: &[Option<Tensor>], step: i64) -> Result<Vec<(String, Te
 /// Dice over a whole data set, as the lab reports it: 2·ΣI / (ΣL + ΣP).
 fn dice(kernels: &[Option<Tensor>], data: &[(Tensor, Tensor)]) -> f64 {
     let (mut overlap, mut total) = (0.0, 0.0);
-    tch::no_grad(|| for (image, label) in data {
-        let predicted = forward(kernels, image).argmax(1, false);
-        overlap += (&predicted * label).sum(Kind::Float).double_value(&[]);
-        total += (predicted.sum(Kind::Float) + label.sum(Kind::Float)).double_value(&[]);
+    tch::no_grad(|| {
+        for (image, label) in data {
+            let predicted = forward(kernels, image).argmax(1, false);
+            overlap += (&predicted * label).sum(Kind::Float).double_value(&[]);
+            total += (predicted.sum(Kind::Float) + label.sum(Kind::Float)).double_value(&[]);
+        }
     });
     2.0 * overlap / total
 }
@@ -202,15 +231,18 @@ pub fn run(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn Error>>
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut in_channels = 1;
-    let kernels: Vec<Option<Tensor>> = LAYERS.iter().map(|&(name, op, k, _, out)| {
-        let shape = match op {
-            Op::Pool => return None,
-            Op::Upscore => [in_channels, out, k, k], // torch's transposed layout
-            _ => [out, in_channels, k, k],
-        };
-        in_channels = out;
-        Some(vs.root().var_copy(name, &truncated_normal(&shape)))
-    }).collect();
+    let kernels: Vec<Option<Tensor>> = LAYERS
+        .iter()
+        .map(|&(name, op, k, _, out)| {
+            let shape = match op {
+                Op::Pool => return None,
+                Op::Upscore => [in_channels, out, k, k], // torch's transposed layout
+                _ => [out, in_channels, k, k],
+            };
+            in_channels = out;
+            Some(vs.root().var_copy(name, &truncated_normal(&shape)))
+        })
+        .collect();
 
     let writer = SummaryWriter::new(&flags.logdir)?;
     let saver = Saver::new(&flags.logdir).max_to_keep(5);
@@ -245,7 +277,14 @@ pub fn run(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn Error>>
         writer.add_scalar("dice", dice as f32, step)?;
         let (image, label) = valid.first().ok_or("no validation images")?;
         let predicted = tch::no_grad(|| forward(&kernels, image).argmax(1, true));
-        let panel = Tensor::cat(&[image.clamp(0.0, 1.0), label.unsqueeze(1).to_kind(Kind::Float), predicted.to_kind(Kind::Float)], 0);
+        let panel = Tensor::cat(
+            &[
+                image.clamp(0.0, 1.0),
+                label.unsqueeze(1).to_kind(Kind::Float),
+                predicted.to_kind(Kind::Float),
+            ],
+            0,
+        );
         writer.add_images_tensor("masks/image_label_prediction", &panel, step)?;
         saver.save(step, tf_variables(&kernels, step)?)?;
         println!("epoch {}: {step} steps, Dice = {dice:.3}", epoch + 1);

@@ -32,23 +32,44 @@ fn learner_writes_train_and_valid_runs_with_iteration_and_epoch_steps() {
     assert_eq!(runs, ["train", "valid"]);
     for (run, batches) in [("train", train_batches), ("valid", valid_batches)] {
         let run_data = &logdir.runs[run];
-        let loss = run_data.scalars("Loss").unwrap_or_else(|| panic!("{run}: no Loss"));
+        let loss = run_data
+            .scalars("Loss")
+            .unwrap_or_else(|| panic!("{run}: no Loss"));
         let steps: Vec<i64> = loss.iter().map(|p| p.0).collect();
-        assert_eq!(steps, (1..=(epochs * batches) as i64).collect::<Vec<_>>(), "{run} iterations");
-        assert!(loss.iter().all(|p| p.1.is_finite() && p.1 >= 0.0), "{run}: {loss:?}");
+        assert_eq!(
+            steps,
+            (1..=(epochs * batches) as i64).collect::<Vec<_>>(),
+            "{run} iterations"
+        );
+        assert!(
+            loss.iter().all(|p| p.1.is_finite() && p.1 >= 0.0),
+            "{run}: {loss:?}"
+        );
 
-        let epoch_loss = run_data.scalars("epoch/Loss").unwrap_or_else(|| panic!("{run}: no epoch/Loss"));
+        let epoch_loss = run_data
+            .scalars("epoch/Loss")
+            .unwrap_or_else(|| panic!("{run}: no epoch/Loss"));
         let epoch_steps: Vec<i64> = epoch_loss.iter().map(|p| p.0).collect();
-        assert_eq!(epoch_steps, [1, 2, 3], "{run}: one point per epoch, at the epoch number");
+        assert_eq!(
+            epoch_steps,
+            [1, 2, 3],
+            "{run}: one point per epoch, at the epoch number"
+        );
         // Every batch holds 4 samples, so the weighted mean is the plain
         // mean of the iterations' values.
         for (got, want) in epoch_loss.iter().zip(means_per_epoch(loss, batches)) {
-            assert!((f64::from(got.1) - want).abs() <= 1e-5 * want.max(1.0), "{run}: {got:?} vs {want}");
+            assert!(
+                (f64::from(got.1) - want).abs() <= 1e-5 * want.max(1.0),
+                "{run}: {got:?} vs {want}"
+            );
         }
     }
     // Only train has the learning rate; the regression learns.
     let train = &logdir.runs["train"];
-    assert_eq!(train.scalars("Learning Rate").map(|p| p.len()), Some(epochs * train_batches));
+    assert_eq!(
+        train.scalars("Learning Rate").map(|p| p.len()),
+        Some(epochs * train_batches)
+    );
     assert!(logdir.runs["valid"].scalars("Learning Rate").is_none());
     let valid = logdir.runs["valid"].scalars("epoch/Loss").unwrap();
     assert!(valid[2].1 < valid[0].1 * 0.5, "valid loss falls: {valid:?}");

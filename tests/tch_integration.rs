@@ -36,7 +36,9 @@ fn find<'a>(values: &'a [(i64, Value)], tag: &str) -> &'a (i64, Value) {
 
 /// A histogram's `[left, right, count]` rows.
 fn histogram_rows(value: &Value) -> Vec<[f64; 3]> {
-    let Some(ValueKind::Tensor(t)) = &value.value else { panic!("not a tensor") };
+    let Some(ValueKind::Tensor(t)) = &value.value else {
+        panic!("not a tensor")
+    };
     t.tensor_content
         .chunks_exact(24)
         .map(|row| {
@@ -48,17 +50,29 @@ fn histogram_rows(value: &Value) -> Vec<[f64; 3]> {
 
 /// An image value decoded: (width, height, channels, pixels).
 fn decoded_image(value: &Value) -> (u32, u32, usize, Vec<u8>) {
-    let Some(ValueKind::Tensor(t)) = &value.value else { panic!("not a tensor") };
+    let Some(ValueKind::Tensor(t)) = &value.value else {
+        panic!("not a tensor")
+    };
     let decoder = png::Decoder::new(std::io::Cursor::new(t.string_val[2].clone()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
     buf.truncate(info.buffer_size());
     let header = (
-        std::str::from_utf8(&t.string_val[0]).unwrap().parse::<u32>().unwrap(),
-        std::str::from_utf8(&t.string_val[1]).unwrap().parse::<u32>().unwrap(),
+        std::str::from_utf8(&t.string_val[0])
+            .unwrap()
+            .parse::<u32>()
+            .unwrap(),
+        std::str::from_utf8(&t.string_val[1])
+            .unwrap()
+            .parse::<u32>()
+            .unwrap(),
     );
-    assert_eq!(header, (info.width, info.height), "the tensor's size header");
+    assert_eq!(
+        header,
+        (info.width, info.height),
+        "the tensor's size header"
+    );
     (info.width, info.height, info.color_type.samples(), buf)
 }
 
@@ -66,24 +80,47 @@ fn decoded_image(value: &Value) -> (u32, u32, usize, Vec<u8>) {
 fn scalars_from_tensors_of_any_kind_and_shape_holding_one_value() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
-    writer.add_scalar_tensor("f32", &Tensor::from(0.25f32), 1).unwrap();
-    writer.add_scalar_tensor("f64", &Tensor::from(-3.5f64), 2).unwrap();
-    writer.add_scalar_tensor("i64", &Tensor::from(7i64), 3).unwrap();
+    writer
+        .add_scalar_tensor("f32", &Tensor::from(0.25f32), 1)
+        .unwrap();
+    writer
+        .add_scalar_tensor("f64", &Tensor::from(-3.5f64), 2)
+        .unwrap();
+    writer
+        .add_scalar_tensor("i64", &Tensor::from(7i64), 3)
+        .unwrap();
     let one = Tensor::from_slice(&[1.5f32]).reshape([1, 1]);
     writer.add_scalar_tensor("1x1", &one, 4).unwrap();
     let half = Tensor::from(0.5f32).to_kind(Kind::Half);
     writer.add_scalar_tensor("half", &half, 5).unwrap();
-    let err = writer.add_scalar_tensor("many", &Tensor::from_slice(&[1f32, 2.0]), 6).unwrap_err();
-    assert!(matches!(&err, SummaryError::InvalidArgument { tag, .. } if tag == "many"), "{err}");
-    assert!(err.to_string().contains("holds 2 values, expected exactly 1"), "{err}");
+    let err = writer
+        .add_scalar_tensor("many", &Tensor::from_slice(&[1f32, 2.0]), 6)
+        .unwrap_err();
+    assert!(
+        matches!(&err, SummaryError::InvalidArgument { tag, .. } if tag == "many"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("holds 2 values, expected exactly 1"),
+        "{err}"
+    );
     writer.close().unwrap();
 
     let values = logged(dir.path());
-    let got: Vec<(i64, &str, f32)> =
-        values.iter().map(|(s, v)| (*s, v.tag.as_str(), scalar_value(v).unwrap())).collect();
+    let got: Vec<(i64, &str, f32)> = values
+        .iter()
+        .map(|(s, v)| (*s, v.tag.as_str(), scalar_value(v).unwrap()))
+        .collect();
     assert_eq!(
         got,
-        [(1, "f32", 0.25), (2, "f64", -3.5), (3, "i64", 7.0), (4, "1x1", 1.5), (5, "half", 0.5)]
+        [
+            (1, "f32", 0.25),
+            (2, "f64", -3.5),
+            (3, "i64", 7.0),
+            (4, "1x1", 1.5),
+            (5, "half", 0.5)
+        ]
     );
 }
 
@@ -120,15 +157,30 @@ fn var_store_logs_weights_and_after_backward_gradients() {
     );
     let weight: Vec<f64> = Vec::try_from(&net.ws.to_kind(Kind::Double).flatten(0, -1)).unwrap();
     let rows = histogram_rows(&find(&values, "weights/fc.weight").1);
-    assert_eq!(rows.iter().map(|r| r[2]).sum::<f64>(), 10.0, "one count per weight");
+    assert_eq!(
+        rows.iter().map(|r| r[2]).sum::<f64>(),
+        10.0,
+        "one count per weight"
+    );
     let min = weight.iter().copied().fold(f64::INFINITY, f64::min);
     let max = weight.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(rows.first().unwrap()[0], min);
     assert_eq!(rows.last().unwrap()[1], max);
-    let grad: Vec<f64> = Vec::try_from(&net.ws.grad().to_kind(Kind::Double).flatten(0, -1)).unwrap();
-    let rows = histogram_rows(&values.iter().rev().find(|(_, v)| v.tag == "grads/fc.weight").unwrap().1);
+    let grad: Vec<f64> =
+        Vec::try_from(&net.ws.grad().to_kind(Kind::Double).flatten(0, -1)).unwrap();
+    let rows = histogram_rows(
+        &values
+            .iter()
+            .rev()
+            .find(|(_, v)| v.tag == "grads/fc.weight")
+            .unwrap()
+            .1,
+    );
     assert_eq!(rows.iter().map(|r| r[2]).sum::<f64>(), 10.0);
-    assert_eq!(rows.first().unwrap()[0], grad.iter().copied().fold(f64::INFINITY, f64::min));
+    assert_eq!(
+        rows.first().unwrap()[0],
+        grad.iter().copied().fold(f64::INFINITY, f64::min)
+    );
 }
 
 #[test]
@@ -141,11 +193,20 @@ fn chw_image_scales_floats_and_keeps_pixel_order() {
     let green = [0.0f32, 0.0, 0.0, 1.0, 1.0, 1.0];
     let blue = [-1.0f32, 2.0, f32::NAN, 0.2, 0.2, 0.2];
     let chw = Tensor::from_slice(&[red, green, blue].concat()).reshape([3, 2, 3]);
-    writer.add_image_tensor("rgb", &chw.to_kind(Kind::Double), 7).unwrap();
+    writer
+        .add_image_tensor("rgb", &chw.to_kind(Kind::Double), 7)
+        .unwrap();
     let grey = Tensor::from_slice(&[0u8, 100, 200, 255]).reshape([2, 2]);
     writer.add_image_tensor("grey", &grey, 7).unwrap();
-    let err = writer.add_image_tensor("two", &Tensor::zeros([2, 4, 4], (Kind::Float, Device::Cpu)), 7);
-    assert!(err.unwrap_err().to_string().contains("expected 1, 3 or 4 channels"));
+    let err = writer.add_image_tensor(
+        "two",
+        &Tensor::zeros([2, 4, 4], (Kind::Float, Device::Cpu)),
+        7,
+    );
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("expected 1, 3 or 4 channels"));
     writer.close().unwrap();
 
     let values = logged(dir.path());
@@ -170,7 +231,13 @@ fn nchw_batch_becomes_one_padded_grid() {
         .reshape([5, 1, 1, 1])
         .expand([5, 1, 2, 3], false);
     writer.add_images_tensor("batch", &batch, 0).unwrap();
-    assert!(writer.add_images_tensor("flat", &Tensor::zeros([2, 2], (Kind::Float, Device::Cpu)), 0).is_err());
+    assert!(writer
+        .add_images_tensor(
+            "flat",
+            &Tensor::zeros([2, 2], (Kind::Float, Device::Cpu)),
+            0
+        )
+        .is_err());
     writer.close().unwrap();
 
     let (w, h, c, px) = decoded_image(&find(&logged(dir.path()), "batch").1);

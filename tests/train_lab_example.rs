@@ -27,7 +27,11 @@ fn write_slices(path: &Path, count: usize) {
         for y in 0..SIZE {
             for x in 0..SIZE {
                 let inside = (x as f64 - cx).hypot(y as f64 - cy) < 9.0;
-                let value: i64 = if inside { 900 } else { 100 + (x as i64 * 7 + y as i64) % 50 };
+                let value: i64 = if inside {
+                    900
+                } else {
+                    100 + (x as i64 * 7 + y as i64) % 50
+                };
                 image.extend_from_slice(&value.to_le_bytes());
                 label.push(u8::from(inside));
             }
@@ -75,17 +79,39 @@ fn trains_on_lab_records_and_writes_events_and_checkpoints() {
     let run = &logs.runs["."];
     assert!(run.has_graph());
     let loss = run.scalars("loss").unwrap();
-    assert_eq!(loss.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
-    assert!(loss.iter().all(|p| p.1.is_finite() && p.1 > 0.0), "{loss:?}");
+    assert_eq!(
+        loss.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert!(
+        loss.iter().all(|p| p.1.is_finite() && p.1 > 0.0),
+        "{loss:?}"
+    );
     // Staircase decay: 0.04 for steps 0-3, 0.02 from step 4.
     let lr = run.scalars("learning_rate").unwrap();
-    assert_eq!(lr.iter().map(|p| p.1).collect::<Vec<_>>(), [0.04, 0.04, 0.04, 0.04, 0.02, 0.02]);
+    assert_eq!(
+        lr.iter().map(|p| p.1).collect::<Vec<_>>(),
+        [0.04, 0.04, 0.04, 0.04, 0.02, 0.02]
+    );
     let dice = run.scalars("dice").unwrap();
-    assert_eq!(dice.iter().map(|p| p.0).collect::<Vec<_>>(), [3, 6], "Dice after each epoch");
-    assert!(dice.iter().all(|p| (0.0..=1.0).contains(&p.1) || p.1.is_nan()), "{dice:?}");
+    assert_eq!(
+        dice.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [3, 6],
+        "Dice after each epoch"
+    );
+    assert!(
+        dice.iter()
+            .all(|p| (0.0..=1.0).contains(&p.1) || p.1.is_nan()),
+        "{dice:?}"
+    );
     let masks = run.series("masks/image_label_prediction").unwrap();
     assert_eq!((masks.kind.clone(), masks.count), (SeriesKind::Image, 2));
-    for tag in ["weights/Conv1", "grads/Conv1", "weights/upscore", "grads/upscore"] {
+    for tag in [
+        "weights/Conv1",
+        "grads/Conv1",
+        "weights/upscore",
+        "grads/upscore",
+    ] {
         let series = run.series(tag).unwrap_or_else(|| panic!("no {tag}"));
         assert_eq!(series.kind, SeriesKind::Histogram, "{tag}");
     }
@@ -111,7 +137,10 @@ fn trains_on_lab_records_and_writes_events_and_checkpoints() {
         let tensor = bundle.get(name).unwrap();
         assert_eq!(tensor.shape(), shape, "{name}");
         let values = tensor.to_f32().unwrap();
-        assert!(values.iter().all(|v| v.is_finite() && v.abs() < 1.0), "{name}");
+        assert!(
+            values.iter().all(|v| v.is_finite() && v.abs() < 1.0),
+            "{name}"
+        );
     }
     // The first epoch's checkpoint is kept too.
     assert!(BundleReader::open(logdir.join("model.ckpt-3")).is_ok());
@@ -124,14 +153,27 @@ fn stops_at_max_steps_and_rejects_bad_flags() {
     write_slices(&dir.path().join("val_images.tfrecords"), 1);
     let logdir = dir.path().join("logs");
     let (data, logs) = (dir.path().to_str().unwrap(), logdir.to_str().unwrap());
-    train_lab::run(args(&["--data_dir", data, "--logdir", logs, "--max_steps", "2"])).unwrap();
+    train_lab::run(args(&[
+        "--data_dir",
+        data,
+        "--logdir",
+        logs,
+        "--max_steps",
+        "2",
+    ]))
+    .unwrap();
     let scanned = Logdir::scan(&logdir).unwrap();
     assert_eq!(scanned.runs["."].scalars("loss").unwrap().len(), 2);
-    let prefix = latest_checkpoint(&logdir).unwrap().expect("a checkpoint at the stop");
+    let prefix = latest_checkpoint(&logdir)
+        .unwrap()
+        .expect("a checkpoint at the stop");
     assert!(prefix.ends_with("model.ckpt-2"), "{}", prefix.display());
 
     let err = |list: &[&str]| train_lab::run(args(list)).unwrap_err().to_string();
-    assert_eq!(err(&["--num_epochs", "many"]), "--num_epochs \"many\": invalid digit found in string");
+    assert_eq!(
+        err(&["--num_epochs", "many"]),
+        "--num_epochs \"many\": invalid digit found in string"
+    );
     assert_eq!(err(&["--epochs", "1"]), "unknown flag --epochs");
     assert_eq!(err(&["--logdir"]), "--logdir needs a value");
     let missing = err(&["--data_dir", logs]);

@@ -127,9 +127,9 @@ impl TensorBoardMetricLogger {
 
     fn log_values(&mut self, run: &str, values: &[(String, f64)], step: i64, prefix: &str) {
         let result = self.writer(run).and_then(|writer| {
-            values
-                .iter()
-                .try_for_each(|(name, value)| writer.add_scalar(&format!("{prefix}{name}"), *value as f32, step))
+            values.iter().try_for_each(|(name, value)| {
+                writer.add_scalar(&format!("{prefix}{name}"), *value as f32, step)
+            })
         });
         self.report(result);
     }
@@ -144,7 +144,10 @@ impl MetricLogger for TensorBoardMetricLogger {
                 continue; // Burn defines every metric before logging it.
             };
             let (sum, count) = weighted(&numeric.numeric_entry);
-            let slot = self.epoch_sums.entry((run.clone(), epoch, name.clone())).or_default();
+            let slot = self
+                .epoch_sums
+                .entry((run.clone(), epoch, name.clone()))
+                .or_default();
             slot.0 += sum;
             slot.1 += count;
             values.push((name.clone(), numeric.numeric_entry.current()));
@@ -180,7 +183,9 @@ impl MetricLogger for TensorBoardMetricLogger {
         let mut means: Vec<(String, f64)> = self
             .epoch_sums
             .iter()
-            .filter(|((r, epoch, _), (_, count))| *r == run && *epoch == summary.epoch_number && *count > 0)
+            .filter(|((r, epoch, _), (_, count))| {
+                *r == run && *epoch == summary.epoch_number && *count > 0
+            })
             .map(|((_, _, name), (sum, count))| (name.clone(), sum / *count as f64))
             .collect();
         means.sort_by(|a, b| a.0.cmp(&b.0));
@@ -205,8 +210,9 @@ fn run_name(split: &Split) -> String {
 fn weighted(entry: &NumericEntry) -> (f64, usize) {
     match entry {
         NumericEntry::Value(v) => (*v, 1),
-        NumericEntry::Aggregated { aggregated_value, count } => {
-            (aggregated_value * *count as f64, *count)
-        }
+        NumericEntry::Aggregated {
+            aggregated_value,
+            count,
+        } => (aggregated_value * *count as f64, *count),
     }
 }

@@ -79,8 +79,7 @@ pub trait TchSummaries {
     /// `ceil(sqrt(N))` columns with [`GRID_PADDING`] black pixels between
     /// and around the images, as `torchvision.utils.make_grid` lays it out.
     /// Values are read as in [`TchSummaries::add_image_tensor`].
-    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: i64)
-        -> Result<(), SummaryError>;
+    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: i64) -> Result<(), SummaryError>;
 }
 
 impl TchSummaries for SummaryWriter {
@@ -124,7 +123,9 @@ impl TchSummaries for SummaryWriter {
 
     fn add_image_tensor(&self, tag: &str, image: &Tensor, step: i64) -> Result<(), SummaryError> {
         let chw = match image.size().as_slice() {
-            [h, w] => image.f_reshape([1, *h, *w]).map_err(|e| tch_failed(tag, e))?,
+            [h, w] => image
+                .f_reshape([1, *h, *w])
+                .map_err(|e| tch_failed(tag, e))?,
             [_, _, _] => image.shallow_clone(),
             other => {
                 return Err(invalid(
@@ -138,12 +139,7 @@ impl TchSummaries for SummaryWriter {
         self.add_png(tag, pixels.width, pixels.height, png, step)
     }
 
-    fn add_images_tensor(
-        &self,
-        tag: &str,
-        batch: &Tensor,
-        step: i64,
-    ) -> Result<(), SummaryError> {
+    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: i64) -> Result<(), SummaryError> {
         let n = match batch.size().as_slice() {
             [n, _, _, _] if *n > 0 => *n,
             other => {
@@ -176,7 +172,10 @@ impl Pixels {
     /// Converts a `[C, H, W]` tensor (C = 1, 3 or 4) on any device.
     fn from_chw(tag: &str, chw: &Tensor) -> Result<Self, SummaryError> {
         let [c, h, w] = chw.size()[..] else {
-            return Err(invalid(tag, format!("shape {:?}, expected [C, H, W]", chw.size())));
+            return Err(invalid(
+                tag,
+                format!("shape {:?}, expected [C, H, W]", chw.size()),
+            ));
         };
         if !matches!(c, 1 | 3 | 4) || h <= 0 || w <= 0 {
             return Err(invalid(
@@ -185,7 +184,11 @@ impl Pixels {
             ));
         }
         let failed = |e| tch_failed(tag, e);
-        let cpu = chw.f_detach().map_err(failed)?.f_to_device(Device::Cpu).map_err(failed)?;
+        let cpu = chw
+            .f_detach()
+            .map_err(failed)?
+            .f_to_device(Device::Cpu)
+            .map_err(failed)?;
         let scaled = if cpu.f_is_floating_point().map_err(failed)? {
             cpu.f_to_kind(Kind::Float)
                 .and_then(|t| t.f_mul_scalar(255.0))
@@ -203,7 +206,12 @@ impl Pixels {
             .and_then(|t| t.f_flatten(0, -1))
             .map_err(failed)?;
         let hwc = Vec::<u8>::try_from(&bytes).map_err(failed)?;
-        Ok(Pixels { width: w as u32, height: h as u32, channels: c as u8, hwc })
+        Ok(Pixels {
+            width: w as u32,
+            height: h as u32,
+            channels: c as u8,
+            hwc,
+        })
     }
 
     /// Lays `images` (at least one) out in `ceil(sqrt(n))` columns with
@@ -233,13 +241,21 @@ impl Pixels {
                     let dst = ((y0 + y) * width + x0 + x) * channels;
                     let out = &mut hwc[dst..dst + channels];
                     match (c, channels) {
-                        (1, _) => out.iter_mut().take(3.min(channels)).for_each(|v| *v = src[0]),
+                        (1, _) => out
+                            .iter_mut()
+                            .take(3.min(channels))
+                            .for_each(|v| *v = src[0]),
                         _ => out[..c].copy_from_slice(src),
                     }
                 }
             }
         }
-        Pixels { width: width as u32, height: height as u32, channels: channels as u8, hwc }
+        Pixels {
+            width: width as u32,
+            height: height as u32,
+            channels: channels as u8,
+            hwc,
+        }
     }
 }
 
@@ -256,7 +272,11 @@ fn to_f64_vec(tag: &str, tensor: &Tensor) -> Result<Vec<f64>, SummaryError> {
 }
 
 fn invalid(tag: &str, reason: String) -> SummaryError {
-    SummaryError::InvalidArgument { tag: tag.to_owned(), what: "tensor", reason }
+    SummaryError::InvalidArgument {
+        tag: tag.to_owned(),
+        what: "tensor",
+        reason,
+    }
 }
 
 fn tch_failed(tag: &str, error: tch::TchError) -> SummaryError {
