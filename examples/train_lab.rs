@@ -101,15 +101,17 @@ fn load(path: &Path) -> Result<Vec<(Tensor, Tensor)>, Box<dyn Error>> {
             example.single_int64("height")?,
             example.single_int64("width")?,
         );
-        let pixels: Vec<f32> = example
-            .single_bytes("img_raw")?
+        let (image, label) = (
+            example.single_bytes("img_raw")?,
+            example.single_bytes("label_raw")?,
+        );
+        if image.len() as i64 != h * w * 8 || label.len() as i64 != h * w {
+            return Err(format!("{}: a record is not {h}x{w}", path.display()).into());
+        }
+        let pixels: Vec<f32> = image
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as f32 / 1024.0)
             .collect();
-        let label = example.single_bytes("label_raw")?;
-        if pixels.len() as i64 != h * w || label.len() as i64 != h * w {
-            return Err(format!("{}: a record is not {h}x{w}", path.display()).into());
-        }
         let label = Tensor::from_slice(label)
             .to_kind(Kind::Int64)
             .reshape([1, h, w]);
