@@ -71,7 +71,8 @@ pub trait TchSummaries {
 
     /// Logs one image from a `[C, H, W]` tensor with 1 (grey), 3 (RGB) or
     /// 4 (RGBA) channels, or a `[H, W]` grey tensor. Floating-point values
-    /// are read as intensities in [0, 1] (scaled by 255, rounded, clamped);
+    /// are read as intensities in [0, 1] (scaled by 255, rounded half to
+    /// even, clamped; NaN is 0);
     /// integer values as 0–255 (clamped).
     fn add_image_tensor(&self, tag: &str, image: &Tensor, step: i64) -> Result<(), SummaryError>;
 
