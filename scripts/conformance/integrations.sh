@@ -4,13 +4,13 @@
 #     grids straight from tch tensors;
 #   - examples/train_lab.rs (feature trainer) on a tiny synthetic lab data
 #     set: loss, learning rate, Dice, masks, histograms, the graph, and a
-#     checkpoint TensorFlow reads by the lab's variable names;
-#   - examples/burn_logging.rs (feature burn): a Burn Learner's train and
-#     valid runs.
+#     checkpoint TensorFlow reads by the lab's variable names.
+# (The Burn logger is checked by `cargo test --features burn --test
+# burn_logger`, not here: the burn feature is a long build.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-scripts/cargo.sh build --quiet --release -p tbseg --features "trainer burn" \
-    --example tch_logging --example train_lab --example burn_logging
+scripts/cargo.sh build --quiet --release -p tbseg --features trainer \
+    --example tch_logging --example train_lab
 scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
 bin="$CARGO_TARGET_DIR/release"
@@ -20,15 +20,12 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin/examples/tch_logging" "$tmp/runs/tch" > /dev/null
 "$bin/tbseg" data synth --out "$tmp/data" --train 3 --val 2 > /dev/null
 "$bin/examples/train_lab" --data_dir "$tmp/data" --logdir "$tmp/runs/lab" --num_epochs 2 > /dev/null
-"$bin/examples/burn_logging" "$tmp/runs/burn" > /dev/null
 
 tbseg_py scripts/conformance/check_tb_server.py "$tmp/runs" \
     --plugins scalars,images,histograms,graphs \
     --scalar tch:loss:50 --image tch:inputs:1 --image tch:reconstructions:1 \
     --scalar lab:loss:6 --scalar lab:learning_rate:6 --scalar lab:dice:2 \
-    --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput \
-    --scalar burn/train:Loss:30 --scalar burn/valid:Loss:10 \
-    --scalar burn/train:epoch/Loss:5 --scalar burn/valid:epoch/Loss:5
+    --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput
 
 tbseg_py - "$tmp/runs" <<'PY'
 import sys
@@ -54,13 +51,5 @@ expected = {
     "global_step": [],
 }
 assert shapes == expected, shapes
-
-for split, iterations in [("train", 30), ("valid", 10)]:
-    acc = ea.EventAccumulator(f"{runs}/burn/{split}", size_guidance={ea.TENSORS: 0})
-    acc.Reload()
-    loss = [e.step for e in acc.Tensors("Loss")]
-    epochs = [e.step for e in acc.Tensors("epoch/Loss")]
-    assert loss == list(range(1, iterations + 1)), (split, loss)
-    assert epochs == [1, 2, 3, 4, 5], (split, epochs)
-print("integrations conformance: tch, train_lab and Burn runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
+print("integrations conformance: tch and train_lab runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
 PY
