@@ -3,6 +3,8 @@
 # (libtorch, the pinned Python readers), then runs
 #   1. the library's tests without libtorch (`-p tbseg`),
 #   2. the whole workspace's tests with the trainer (libtorch) enabled,
+#      then the library's tch integration and the training example on tiny
+#      data (feature `trainer`),
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
 # after the lint gate (rustfmt, clippy and rustdoc with warnings as errors).
@@ -20,8 +22,10 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --no-default-features --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
+( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
+( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features trainer --quiet )
 
 echo "== cargo test (the library alone, no libtorch)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg )
@@ -29,6 +33,10 @@ echo "== cargo test (the library alone, no libtorch)" >&2
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch
 cargo test --release --workspace
+
+echo "== cargo test (the library's tch integration, the training example)" >&2
+cargo test --release -p tbseg --features trainer --test tch_integration --test train_lab_example
+cargo test --release -p tbseg --features trainer --doc
 
 echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
 scripts/conformance.sh

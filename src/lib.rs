@@ -45,6 +45,8 @@
 
 pub mod checkpoint;
 pub mod example;
+#[cfg(any(feature = "tch", feature = "burn"))]
+pub mod integrations;
 pub mod proto;
 pub mod reader;
 pub mod record;
