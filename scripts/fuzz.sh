@@ -39,10 +39,16 @@ for target in "${targets[@]}"; do
     # The DICOM seed is a whole 256x256 image; the other formats stay small.
     max_len=4096
     [ "$target" = sunnybrook ] && max_len=140000
+    status=0
     cargo +nightly fuzz run "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
         -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=2048 \
-        -timeout=10 -print_final_stats=1 2>&1 | grep -E '^(==|stat::number_of_executed_units|#[0-9]+ +DONE)|ERROR|panicked|SUMMARY' || true
-    # grep hides libFuzzer's progress lines; the exit status is cargo fuzz's.
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz: $target found a crash (see fuzz/artifacts/$target/)" >&2; exit 1; }
+        -timeout=10 -print_final_stats=1 >"$scratch/$target.log" 2>&1 || status=$?
+    # libFuzzer's progress lines are noise; keep the summary and any crash.
+    grep -E 'stat::number_of_executed_units|Done [0-9]+ runs|ERROR|panicked|SUMMARY|error' "$scratch/$target.log" >&2 || true
+    if [ "$status" -ne 0 ]; then
+        tail -n 40 "$scratch/$target.log" >&2
+        echo "fuzz: $target failed (status $status); a crash input is under fuzz/artifacts/$target/" >&2
+        exit 1
+    fi
 done
 echo "== fuzz: every target ran ${seconds}s without a crash" >&2
