@@ -45,8 +45,9 @@ struct Tail {
 #[derive(Debug)]
 pub struct LogdirWatcher {
     logdir: Logdir,
-    /// Every event file seen, by path (as found, under the root).
-    tails: BTreeMap<PathBuf, Tail>,
+    /// Every event file seen, by run and path (as found under the root),
+    /// so runs are read in name order and files in name order within them.
+    tails: BTreeMap<(String, PathBuf), Tail>,
 }
 
 impl LogdirWatcher {
@@ -77,9 +78,11 @@ impl LogdirWatcher {
     /// subdirectory) cannot be listed; file problems are noted per file.
     pub fn poll(&mut self) -> Result<Vec<NewEvent>, ScanError> {
         for (run, path) in event_files(&self.logdir.root)? {
-            if self.tails.contains_key(&path) {
+            let key = (run, path);
+            if self.tails.contains_key(&key) {
                 continue;
             }
+            let (run, path) = key;
             let files = &mut self.logdir.runs.entry(run.clone()).or_default().files;
             files.push(EventFileSummary {
                 path: relative(&self.logdir.root, &path),
@@ -97,7 +100,7 @@ impl LogdirWatcher {
                 }
             };
             self.tails.insert(
-                path,
+                (run.clone(), path),
                 Tail {
                     run,
                     summary,

@@ -1,13 +1,23 @@
-//! Reading event files back, one file or a whole log directory.
+//! Reading event files back, one file, a whole log directory, or a run
+//! that is still being written.
 //!
 //! [`EventFileReader`] decodes the `tensorflow.Event` records of one file.
 //! A torn final record, as left by a writer that crashed or is still
 //! writing, ends the file normally and is reported as [`FileEnd::TornTail`]
-//! rather than as corruption. [`Logdir::scan`] walks a directory the way
-//! TensorBoard does (every file whose name contains `tfevents` belongs to
-//! the run named by its directory) and summarizes every tag of every run:
-//! its dashboard, how many points, the step range and, for scalars, every
-//! value. `tbseg inspect` prints that summary.
+//! rather than as corruption. A record with a bad data checksum or one that
+//! is not an `Event` is skipped and reported with its byte offset, so one
+//! bad record does not hide the rest of the file; a bad length checksum
+//! ends the file, since the next record cannot be found.
+//!
+//! [`Logdir::scan`] walks a directory the way TensorBoard does (every file
+//! whose name contains `tfevents` belongs to the run named by its
+//! directory) and keeps every tag of every run: scalars as numbers, every
+//! other kind (images, histograms, text, PR curves, audio, hparams ...) as
+//! the logged value with its plugin's metadata, plus graphs and session
+//! logs. A `SessionLog START` drops the earlier points at or after its
+//! step, as TensorBoard does, so a resumed run reads as one curve.
+//! [`LogdirWatcher`] does the same incrementally for a run still being
+//! written. `tbseg inspect` prints a [`Logdir`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -695,7 +705,14 @@ impl fmt::Display for Logdir {
             );
             writeln!(f, "{}", line.trim_end())?;
         }
-        for run in self.runs.values() {
+        for (name, run) in &self.runs {
+            if run.purged > 0 {
+                writeln!(
+                    f,
+                    "note: run {name}: {} points dropped by a SessionLog START (a resumed run)",
+                    run.purged
+                )?;
+            }
             for file in &run.files {
                 match &file.status {
                     FileStatus::Complete => {}
