@@ -206,3 +206,53 @@ fn error_messages_name_the_file_and_print_the_os_error_once() {
         "{message}"
     );
 }
+
+/// Appends one block with its trailer (no compression, masked CRC) and
+/// returns its handle.
+fn push_block(table: &mut Vec<u8>, contents: &[u8]) -> tbseg::checkpoint::table::BlockHandle {
+    use tbseg::checkpoint::table::{block_crc, BlockHandle};
+    let handle = BlockHandle {
+        offset: table.len() as u64,
+        size: contents.len() as u64,
+    };
+    table.extend_from_slice(contents);
+    table.push(0);
+    table.extend_from_slice(&block_crc(contents, 0).0.to_le_bytes());
+    handle
+}
+
+#[test]
+fn an_index_with_keys_out_of_order_is_refused_not_a_panic() {
+    use tbseg::checkpoint::table::{encode_footer, read_table, BlockBuilder};
+    let dir = tempfile::tempdir().unwrap();
+    let mut tensors = tensors(1);
+    tensors.insert("zz".to_owned(), TensorData::scalar_i64(9));
+    let prefix = Saver::new(dir.path()).save(1, &tensors).unwrap();
+    let index = dir.path().join("model.ckpt-1.index");
+    let mut entries = read_table(&fs::read(&index).unwrap()).unwrap();
+    // "", "global_step", "w", "zz": move "zz" before "w".
+    entries.swap(2, 3);
+    let mut data = BlockBuilder::new(16);
+    for (key, value) in &entries {
+        data.add(key, value);
+    }
+    let mut table = Vec::new();
+    let data_handle = push_block(&mut table, &data.finish());
+    let metaindex = push_block(&mut table, &BlockBuilder::new(1).finish());
+    let mut index_block = BlockBuilder::new(1);
+    let mut handle = Vec::new();
+    data_handle.encode_to(&mut handle);
+    index_block.add(b"\xff", &handle);
+    let index_handle = push_block(&mut table, &index_block.finish());
+    table.extend_from_slice(&encode_footer(metaindex, index_handle));
+    fs::write(&index, &table).unwrap();
+
+    let err = BundleReader::open(&prefix).unwrap_err();
+    assert_eq!(
+        chain(&err),
+        format!(
+            "{}: keys are not in strictly increasing order (\"zz\" before \"w\")",
+            index.display()
+        )
+    );
+}

@@ -612,6 +612,15 @@ impl BundleReader {
                 sliced: !entry.slices.is_empty(),
             });
         }
+        // Lookups are binary searches by name, as in TensorFlow; an index
+        // whose keys are out of order (or equal once made UTF-8) would make
+        // listed tensors unfindable, so it is refused here, once.
+        if let Some(pair) = entries.windows(2).find(|pair| pair[0].name >= pair[1].name) {
+            return Err(unsupported(format!(
+                "keys are not in strictly increasing order ({:?} before {:?})",
+                pair[0].name, pair[1].name
+            )));
+        }
         Ok(BundleReader {
             prefix,
             index_path,
