@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let names: Vec<String> = reader.names().map(str::to_owned).collect();
     for name in &names {
-        let _ = reader.info(name);
+        assert!(reader.info(name).is_some(), "{name} is listed but not found");
         if let Ok(tensor) = reader.get(name) {
             let _ = tensor.to_f32();
             let _ = tensor.to_scalar_i64();
