@@ -81,14 +81,9 @@ impl AtomicFile {
     /// (replacing any file there) and fsyncs the directory. On error the
     /// temporary file is removed and the final name is untouched.
     pub fn commit(mut self) -> io::Result<()> {
-        let result = self
-            .sync_data()
-            .and_then(|()| fs::rename(&self.temp, &self.path));
-        if result.is_err() {
-            // Drop removes the temporary file.
-            return result;
-        }
-        self.file = None;
+        // On error, Drop removes the temporary file.
+        self.sync_data()
+            .and_then(|()| fs::rename(&self.temp, &self.path))?;
         sync_dir(parent_dir(&self.path))
     }
 

@@ -94,8 +94,8 @@ fn append(path: &Path, bytes: &[u8]) {
 fn damaged_file() -> (Vec<u8>, [u64; 6]) {
     let mut w = RecordWriter::new(Vec::new());
     let mut offsets = [0u64; 6];
-    for step in 0..5 {
-        offsets[step] = w.get_ref().len() as u64;
+    for (step, offset) in offsets.iter_mut().take(5).enumerate() {
+        *offset = w.get_ref().len() as u64;
         if step == 3 {
             w.write_record(b"\xff\xff\xff not an event").unwrap();
         } else {
