@@ -7,6 +7,9 @@
 #      data (feature `trainer`),
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
+#   4. the library's and the lab's data tools' tests once more in debug
+#      mode, so debug_asserts and integer overflow checks run,
+#   5. every cargo-fuzz target for a short while (scripts/fuzz.sh),
 # after the lint gate (rustfmt, clippy and rustdoc with warnings as errors).
 # Any failure fails the script.
 set -euo pipefail
@@ -40,4 +43,15 @@ cargo test --release -p tbseg --features trainer --doc
 
 echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
 scripts/conformance.sh
+
+echo "== cargo test in debug mode (debug_asserts, overflow checks)" >&2
+# The format library and the lab without libtorch (data tools, Sunnybrook
+# parsers, inspect, export): DEBUG_TIMING. The trainer's tests stay release
+# only: in debug its Rust-side loops over 256x256 images (data decoding,
+# metrics, overlays) run an order of magnitude slower, and the same code is
+# covered here through the lab's data tests and the library's.
+( unset LIBTORCH_USE_PYTORCH; cargo test -p tbseg && cargo test -p tbseg-lab --no-default-features )
+
+echo "== fuzz every target briefly (scripts/fuzz.sh)" >&2
+scripts/fuzz.sh 20
 echo "== all tests passed" >&2

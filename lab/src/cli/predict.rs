@@ -119,16 +119,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let mask_png: Vec<u8> = mask.iter().map(|&m| if m != 0 { 255 } else { 0 }).collect();
         let mask_image = image::GrayImage::from_raw(side, side, mask_png).context("mask size")?;
         let mask_path = args.out.join(format!("{index:04}_mask.png"));
-        mask_image
-            .save(&mask_path)
-            .with_context(|| format!("writing {}", mask_path.display()))?;
+        save_png(mask_image.into(), &mask_path)?;
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
         let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
         let overlay_path = args.out.join(format!("{index:04}_overlay.png"));
-        image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
-            .context("overlay size")?
-            .save(&overlay_path)
-            .with_context(|| format!("writing {}", overlay_path.display()))?;
+        let overlay =
+            image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
+                .context("overlay size")?;
+        save_png(overlay.into(), &overlay_path)?;
     }
     println!(
         "predicted {} image(s) from {} into {}",
@@ -137,4 +135,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Encodes `image` as PNG and writes it with tbseg's atomic writer, so a
+/// killed or failing run never leaves a half-written PNG under its name.
+fn save_png(image: image::DynamicImage, path: &Path) -> anyhow::Result<()> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, image::ImageFormat::Png)
+        .with_context(|| format!("encoding {}", path.display()))?;
+    tbseg::atomic::write(path, png.get_ref()).with_context(|| format!("writing {}", path.display()))
 }
