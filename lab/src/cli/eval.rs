@@ -62,7 +62,7 @@ pub struct EvalReport {
     /// Images evaluated.
     pub images: usize,
     /// The checkpoint's step.
-    pub step: u64,
+    pub step: i64,
 }
 
 impl Args {
@@ -118,15 +118,18 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
         if index >= job.images || overlay_error.is_some() {
             return;
         }
-        let image = examples.image_values(index);
-        let label = examples.label_values(index);
-        match crate::overlay::overlay(&image, side, side, &label, mask) {
+        let overlay = (|| -> Result<_, TrainError> {
+            let image = examples.image_values(index)?;
+            let label = examples.label_values(index)?;
+            Ok(crate::overlay::overlay(&image, side, side, &label, mask)?)
+        })();
+        match overlay {
             Ok(overlay) => overlays.push(overlay),
             Err(err) => overlay_error = Some(err),
         }
-    });
+    })?;
     if let Some(err) = overlay_error {
-        return Err(TrainError::from(err).into());
+        return Err(err.into());
     }
     if !overlays.is_empty() {
         // One card in TensorBoard, with a slider over the images.
