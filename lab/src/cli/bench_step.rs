@@ -77,7 +77,7 @@ struct StepTimes<'a> {
 }
 
 impl TrainSink for StepTimes<'_> {
-    fn stepped(&mut self, _step: i64, loss: f64, seconds: f64) {
+    fn stepped(&mut self, _step: i64, loss: f64, seconds: f64, _summary: bool) {
         self.seen += 1;
         if std::env::var_os("TBSEG_BENCH_TRACE").is_some() {
             eprintln!(

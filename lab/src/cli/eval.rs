@@ -108,6 +108,7 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let mut model = Model::new(job.kind, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     // The lab took the step from the file name, not from global_step.
     let step = weights::step_from_name(&prefix).unwrap_or(0);
     let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;

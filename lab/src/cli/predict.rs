@@ -99,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut model = Model::new(args.model, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let side = data::SIZE as u32;

@@ -49,7 +49,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Applies the thread count and resolves the device, printing it.
+    /// Applies the thread count and resolves the device; [`announce`]
+    /// prints it once the inputs have been checked, so that an error is the
+    /// only line a bad command prints.
     pub fn start(&self) -> anyhow::Result<Device> {
         if self.threads == Some(0) {
             return Err(TrainError::InvalidFlag {
@@ -61,9 +63,14 @@ impl Runtime {
         let device = self.device.resolve()?;
         device::keep_freed_memory();
         device::set_threads(self.threads);
-        eprintln!("tbseg: device {}", device::describe(device));
         Ok(device)
     }
+}
+
+/// Prints the device a command runs on (to stderr), once per process.
+pub fn announce(device: Device) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| eprintln!("tbseg: device {}", device::describe(device)));
 }
 
 /// Flags of `tbseg train`.
@@ -96,6 +103,14 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub decay_steps: i64,
+    /// Steps between the loss line and summaries (the lab's 100; each also takes the lab's extra summary batch).
+    #[arg(
+        long = "summary_every",
+        visible_alias = "summary-every",
+        default_value_t = crate::train::schedule::SUMMARY_EVERY,
+        allow_negative_numbers = true
+    )]
+    pub summary_every: i64,
     /// Steps between checkpoints (the lab's 1000; each save also syncs the events).
     #[arg(
         long = "checkpoint_every",
@@ -143,7 +158,7 @@ pub struct Args {
     /// Delete the events and checkpoints of a run already in the checkpoint folder first.
     #[arg(long)]
     pub overwrite: bool,
-    /// Image summaries (input, label, overlay) every this many steps (a multiple of 100).
+    /// Image summaries (input, label, overlay) every this many steps (a multiple of --summary_every).
     #[arg(
         long = "image_every",
         visible_alias = "image-every",
@@ -151,7 +166,7 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub image_every: i64,
-    /// Weight histograms every this many steps (a multiple of 100).
+    /// Weight histograms every this many steps (a multiple of --summary_every).
     #[arg(
         long = "histogram_every",
         visible_alias = "histogram-every",
@@ -225,16 +240,20 @@ impl Args {
             seed: self.seed,
             checkpoint_every: positive("--checkpoint_every", self.checkpoint_every)? as i64,
             on_nonfinite: self.on_nonfinite,
+            summary_every: positive("--summary_every", self.summary_every)? as i64,
         };
         config.validate()?;
         for (flag, every) in [
             ("--image_every", self.image_every),
             ("--histogram_every", self.histogram_every),
         ] {
-            if every <= 0 || every % crate::train::schedule::SUMMARY_EVERY != 0 {
+            if every <= 0 || every % config.summary_every != 0 {
                 return Err(TrainError::InvalidFlag {
                     flag,
-                    reason: format!("{every} (must be a positive multiple of 100)"),
+                    reason: format!(
+                        "{every} (must be a positive multiple of --summary_every, {})",
+                        config.summary_every
+                    ),
                 });
             }
         }
@@ -370,6 +389,7 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
             }
         }
     }
+    announce(device);
     let mut log = RunLog::create(dir, &job.config, job.cadence, resume_step)?;
     let stop = signals::stop_flag();
     let first_step = resume_step.unwrap_or(0);

@@ -130,7 +130,7 @@ pub enum TrainError {
     /// A non-finite loss or gradient stopped training
     /// (`--on_nonfinite stop`).
     #[error(
-        "training diverged at step {step}: the {what} is not finite (loss {loss}); \
+        "training diverged at step {step}: non-finite {what} (loss {loss}); \
          the weights were not updated and the last checkpoint is the last good one \
          (lower --learning_rate, or pass --on_nonfinite skip)"
     )]

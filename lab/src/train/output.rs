@@ -237,8 +237,8 @@ impl TrainSink for RunLog {
         Ok(())
     }
 
-    fn stepped(&mut self, step: i64, loss: f64, seconds: f64) {
-        if step % super::schedule::SUMMARY_EVERY == 0 {
+    fn stepped(&mut self, step: i64, loss: f64, seconds: f64, summary: bool) {
+        if summary {
             self.print(&format!(
                 "OUTPUT: Step {step}: loss = {loss:.3} ({seconds:.3} sec)"
             ));
@@ -283,7 +283,7 @@ impl TrainSink for RunLog {
         loss: f64,
         skipped: u64,
     ) -> Result<(), TrainError> {
-        let line = format!("step {step}: the {what} is not finite (loss {loss})");
+        let line = format!("step {step}: non-finite {what} (loss {loss})");
         self.print(&format!("tbseg: {line}"));
         self.writer.add_text(DIVERGENCE_TAG, &line, step)?;
         self.writer

@@ -33,6 +33,7 @@ pub struct ExampleStream {
     total: u64,
     batch_size: u64,
     seed: u64,
+    summary_every: u64,
     /// The most recently shuffled epoch and its permutation.
     cached: Option<(u64, Vec<usize>)>,
 }
@@ -45,8 +46,20 @@ impl ExampleStream {
             total: (examples as u64).saturating_mul(epochs),
             batch_size: batch_size.max(1) as u64,
             seed,
+            summary_every: SUMMARY_EVERY as u64,
             cached: None,
         }
+    }
+
+    /// The same stream with the summary op (and its extra batch) every
+    /// `steps` steps instead of the lab's [`SUMMARY_EVERY`] (at least 1).
+    pub fn with_summary_every(mut self, steps: i64) -> ExampleStream {
+        self.summary_every = steps.max(1) as u64;
+        self
+    }
+
+    fn is_summary_step(&self, step: i64) -> bool {
+        step as u64 % self.summary_every == 0
     }
 
     /// The shuffle of `epoch`: a function of `(seed, epoch)` only.
@@ -77,7 +90,7 @@ impl ExampleStream {
     /// when it does not fit in a `u64`.
     fn train_position(&self, step: i64) -> Option<u64> {
         let step = u64::try_from(step).ok()?;
-        let summaries_before = step.div_ceil(SUMMARY_EVERY as u64);
+        let summaries_before = step.div_ceil(self.summary_every);
         step.checked_add(summaries_before)?
             .checked_mul(self.batch_size)
     }
@@ -85,9 +98,12 @@ impl ExampleStream {
     /// Whether the stream holds `step`'s batch (and, on a summary step, its
     /// extra batch).
     fn supplies(&self, step: i64) -> bool {
-        let batches = if step % SUMMARY_EVERY == 0 { 2 } else { 1 };
-        self.train_position(step)
-            .and_then(|start| start.checked_add(batches * self.batch_size))
+        let Some(start) = self.train_position(step) else {
+            return false;
+        };
+        let batches = if self.is_summary_step(step) { 2 } else { 1 };
+        start
+            .checked_add(batches * self.batch_size)
             .is_some_and(|end| end <= self.total)
     }
 
@@ -109,7 +125,7 @@ impl ExampleStream {
 
     /// The extra batch the summary of `step` consumes (summary steps only).
     pub fn summary_batch(&mut self, step: i64) -> Option<Vec<usize>> {
-        if step % SUMMARY_EVERY != 0 || !self.supplies(step) {
+        if !self.is_summary_step(step) || !self.supplies(step) {
             return None;
         }
         let position = self.train_position(step)? + self.batch_size;
@@ -160,6 +176,10 @@ mod tests {
         assert_eq!(ExampleStream::new(0, 5, 1, 0).step_count(), 0);
         assert_eq!(ExampleStream::new(1, 1, 1, 0).step_count(), 0);
         assert_eq!(ExampleStream::new(2, 1, 1, 0).step_count(), 1);
+        // A summary every 2 steps: steps 0, 2, 4 take two batches each.
+        let mut often = ExampleStream::new(8, 1, 1, 0).with_summary_every(2);
+        assert_eq!(often.step_count(), 5);
+        assert!(often.summary_batch(2).is_some() && often.summary_batch(3).is_none());
     }
 
     #[test]

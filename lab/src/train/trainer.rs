@@ -53,6 +53,9 @@ pub struct TrainConfig {
     pub checkpoint_every: i64,
     /// `--on_nonfinite`: what a non-finite loss or gradient does (stop).
     pub on_nonfinite: OnNonFinite,
+    /// `--summary_every`: steps between the loss line, the summaries and
+    /// their extra batch (the lab's [`SUMMARY_EVERY`], 100).
+    pub summary_every: i64,
 }
 
 impl Default for TrainConfig {
@@ -67,6 +70,7 @@ impl Default for TrainConfig {
             seed: 0,
             checkpoint_every: CHECKPOINT_EVERY,
             on_nonfinite: OnNonFinite::Stop,
+            summary_every: SUMMARY_EVERY,
         }
     }
 }
@@ -102,6 +106,12 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return invalid("--batch_size", "0 (must be at least 1)".into());
         }
+        if self.summary_every < 1 {
+            return invalid(
+                "--summary_every",
+                format!("{} (must be at least 1)", self.summary_every),
+            );
+        }
         if self.checkpoint_every < 1 {
             return invalid(
                 "--checkpoint_every",
@@ -125,8 +135,7 @@ impl TrainConfig {
                 ),
             });
         }
-        let steps =
-            ExampleStream::new(examples, self.num_epochs, self.batch_size, self.seed).step_count();
+        let steps = self.stream(examples).step_count();
         if steps == 0 {
             return Err(TrainError::InvalidFlag {
                 flag: "--batch_size",
@@ -143,6 +152,12 @@ impl TrainConfig {
         Ok(steps)
     }
 
+    /// The order in which this run consumes `examples` training examples.
+    pub fn stream(&self, examples: usize) -> ExampleStream {
+        ExampleStream::new(examples, self.num_epochs, self.batch_size, self.seed)
+            .with_summary_every(self.summary_every)
+    }
+
     /// The learning rate used by `step` (constant for `simple`, as in the lab).
     pub fn learning_rate_at(&self, step: i64) -> f64 {
         if self.kind.decays_learning_rate() {
@@ -153,7 +168,7 @@ impl TrainConfig {
     }
 }
 
-/// What a sink sees at a summary step (every [`SUMMARY_EVERY`] steps).
+/// What a sink sees at a summary step (every `summary_every` steps).
 pub struct SummaryStep<'a> {
     /// The step (0-based, the lab's loop counter).
     pub step: i64,
@@ -178,6 +193,9 @@ pub enum NonFinite {
     Loss,
     /// The loss was finite but a gradient held NaN or infinity.
     Gradient,
+    /// Loss and gradients were finite but the update overflowed a weight
+    /// (found before a checkpoint, which is then not saved).
+    Weights,
 }
 
 impl std::fmt::Display for NonFinite {
@@ -185,6 +203,7 @@ impl std::fmt::Display for NonFinite {
         f.write_str(match self {
             NonFinite::Loss => "loss",
             NonFinite::Gradient => "gradient",
+            NonFinite::Weights => "updated weights",
         })
     }
 }
@@ -198,8 +217,9 @@ pub trait TrainSink {
         Ok(())
     }
 
-    /// After every step with its training loss and duration in seconds.
-    fn stepped(&mut self, _step: i64, _loss: f64, _seconds: f64) {}
+    /// After every step with its training loss and duration in seconds;
+    /// `summary` tells a summary step (the lab printed its loss line then).
+    fn stepped(&mut self, _step: i64, _loss: f64, _seconds: f64, _summary: bool) {}
 
     /// At every summary step.
     fn summary(&mut self, _summary: &SummaryStep<'_>) -> Result<(), TrainError> {
@@ -251,6 +271,16 @@ pub struct TrainOutcome {
     pub skipped: u64,
 }
 
+/// Whether every weight of `model` is finite.
+fn weights_finite(model: &Model) -> Result<bool, TrainError> {
+    for variable in model.var_store().trainable_variables() {
+        if !bool::try_from(variable.f_isfinite()?.f_all()?)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Whether every gradient of `model` is finite (undefined ones count as
 /// finite: a variable the loss does not reach).
 fn gradients_finite(model: &Model) -> Result<bool, TrainError> {
@@ -264,7 +294,7 @@ fn gradients_finite(model: &Model) -> Result<bool, TrainError> {
 }
 
 /// Runs the lab's loop: plain SGD on the per-pixel cross-entropy, the
-/// staircase learning rate, a summary every [`SUMMARY_EVERY`] steps on an
+/// staircase learning rate, a summary every `config.summary_every` steps on an
 /// extra batch, a checkpoint every `config.checkpoint_every` steps and at
 /// the end. Starts at `first_step` (a resumed run's `global_step`; a step
 /// at or beyond the run's total trains and saves nothing, so `global_step`
@@ -282,12 +312,7 @@ pub fn train(
 ) -> Result<TrainOutcome, TrainError> {
     config.validate()?;
     let steps = config.step_count(examples.len())?;
-    let mut stream = ExampleStream::new(
-        examples.len(),
-        config.num_epochs,
-        config.batch_size,
-        config.seed,
-    );
+    let mut stream = config.stream(examples.len());
     let mut optimizer: Optimizer = Sgd::default().build(model.var_store(), config.learning_rate)?;
     let mut outcome = TrainOutcome {
         steps: first_step,
@@ -300,9 +325,6 @@ pub fn train(
         return Ok(outcome);
     }
     sink.started(model, first_step, steps)?;
-    // The global step of the newest checkpoint: the restored one, so that
-    // a run stopped before its first update does not save it again.
-    let mut saved = first_step;
     for step in first_step..steps {
         if stop.load(Ordering::SeqCst) {
             outcome.interrupted = true;
@@ -341,8 +363,9 @@ pub fn train(
         outcome.steps = step + 1;
         outcome.last_loss = Some(loss);
         outcome.losses.push(loss);
-        sink.stepped(step, loss, seconds);
-        if step % SUMMARY_EVERY == 0 {
+        let summary_step = step % config.summary_every == 0;
+        sink.stepped(step, loss, seconds, summary_step);
+        if summary_step {
             if let Some(indices) = stream.summary_batch(step) {
                 let (images, labels) = examples.batch(&indices)?;
                 let (logits, loss) = tch::no_grad(|| -> Result<_, TrainError> {
@@ -362,14 +385,38 @@ pub fn train(
             }
         }
         if step % config.checkpoint_every == 0 {
-            sink.checkpoint(step, step + 1, model)?;
-            saved = step + 1;
+            checked_checkpoint(sink, step, step + 1, model, &outcome)?;
         }
     }
-    if saved != outcome.steps {
-        sink.checkpoint(outcome.steps, outcome.steps, model)?;
+    // A run stopped before its first update has nothing new to save: the
+    // restored checkpoint is already the latest.
+    if outcome.steps > first_step {
+        checked_checkpoint(sink, outcome.steps, outcome.steps, model, &outcome)?;
     }
     Ok(outcome)
+}
+
+/// Saves a checkpoint unless a weight is not finite (an update that
+/// overflowed), which is reported as divergence instead: a checkpoint is
+/// only ever a good one.
+fn checked_checkpoint(
+    sink: &mut dyn TrainSink,
+    name_step: i64,
+    global_step: i64,
+    model: &Model,
+    outcome: &TrainOutcome,
+) -> Result<(), TrainError> {
+    if !weights_finite(model)? {
+        let step = global_step - 1;
+        let loss = outcome.last_loss.unwrap_or(f64::NAN);
+        sink.nonfinite(step, NonFinite::Weights, loss, outcome.skipped + 1)?;
+        return Err(TrainError::Diverged {
+            step,
+            what: NonFinite::Weights,
+            loss,
+        });
+    }
+    sink.checkpoint(name_step, global_step, model)
 }
 
 #[cfg(test)]
