@@ -5,13 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use tbseg::checkpoint::{Saver, TensorData, GLOBAL_STEP};
 use tbseg::example::ExampleBuilder;
 use tbseg::record::RecordWriter;
 use tbseg_lab::data::{encode_example, LabSlice, TRAIN_FILE, VAL_FILE};
 
-use super::common::{latest_weights, restores, Lab};
+use super::common::{copy_dir, latest_weights, restores, Lab};
 
 /// Whether every weight of the latest checkpoint in `dir` is finite.
 fn finite(dir: &Path) -> bool {
@@ -86,10 +88,16 @@ fn good_train_bytes() -> Vec<u8> {
     records(&[encode_example(&slice(256)), encode_example(&slice(256))])
 }
 
-/// A `cnn` checkpoint in `logs/` from a one-step run.
+/// A `cnn` run's folder in `logs/`: a copy of one two-step run made once.
 fn trained(lab: &Lab) {
-    let ran = lab.tbseg(&[&["train"][..], &CNN, &["--data_dir", "data"]].concat());
-    assert!(ran.stderr.contains("device"), "{}", ran.stderr);
+    static RUN: OnceLock<Lab> = OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let lab = Lab::new(3);
+        let ran = lab.tbseg(&[&["train"][..], &CNN, &["--data_dir", "data"]].concat());
+        assert!(ran.stderr.contains("device"), "{}", ran.stderr);
+        lab
+    });
+    copy_dir(&run.path("logs"), &lab.path("logs"));
 }
 
 fn checkpoint_file(lab: &Lab, suffix: &str) -> std::path::PathBuf {
@@ -580,7 +588,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "export of a missing checkpoint",
             setup: nothing,
-            args: &["export", "logs/model.ckpt-9", "--out", "model.safetensors"],
+            args: &["export", "--checkpoint", "logs/model.ckpt-9", "--out", "model.safetensors"],
             needle: "model.ckpt-9",
             leaves: Leaves::Nothing("model.safetensors"),
         },
@@ -660,7 +668,9 @@ fn check(case: &Case) -> Option<String> {
     if args[0] == "train" && !args.contains(&"--data_dir") {
         args.extend(["--data_dir", "data"]);
     }
+    let started = Instant::now();
     let ran = lab.tbseg(&args);
+    eprintln!("{:>6.1} s  {}", started.elapsed().as_secs_f64(), case.name);
     let lines: Vec<&str> = ran
         .stderr
         .lines()

@@ -9,7 +9,9 @@ use std::process::{Command, Output};
 use tbseg::checkpoint::{latest_checkpoint, read_global_step, BundleReader, GLOBAL_STEP};
 use tbseg::proto::tensorflow::{event, session_log::SessionStatus};
 use tbseg::reader::EventFileReader;
-use tbseg_lab::data::{synth, write_lab_file, TRAIN_FILE, VAL_FILE};
+use std::sync::OnceLock;
+
+use tbseg_lab::data::{synth, write_lab_file, LabSlice, TRAIN_FILE, VAL_FILE};
 use tbseg_lab::train::{weights, Model, ModelKind};
 
 /// A temporary folder holding `data/` with synthetic slices.
@@ -56,15 +58,15 @@ impl Ran {
 impl Lab {
     /// `train` training slices and 2 validation slices in `data/`.
     pub fn new(train: usize) -> Lab {
+        // The slices are generated once and copied: synthesis is slow.
+        static SLICES: OnceLock<Vec<LabSlice>> = OnceLock::new();
+        let slices = SLICES.get_or_init(|| synth::generate(7, 8, 0));
+        assert!(train <= slices.len());
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
-        write_lab_file(data.join(TRAIN_FILE), synth::generate(7, train, 0)).unwrap();
-        write_lab_file(
-            data.join(VAL_FILE),
-            synth::generate(7, 2, synth::VAL_FIRST_INDEX),
-        )
-        .unwrap();
+        write_lab_file(data.join(TRAIN_FILE), &slices[..train]).unwrap();
+        write_lab_file(data.join(VAL_FILE), &slices[train.min(6)..][..2]).unwrap();
         Lab { dir }
     }
 
