@@ -136,7 +136,8 @@ fn sigterm_and_sigint_save_a_checkpoint_and_exit_with_their_status() {
 /// How the campaign picks the moment of each kill.
 #[derive(Clone, Copy, Debug)]
 enum Moment {
-    /// A pseudo-random delay after the start (startup, training, saves).
+    /// A pseudo-random delay after the run opened its event file (so after
+    /// restoring, in training or in a save).
     After(Duration),
     /// As soon as a checkpoint's temporary file appears (mid-save).
     DuringSave,
@@ -176,21 +177,21 @@ fn kill_at(lab: &Lab, dir: &str, args: &[&str], moment: Moment) -> bool {
     // and hparams; a kill at a later one lands in a summary's flush.
     let mut size = event_bytes(&path);
     let mut growths = 0;
+    let mut opened = None;
     loop {
         if child.try_wait().unwrap().is_some() {
             return false;
         }
+        let bytes = event_bytes(&path);
+        if bytes != size {
+            growths += 1;
+            size = bytes;
+            opened.get_or_insert_with(Instant::now);
+        }
         let now = match moment {
-            Moment::After(delay) => started.elapsed() >= delay,
+            Moment::After(delay) => opened.is_some_and(|at| at.elapsed() >= delay),
             Moment::DuringSave => has_temp_file(&path),
-            Moment::DuringFlush => {
-                let now = event_bytes(&path);
-                if now != size {
-                    growths += 1;
-                    size = now;
-                }
-                growths >= 2
-            }
+            Moment::DuringFlush => growths >= 2,
         };
         if now || started.elapsed() > Duration::from_secs(60) {
             child.kill().unwrap();
@@ -224,8 +225,7 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let mut moments = vec![Moment::DuringSave, Moment::DuringFlush];
-    moments
-        .extend((0..8).map(|_| Moment::After(Duration::from_millis(rng.random_range(400..4000)))));
+    moments.extend((0..8).map(|_| Moment::After(Duration::from_millis(rng.random_range(0..2500)))));
     moments.extend([Moment::DuringSave, Moment::DuringFlush]);
     let mut kills = 0;
     for moment in moments {
@@ -255,6 +255,14 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     );
     assert!(restores(&lab.path("campaign")));
     assert_eq!(latest_weights(&lab.path("campaign")).0, 32);
+    // Nothing half-written under a final name: every index restores.
+    for entry in std::fs::read_dir(lab.path("campaign")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(prefix) = name.strip_suffix(".index") {
+            let prefix = lab.path("campaign").join(prefix);
+            assert!(common::restores_prefix(&prefix), "{name} is incomplete");
+        }
+    }
 
     // Every complete event reads back (a torn tail at most per file), and
     // after the purges each curve has each summary step exactly once.

@@ -135,13 +135,13 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     if !overlays.is_empty() {
         // One card in TensorBoard, with a slider over the images.
         writer
-            .add_images("eval/overlay", &overlays, step as i64)
+            .add_images("eval/overlay", &overlays, step)
             .map_err(TrainError::from)?;
     }
     let metric = job.kind.metric();
     let value = evaluation.value(metric);
     writer
-        .add_scalar(job.kind.eval_tag(), value as f32, step as i64)
+        .add_scalar(job.kind.eval_tag(), value as f32, step)
         .map_err(TrainError::from)?;
     writer.close().map_err(TrainError::from)?;
     let name = match metric {

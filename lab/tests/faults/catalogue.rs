@@ -588,7 +588,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "export of a missing checkpoint",
             setup: nothing,
-            args: &["export", "--checkpoint", "logs/model.ckpt-9", "--out", "model.safetensors"],
+            args: &[
+                "export",
+                "--checkpoint",
+                "logs/model.ckpt-9",
+                "--out",
+                "model.safetensors",
+            ],
             needle: "model.ckpt-9",
             leaves: Leaves::Nothing("model.safetensors"),
         },

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use std::sync::OnceLock;
 use tbseg::checkpoint::{latest_checkpoint, read_global_step, BundleReader, GLOBAL_STEP};
 use tbseg::proto::tensorflow::{event, session_log::SessionStatus};
 use tbseg::reader::EventFileReader;
-use std::sync::OnceLock;
 
 use tbseg_lab::data::{synth, write_lab_file, LabSlice, TRAIN_FILE, VAL_FILE};
 use tbseg_lab::train::{weights, Model, ModelKind};
