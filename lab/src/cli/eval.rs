@@ -62,7 +62,7 @@ pub struct EvalReport {
     /// Images evaluated.
     pub images: usize,
     /// The checkpoint's step.
-    pub step: u64,
+    pub step: i64,
 }
 
 impl Args {
@@ -108,6 +108,7 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let mut model = Model::new(job.kind, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     // The lab took the step from the file name, not from global_step.
     let step = weights::step_from_name(&prefix).unwrap_or(0);
     let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;
@@ -118,26 +119,29 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
         if index >= job.images || overlay_error.is_some() {
             return;
         }
-        let image = examples.image_values(index);
-        let label = examples.label_values(index);
-        match crate::overlay::overlay(&image, side, side, &label, mask) {
+        let overlay = (|| -> Result<_, TrainError> {
+            let image = examples.image_values(index)?;
+            let label = examples.label_values(index)?;
+            Ok(crate::overlay::overlay(&image, side, side, &label, mask)?)
+        })();
+        match overlay {
             Ok(overlay) => overlays.push(overlay),
             Err(err) => overlay_error = Some(err),
         }
-    });
+    })?;
     if let Some(err) = overlay_error {
-        return Err(TrainError::from(err).into());
+        return Err(err.into());
     }
     if !overlays.is_empty() {
         // One card in TensorBoard, with a slider over the images.
         writer
-            .add_images("eval/overlay", &overlays, step as i64)
+            .add_images("eval/overlay", &overlays, step)
             .map_err(TrainError::from)?;
     }
     let metric = job.kind.metric();
     let value = evaluation.value(metric);
     writer
-        .add_scalar(job.kind.eval_tag(), value as f32, step as i64)
+        .add_scalar(job.kind.eval_tag(), value as f32, step)
         .map_err(TrainError::from)?;
     writer.close().map_err(TrainError::from)?;
     let name = match metric {

@@ -17,7 +17,7 @@ use anyhow::{bail, Context};
 
 use crate::data;
 use crate::train::eval::predict;
-use crate::train::{weights, Model, ModelKind};
+use crate::train::{weights, Model, ModelKind, TrainError};
 
 use super::train::{default_checkpoint_dir, Runtime};
 
@@ -99,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut model = Model::new(args.model, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let side = data::SIZE as u32;
@@ -111,10 +112,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 data::PIXELS
             );
         }
-        let tensor = tch::Tensor::from_slice(image)
-            .reshape([1, 1, side as i64, side as i64])
-            .to_device(device);
-        let predictions = predict(&model, &tensor);
+        let tensor = tch::Tensor::f_from_slice(image)
+            .and_then(|t| t.f_reshape([1, 1, side as i64, side as i64]))
+            .and_then(|t| t.f_to_device(device))
+            .map_err(TrainError::from)?;
+        let predictions = predict(&model, &tensor)?;
         let mask = &predictions.masks[0];
         let mask_png: Vec<u8> = mask.iter().map(|&m| if m != 0 { 255 } else { 0 }).collect();
         let mask_image = image::GrayImage::from_raw(side, side, mask_png).context("mask size")?;
