@@ -88,6 +88,17 @@ pub enum SummaryError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A file kept beside the event file (the Projector's tensors, metadata,
+    /// sprite or `projector_config.pbtxt`) could not be read, parsed or
+    /// written. Files are replaced atomically, so each is either complete
+    /// or untouched; the event file and the writer are not affected.
+    #[error("cannot write {path}")]
+    WriteAsset {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: Arc<io::Error>,
+    },
     /// PNG encoding of an image failed. Nothing was written; the writer
     /// stays usable.
     #[error("cannot encode image {tag:?} as PNG: {message}")]
@@ -123,7 +134,9 @@ impl SummaryError {
     pub fn is_fatal(&self) -> bool {
         !matches!(
             self,
-            SummaryError::InvalidArgument { .. } | SummaryError::ImageEncode { .. }
+            SummaryError::InvalidArgument { .. }
+                | SummaryError::ImageEncode { .. }
+                | SummaryError::WriteAsset { .. }
         )
     }
 
@@ -137,7 +150,8 @@ impl SummaryError {
             | SummaryError::Sync { path, .. }
             | SummaryError::Spawn { path, .. }
             | SummaryError::WorkerPanicked { path }
-            | SummaryError::Closed { path } => Some(path),
+            | SummaryError::Closed { path }
+            | SummaryError::WriteAsset { path, .. } => Some(path),
             SummaryError::InvalidArgument { .. } | SummaryError::ImageEncode { .. } => None,
         }
     }
@@ -150,7 +164,8 @@ impl SummaryError {
             | SummaryError::Write { source, .. }
             | SummaryError::Flush { source, .. }
             | SummaryError::Sync { source, .. }
-            | SummaryError::Spawn { source, .. } => Some(source.kind()),
+            | SummaryError::Spawn { source, .. }
+            | SummaryError::WriteAsset { source, .. } => Some(source.kind()),
             _ => None,
         }
     }
