@@ -572,10 +572,9 @@ mod tests {
         let err = write_embedding(dir.path(), "t", 0, &Embedding::new(&[1.0], 1)).unwrap_err();
         assert!(matches!(err, SummaryError::WriteAsset { .. }), "{err}");
         assert!(!err.is_fatal());
-        assert!(
-            err.to_string().contains("unknown field \"colour\""),
-            "{err}"
-        );
+        // The parse error is the source; the message names the file.
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("unknown field \"colour\""), "{source}");
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "embeddings { colour: 1 }\n"

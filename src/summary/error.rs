@@ -92,7 +92,7 @@ pub enum SummaryError {
     /// sprite or `projector_config.pbtxt`) could not be read, parsed or
     /// written. Files are replaced atomically, so each is either complete
     /// or untouched; the event file and the writer are not affected.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     WriteAsset {
         /// The file or directory.
         path: PathBuf,

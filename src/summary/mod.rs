@@ -44,8 +44,8 @@ pub mod graph;
 mod histogram;
 mod hparams;
 mod image;
-pub mod mesh;
 mod inputs;
+pub mod mesh;
 #[cfg(feature = "png")]
 pub mod png;
 mod pr_curve;

@@ -1855,6 +1855,13 @@ mod tests {
                 },
                 "cannot start the writer thread for runs/a/events.out.tfevents.1",
             ),
+            (
+                SummaryError::WriteAsset {
+                    path: "runs/a/projector_config.pbtxt".into(),
+                    source: io(),
+                },
+                "cannot write runs/a/projector_config.pbtxt",
+            ),
         ];
         for (err, message) in cases {
             assert_eq!(err.to_string(), message);
