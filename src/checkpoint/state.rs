@@ -25,7 +25,7 @@ use super::fsutil::write_atomic;
 pub const STATE_FILE_NAME: &str = "checkpoint";
 
 /// The lock file beside the state file on systems where a directory
-/// cannot be locked (not Unix); see [`StateLock`].
+/// cannot be locked (not Unix); see the lock in this module.
 pub const STATE_LOCK_FILE_NAME: &str = "checkpoint.lock";
 
 /// An exclusive lock on a checkpoint directory's state file, held until
