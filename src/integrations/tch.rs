@@ -54,7 +54,7 @@ pub trait TchSummaries {
 
     /// Logs a histogram of every element of `values` (any shape, numeric
     /// kind and device), with the buckets of
-    /// [`SummaryWriter::add_histogram_f64`].
+    /// [`SummaryWriter::add_histogram`].
     fn add_histogram_tensor(
         &self,
         tag: &str,
