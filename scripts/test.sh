@@ -7,8 +7,8 @@
 #      data (feature `trainer`),
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
 #      Python readers load files that tbseg wrote,
-#   4. the library's and the lab's data tools' tests once more in debug
-#      mode, so debug_asserts and integer overflow checks run,
+#   4. the library's tests once more in debug mode, so debug_asserts and
+#      integer overflow checks run,
 #   5. every cargo-fuzz target for a short while (scripts/fuzz.sh),
 # after the lint gate (rustfmt, clippy and rustdoc with warnings as errors).
 # Any failure fails the script.
@@ -45,12 +45,15 @@ echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
 scripts/conformance.sh
 
 echo "== cargo test in debug mode (debug_asserts, overflow checks)" >&2
-# The format library and the lab without libtorch (data tools, Sunnybrook
-# parsers, inspect, export): DEBUG_TIMING. The trainer's tests stay release
-# only: in debug its Rust-side loops over 256x256 images (data decoding,
-# metrics, overlays) run an order of magnitude slower, and the same code is
-# covered here through the lab's data tests and the library's.
-( unset LIBTORCH_USE_PYTORCH; cargo test -p tbseg && cargo test -p tbseg-lab --no-default-features )
+# The format library's tests once more in debug mode. Measured on the
+# shared 2-core VM under heavy load: 18 min wall, nearly all of it the
+# debug build of the library and its dev-dependencies; the tests themselves
+# take seconds. The SIGKILL checkpoint campaign is skipped here: its kill
+# timing assumes release-speed saves (a debug child rarely finishes a 4 MiB
+# save before it is killed) and it runs in the release suite above. The
+# workspace (the trainer on libtorch) stays release-only: its debug build
+# and training-loop tests were not measured to fit CI's 90 minutes.
+( unset LIBTORCH_USE_PYTORCH; cargo test -p tbseg -- --skip checkpoint_survives_sigkill_at_random_moments )
 
 echo "== fuzz every target briefly (scripts/fuzz.sh)" >&2
 scripts/fuzz.sh 20

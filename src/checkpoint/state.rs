@@ -25,7 +25,10 @@ use super::fsutil::write_atomic;
 pub const STATE_FILE_NAME: &str = "checkpoint";
 
 /// The lock file beside the state file on systems where a directory
-/// cannot be locked (not Unix); see the lock in this module.
+/// cannot be locked (not Unix). A [`crate::checkpoint::Saver`] holds an
+/// exclusive lock while it reads, modifies and rewrites the state file: on
+/// Unix an `flock` on the checkpoint directory itself (so no extra file
+/// appears), elsewhere a lock on this file.
 pub const STATE_LOCK_FILE_NAME: &str = "checkpoint.lock";
 
 /// An exclusive lock on a checkpoint directory's state file, held until
