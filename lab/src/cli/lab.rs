@@ -115,7 +115,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             data_dir: args.data_dir.clone(),
             checkpoint_dir: dir.clone(),
             resume: false,
-            overwrite: false,
+            // `tbseg lab` owns its task folders and redoes the whole lab on
+            // every run: an earlier run there is replaced (and says so),
+            // never mixed with the new one.
+            overwrite: true,
             cadence: SummaryCadence::default(),
         };
         let trained = train_job(&job, device)?;
