@@ -208,11 +208,13 @@ fn kill_at(lab: &Lab, dir: &str, args: &[&str], moment: Moment) -> bool {
 #[test]
 fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() {
     let lab = Lab::new(6);
-    // 6 images × 8 epochs with a summary (and its extra batch) every 2
-    // steps: 32 steps, a checkpoint every 3, images and histograms every 4.
+    // 6 images × 16 epochs with a summary (and its extra batch) every 2
+    // steps: 64 steps, a checkpoint every 3, images and histograms every 4.
+    // Long enough that a busy machine still lands 10 kills before the
+    // resumed runs reach the end.
     let args = [
         "--num_epochs",
-        "8",
+        "16",
         "--summary_every",
         "2",
         "--checkpoint_every",
@@ -249,12 +251,12 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     let done = lab.train("campaign", &args).success();
     assert!(
         done.stdout
-            .contains("Done training for 8 epochs, 32 steps."),
+            .contains("Done training for 16 epochs, 64 steps."),
         "{}",
         done.stdout
     );
     assert!(restores(&lab.path("campaign")));
-    assert_eq!(latest_weights(&lab.path("campaign")).0, 32);
+    assert_eq!(latest_weights(&lab.path("campaign")).0, 64);
     // Nothing half-written under a final name: every index restores.
     for entry in std::fs::read_dir(lab.path("campaign")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
@@ -268,10 +270,10 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     // after the purges each curve has each summary step exactly once.
     let (curves, purges) = curves(&lab.path("campaign"));
     assert!(!purges.is_empty());
-    let expected: Vec<i64> = (0..32).step_by(2).collect();
+    let expected: Vec<i64> = (0..64).step_by(2).collect();
     assert_eq!(curves["1cnn_cross_entropy_mean"], expected);
     assert_eq!(curves["1learning_rate"], expected);
-    let histogram_steps: Vec<i64> = (0..32).step_by(4).collect();
+    let histogram_steps: Vec<i64> = (0..64).step_by(4).collect();
     assert_eq!(curves["nonfinite_weights"], histogram_steps);
     if let Some(out) = std::env::var_os("TBSEG_FAULTS_OUT") {
         common::copy_dir(&lab.path("campaign"), Path::new(&out));
