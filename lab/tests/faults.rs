@@ -208,13 +208,13 @@ fn kill_at(lab: &Lab, dir: &str, args: &[&str], moment: Moment) -> bool {
 #[test]
 fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() {
     let lab = Lab::new(6);
-    // 6 images × 16 epochs with a summary (and its extra batch) every 2
-    // steps: 64 steps, a checkpoint every 3, images and histograms every 4.
+    // 6 images × 40 epochs with a summary (and its extra batch) every 2
+    // steps: 160 steps, a checkpoint every 3, images and histograms every 4.
     // Long enough that a busy machine still lands 10 kills before the
     // resumed runs reach the end.
     let args = [
         "--num_epochs",
-        "16",
+        "40",
         "--summary_every",
         "2",
         "--checkpoint_every",
@@ -227,7 +227,7 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     ];
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let mut moments = vec![Moment::DuringSave, Moment::DuringFlush];
-    moments.extend((0..8).map(|_| Moment::After(Duration::from_millis(rng.random_range(0..2500)))));
+    moments.extend((0..8).map(|_| Moment::After(Duration::from_millis(rng.random_range(0..1500)))));
     moments.extend([Moment::DuringSave, Moment::DuringFlush]);
     let mut kills = 0;
     for moment in moments {
@@ -251,12 +251,12 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     let done = lab.train("campaign", &args).success();
     assert!(
         done.stdout
-            .contains("Done training for 16 epochs, 64 steps."),
+            .contains("Done training for 40 epochs, 160 steps."),
         "{}",
         done.stdout
     );
     assert!(restores(&lab.path("campaign")));
-    assert_eq!(latest_weights(&lab.path("campaign")).0, 64);
+    assert_eq!(latest_weights(&lab.path("campaign")).0, 160);
     // Nothing half-written under a final name: every index restores.
     for entry in std::fs::read_dir(lab.path("campaign")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
@@ -270,10 +270,10 @@ fn kill_9_at_random_moments_then_resume_loses_nothing_and_shows_nothing_twice() 
     // after the purges each curve has each summary step exactly once.
     let (curves, purges) = curves(&lab.path("campaign"));
     assert!(!purges.is_empty());
-    let expected: Vec<i64> = (0..64).step_by(2).collect();
+    let expected: Vec<i64> = (0..160).step_by(2).collect();
     assert_eq!(curves["1cnn_cross_entropy_mean"], expected);
     assert_eq!(curves["1learning_rate"], expected);
-    let histogram_steps: Vec<i64> = (0..64).step_by(4).collect();
+    let histogram_steps: Vec<i64> = (0..160).step_by(4).collect();
     assert_eq!(curves["nonfinite_weights"], histogram_steps);
     if let Some(out) = std::env::var_os("TBSEG_FAULTS_OUT") {
         common::copy_dir(&lab.path("campaign"), Path::new(&out));

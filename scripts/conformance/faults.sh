@@ -26,7 +26,7 @@ for tag in acc.Tags()["tensors"]:
     if tag.startswith("_hparams_") or tag == "__run_graph__":
         continue  # one per (re)start of the run, by design
     steps[tag] = [event.step for event in acc.Tensors(tag)]
-summaries = list(range(0, 64, 2))
+summaries = list(range(0, 160, 2))
 for tag in ("1cnn_cross_entropy_mean", "1learning_rate"):
     assert steps.get(tag) == summaries, (tag, steps.get(tag))
 for tag, seen in steps.items():
@@ -34,7 +34,7 @@ for tag, seen in steps.items():
 latest = tf.train.latest_checkpoint(folder)
 assert latest, "no checkpoint"
 reader = tf.train.load_checkpoint(latest)
-assert reader.get_tensor("global_step") == 64, reader.get_tensor("global_step")
+assert reader.get_tensor("global_step") == 160, reader.get_tensor("global_step")
 assert reader.get_variable_to_shape_map()["Conv2/kernel"] == [5, 5, 100, 200]
 for name in reader.get_variable_to_shape_map():
     reader.get_tensor(name)
