@@ -2,10 +2,7 @@
 //! once crashed a fuzz target (`tests/data/fuzz/<target>/`) through the same
 //! calls the cargo-fuzz targets make, so the normal test suite catches a
 //! regression without nightly or libFuzzer. The Sunnybrook target needs
-//! tbseg-lab, so its inputs are not replayed here;
-//! `tests/data/fuzz/sunnybrook/open-oom-*` is an input it found that still
-//! makes the DICOM reader (dicom-object) allocate gigabytes from a corrupt
-//! element length: open, kept for the fix.
+//! tbseg-lab: its inputs are replayed by `lab/tests/sunnybrook_fuzz_inputs.rs`.
 
 mod common;
 

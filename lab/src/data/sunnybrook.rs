@@ -25,8 +25,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use dicom_object::Tag;
-
+use super::dicom::{self, DicomFile, Tag};
 use super::polygon::{fill_poly, Point};
 use super::synth::SplitMix64;
 use super::{write_lab_file, DataError, LabSlice, PIXELS, SIZE, TRAIN_FILE, VAL_FILE};
@@ -179,16 +178,16 @@ pub fn read_contour(path: &Path) -> Result<Vec<Point>, DataError> {
     Ok(points)
 }
 
-const ROWS: Tag = Tag(0x0028, 0x0010);
-const COLUMNS: Tag = Tag(0x0028, 0x0011);
-const SAMPLES_PER_PIXEL: Tag = Tag(0x0028, 0x0002);
-const BITS_ALLOCATED: Tag = Tag(0x0028, 0x0100);
-const BITS_STORED: Tag = Tag(0x0028, 0x0101);
-const PIXEL_REPRESENTATION: Tag = Tag(0x0028, 0x0103);
-const PIXEL_DATA: Tag = Tag(0x7fe0, 0x0010);
+const ROWS: Tag = (0x0028, 0x0010);
+const COLUMNS: Tag = (0x0028, 0x0011);
+const SAMPLES_PER_PIXEL: Tag = (0x0028, 0x0002);
+const BITS_ALLOCATED: Tag = (0x0028, 0x0100);
+const BITS_STORED: Tag = (0x0028, 0x0101);
+const PIXEL_REPRESENTATION: Tag = (0x0028, 0x0103);
+const PIXEL_DATA: Tag = (0x7fe0, 0x0010);
 
 /// Transfer syntaxes whose pixel data is stored natively little-endian.
-const NATIVE_LE: [&str; 2] = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"];
+const NATIVE_LE: [&str; 2] = [dicom::IMPLICIT_VR_LE, dicom::EXPLICIT_VR_LE];
 
 /// Reads the stored pixel values of a 256×256 16-bit single-frame
 /// grayscale DICOM (what pydicom's `pixel_array.astype(int)` gives the lab:
@@ -196,35 +195,36 @@ const NATIVE_LE: [&str; 2] = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"];
 ///
 /// Only native little-endian pixel data is decoded (implicit or explicit
 /// VR little endian); compressed or big-endian transfer syntaxes, other
-/// sizes, bit depths and multi-sample images are errors.
+/// sizes, bit depths and multi-sample images are errors. A corrupt file
+/// is an error too, and never costs more memory than its size.
 pub fn read_dicom_image(path: &Path) -> Result<Vec<i64>, DataError> {
     let bad = |problem: String| DataError::Dicom {
         path: path.to_path_buf(),
         problem,
     };
-    let obj = dicom_object::open_file(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let ts = obj.meta().transfer_syntax().trim_end_matches('\0').trim();
-    if !NATIVE_LE.contains(&ts) {
-        return Err(bad(format!(
-            "transfer syntax {ts} is not supported (only uncompressed little-endian pixel data)"
-        )));
-    }
-    let int = |tag: Tag, name: &str| -> Result<Option<u32>, DataError> {
-        match obj.element_opt(tag) {
-            Ok(Some(e)) => e
-                .to_int::<u32>()
-                .map(Some)
-                .map_err(|err| bad(format!("{name}: {err}"))),
-            Ok(None) => Ok(None),
-            Err(err) => Err(bad(format!("{name}: {err}"))),
+    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let file = DicomFile::parse(&bytes, |ts| {
+        if NATIVE_LE.contains(&ts) {
+            Ok(())
+        } else {
+            Err(format!(
+                "transfer syntax {ts} is not supported (only uncompressed little-endian pixel data)"
+            ))
         }
+    })
+    .map_err(bad)?;
+    let int = |tag: Tag, name: &str| -> Result<Option<i64>, DataError> {
+        file.elements
+            .get(&tag)
+            .map(|element| dicom::first_int(element).map_err(|e| bad(format!("{name}: {e}"))))
+            .transpose()
     };
-    let need = |tag: Tag, name: &str| -> Result<u32, DataError> {
+    let need = |tag: Tag, name: &str| -> Result<i64, DataError> {
         int(tag, name)?.ok_or_else(|| bad(format!("missing {name}")))
     };
     let rows = need(ROWS, "Rows")?;
     let columns = need(COLUMNS, "Columns")?;
-    if (rows, columns) != (SIZE as u32, SIZE as u32) {
+    if (rows, columns) != (SIZE as i64, SIZE as i64) {
         return Err(bad(format!(
             "image is {columns}x{rows} (columns x rows), the lab needs {SIZE}x{SIZE}"
         )));
@@ -243,17 +243,14 @@ pub fn read_dicom_image(path: &Path) -> Result<Vec<i64>, DataError> {
         1 => true,
         other => return Err(bad(format!("PixelRepresentation is {other}"))),
     };
-    let stored = int(BITS_STORED, "BitsStored")?.unwrap_or(16).clamp(1, 16);
-    let pixel_data = obj
-        .element_opt(PIXEL_DATA)
-        .map_err(|e| bad(format!("PixelData: {e}")))?
-        .ok_or_else(|| bad("missing PixelData".to_string()))?;
-    // dicom-object decodes OW data to native-endian u16 values and keeps
-    // OB data as file bytes (little-endian here); on the little-endian
-    // hosts this crate targets both read back as little-endian bytes.
-    let bytes = pixel_data
-        .to_bytes()
-        .map_err(|e| bad(format!("PixelData: {e}")))?;
+    let stored = int(BITS_STORED, "BitsStored")?.unwrap_or(16).clamp(1, 16) as u32;
+    // OW and OB pixel data are both little-endian bytes in these transfer
+    // syntaxes.
+    let bytes = file
+        .elements
+        .get(&PIXEL_DATA)
+        .ok_or_else(|| bad("missing PixelData".to_string()))?
+        .value;
     if bytes.len() < PIXELS * 2 {
         return Err(bad(format!(
             "PixelData has {} bytes, expected {} (one 256x256 16-bit frame)",
