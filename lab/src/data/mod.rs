@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use tbseg::example::FeatureError;
 use tbseg::record::ReadRecordError;
 
-mod dicom;
+pub mod dicom;
 pub mod polygon;
 mod schema;
 pub mod sunnybrook;
