@@ -2,7 +2,8 @@
 # The project's test command (README): installs what it needs into the cache
 # (libtorch, the pinned Python readers), then runs
 #   1. the library's tests without libtorch (`-p tbseg`),
-#   2. the whole workspace's tests with the trainer (libtorch) enabled,
+#   2. the Burn metric logger's test (a short Burn training run), then
+#      the whole workspace's tests with the trainer (libtorch) enabled,
 #      then the library's tch integration and the training example on tiny
 #      data (feature `trainer`),
 #   3. the conformance checks, in which TensorBoard's and TensorFlow's own
@@ -26,12 +27,18 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features trainer --quiet )
 
 echo "== cargo test (the library alone, no libtorch)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg )
+
+echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
+# Burn is a long first build (about 9 minutes on this 2-core VM while
+# other builds ran); the cache keeps it for later runs.
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features burn --test burn_logger )
 
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch

@@ -5,13 +5,14 @@
 #   - examples/train_lab.rs (feature trainer) on a tiny synthetic lab data
 #     set: loss, learning rate, Dice, masks, histograms, the graph, and a
 #     checkpoint TensorFlow reads by the lab's variable names.
-# (The Burn logger is checked by `cargo test --features burn --test
-# burn_logger`, not here: the burn feature is a long build.)
+#   - examples/burn_logging.rs (feature burn): a Burn `Learner`'s train and
+#     valid metrics through the Burn metric logger.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 scripts/cargo.sh build --quiet --release -p tbseg --features trainer \
     --example tch_logging --example train_lab
 scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
+( unset LIBTORCH_USE_PYTORCH; cargo build --quiet --release -p tbseg --features burn --example burn_logging )
 . scripts/env.sh
 bin="$CARGO_TARGET_DIR/release"
 tmp="$(mktemp -d)"
@@ -20,12 +21,16 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin/examples/tch_logging" "$tmp/runs/tch" > /dev/null
 "$bin/tbseg" data synth --out "$tmp/data" --train 3 --val 2 > /dev/null
 "$bin/examples/train_lab" --data_dir "$tmp/data" --logdir "$tmp/runs/lab" --num_epochs 2 > /dev/null
+# 5 epochs of 6 train and 2 valid batches.
+"$bin/examples/burn_logging" "$tmp/runs/burn" > /dev/null
 
 tbseg_py scripts/conformance/check_tb_server.py "$tmp/runs" \
     --plugins scalars,images,histograms,graphs \
     --scalar tch:loss:50 --image tch:inputs:1 --image tch:reconstructions:1 \
     --scalar lab:loss:6 --scalar lab:learning_rate:6 --scalar lab:dice:2 \
-    --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput
+    --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput \
+    --scalar burn/train:Loss:30 --scalar burn/train:epoch/Loss:5 --scalar "burn/train:Learning Rate:30" \
+    --scalar burn/valid:Loss:10 --scalar burn/valid:epoch/Loss:5
 
 tbseg_py - "$tmp/runs" <<'PY'
 import sys
@@ -51,5 +56,5 @@ expected = {
     "global_step": [],
 }
 assert shapes == expected, shapes
-print("integrations conformance: tch and train_lab runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
+print("integrations conformance: tch, train_lab and Burn runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
 PY
