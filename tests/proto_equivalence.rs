@@ -13,10 +13,10 @@
 
 use std::fmt::Debug;
 
-use prost::Message;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::Index;
+use prost::Message;
 use tbseg::proto as ours;
 
 #[allow(clippy::all, dead_code, missing_docs)]
@@ -98,7 +98,12 @@ where
     // ("failed to decode Protobuf message: Event.what: ...").
     let step = (bytes.len() / 64).max(1);
     for cut in (0..bytes.len()).step_by(step) {
-        prop_assert_eq!(decoded::<M>(&bytes[..cut]), decoded::<R>(&bytes[..cut]), "cut at {}", cut);
+        prop_assert_eq!(
+            decoded::<M>(&bytes[..cut]),
+            decoded::<R>(&bytes[..cut]),
+            "cut at {}",
+            cut
+        );
     }
     if !bytes.is_empty() {
         let mut damaged = bytes.clone();
@@ -136,14 +141,10 @@ fn small<T: Debug>(element: impl Strategy<Value = T>) -> impl Strategy<Value = V
 }
 
 fn shape() -> impl Strategy<Value = tf::TensorShapeProto> {
-    let dim = (any::<i64>(), text()).prop_map(|(size, name)| tf::tensor_shape_proto::Dim {
-        size,
-        name,
-    });
-    (small(dim), any::<bool>()).prop_map(|(dim, unknown_rank)| tf::TensorShapeProto {
-        dim,
-        unknown_rank,
-    })
+    let dim =
+        (any::<i64>(), text()).prop_map(|(size, name)| tf::tensor_shape_proto::Dim { size, name });
+    (small(dim), any::<bool>())
+        .prop_map(|(dim, unknown_rank)| tf::TensorShapeProto { dim, unknown_rank })
 }
 
 fn tensor() -> impl Strategy<Value = tf::TensorProto> {
@@ -211,7 +212,13 @@ fn summary_value() -> impl Strategy<Value = tf::summary::Value> {
         },
     );
     let histo = (
-        (any::<f64>(), any::<f64>(), any::<f64>(), any::<f64>(), any::<f64>()),
+        (
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+            any::<f64>(),
+        ),
         small(any::<f64>()),
         small(any::<f64>()),
     )
@@ -245,12 +252,11 @@ fn summary_value() -> impl Strategy<Value = tf::summary::Value> {
         audio.prop_map(Kind::Audio),
         tensor().prop_map(Kind::Tensor),
     ];
-    let plugin_data = (text(), bytes()).prop_map(|(plugin_name, content)| {
-        tf::summary_metadata::PluginData {
+    let plugin_data =
+        (text(), bytes()).prop_map(|(plugin_name, content)| tf::summary_metadata::PluginData {
             plugin_name,
             content,
-        }
-    });
+        });
     let metadata = (
         proptest::option::of(plugin_data),
         text(),
@@ -281,19 +287,16 @@ fn summary_value() -> impl Strategy<Value = tf::summary::Value> {
 
 fn event() -> impl Strategy<Value = tf::Event> {
     use tf::event::What;
-    let log_message = (enum_value(), text())
-        .prop_map(|(level, message)| tf::LogMessage { level, message });
-    let session_log = (enum_value(), text(), text()).prop_map(|(status, checkpoint_path, msg)| {
-        tf::SessionLog {
+    let log_message =
+        (enum_value(), text()).prop_map(|(level, message)| tf::LogMessage { level, message });
+    let session_log =
+        (enum_value(), text(), text()).prop_map(|(status, checkpoint_path, msg)| tf::SessionLog {
             status,
             checkpoint_path,
             msg,
-        }
-    });
-    let tagged = (text(), bytes()).prop_map(|(tag, run_metadata)| tf::TaggedRunMetadata {
-        tag,
-        run_metadata,
-    });
+        });
+    let tagged = (text(), bytes())
+        .prop_map(|(tag, run_metadata)| tf::TaggedRunMetadata { tag, run_metadata });
     let what = prop_oneof![
         text().prop_map(What::FileVersion),
         bytes().prop_map(What::GraphDef),
@@ -341,23 +344,25 @@ fn version_def() -> impl Strategy<Value = tf::VersionDef> {
 }
 
 fn bundle_header() -> impl Strategy<Value = tf::BundleHeaderProto> {
-    (any::<i32>(), enum_value(), proptest::option::of(version_def())).prop_map(
-        |(num_shards, endianness, version)| tf::BundleHeaderProto {
+    (
+        any::<i32>(),
+        enum_value(),
+        proptest::option::of(version_def()),
+    )
+        .prop_map(|(num_shards, endianness, version)| tf::BundleHeaderProto {
             num_shards,
             endianness,
             version,
-        },
-    )
+        })
 }
 
 fn bundle_entry() -> impl Strategy<Value = tf::BundleEntryProto> {
     use tf::tensor_slice_proto::{extent::HasLength, Extent};
-    let extent = (any::<i64>(), proptest::option::of(any::<i64>())).prop_map(|(start, length)| {
-        Extent {
+    let extent =
+        (any::<i64>(), proptest::option::of(any::<i64>())).prop_map(|(start, length)| Extent {
             start,
             has_length: length.map(HasLength::Length),
-        }
-    });
+        });
     let slice = small(extent).prop_map(|extent| tf::TensorSliceProto { extent });
     (
         enum_value(),
@@ -365,8 +370,8 @@ fn bundle_entry() -> impl Strategy<Value = tf::BundleEntryProto> {
         (any::<i32>(), any::<i64>(), any::<i64>(), any::<u32>()),
         small(slice),
     )
-        .prop_map(
-            |(dtype, shape, (shard_id, offset, size, crc32c), slices)| tf::BundleEntryProto {
+        .prop_map(|(dtype, shape, (shard_id, offset, size, crc32c), slices)| {
+            tf::BundleEntryProto {
                 dtype,
                 shape,
                 shard_id,
@@ -374,8 +379,8 @@ fn bundle_entry() -> impl Strategy<Value = tf::BundleEntryProto> {
                 size,
                 crc32c,
                 slices,
-            },
-        )
+            }
+        })
 }
 
 /// An `AttrValue`, nesting lists and functions up to `depth` levels.
@@ -509,8 +514,7 @@ fn hparams() -> impl Strategy<Value = tb::hparams::HParamsPluginData> {
                 domain,
             },
         );
-    let metric_name =
-        (text(), text()).prop_map(|(group, tag)| hp::MetricName { group, tag });
+    let metric_name = (text(), text()).prop_map(|(group, tag)| hp::MetricName { group, tag });
     let metric_info = (
         proptest::option::of(metric_name),
         text(),
@@ -557,11 +561,9 @@ fn hparams() -> impl Strategy<Value = tb::hparams::HParamsPluginData> {
                 }
             },
         );
-    let end = (enum_value(), any::<f64>()).prop_map(|(status, end_time_secs)| {
-        hp::SessionEndInfo {
-            status,
-            end_time_secs,
-        }
+    let end = (enum_value(), any::<f64>()).prop_map(|(status, end_time_secs)| hp::SessionEndInfo {
+        status,
+        end_time_secs,
     });
     let data = prop_oneof![
         experiment.prop_map(Data::Experiment),
@@ -587,13 +589,12 @@ fn layout() -> impl Strategy<Value = tb::Layout> {
     ];
     let chart = (text(), proptest::option::of(content))
         .prop_map(|(title, content)| tb::Chart { title, content });
-    let category = (text(), small(chart), any::<bool>()).prop_map(|(title, chart, closed)| {
-        tb::Category {
+    let category =
+        (text(), small(chart), any::<bool>()).prop_map(|(title, chart, closed)| tb::Category {
             title,
             chart,
             closed,
-        }
-    });
+        });
     (any::<i32>(), small(category)).prop_map(|(version, category)| tb::Layout { version, category })
 }
 

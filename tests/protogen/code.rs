@@ -73,8 +73,14 @@ enum Shape {
     Single(Value),
     /// proto3 `optional`: an `Option`, encoded when `Some`.
     Optional(Value),
-    Repeated { value: Value, packed: bool },
-    Map { key: Type, value: Value },
+    Repeated {
+        value: Value,
+        packed: bool,
+    },
+    Map {
+        key: Type,
+        value: Value,
+    },
 }
 
 struct Field {
@@ -103,11 +109,7 @@ struct Variant {
 impl<'a> File<'a> {
     fn new(types: &'a Types<'a>, file: &'a FileDescriptorProto) -> Self {
         let mut comments = HashMap::new();
-        for location in file
-            .source_code_info
-            .iter()
-            .flat_map(|info| &info.location)
-        {
+        for location in file.source_code_info.iter().flat_map(|info| &info.location) {
             let text: String = [location.leading_comments(), location.trailing_comments()]
                 .iter()
                 .filter(|c| !c.is_empty())
@@ -264,18 +266,28 @@ impl<'a> File<'a> {
         for (i, nested_message) in nested {
             let nested_name = format!("{full_name}.{}", nested_message.name());
             let nested_location = [location.as_slice(), &[3, i as i32]].concat();
-            self.message(out, &nested_name, nested_message, &inner_modules, nested_location);
+            self.message(
+                out,
+                &nested_name,
+                nested_message,
+                &inner_modules,
+                nested_location,
+            );
         }
         for (i, enumeration) in message.enum_type.iter().enumerate() {
-            self.enumeration(out, enumeration, [location.as_slice(), &[4, i as i32]].concat());
+            self.enumeration(
+                out,
+                enumeration,
+                [location.as_slice(), &[4, i as i32]].concat(),
+            );
         }
         for (i, oneof) in oneofs.iter().enumerate() {
-            let copy = self.oneof_fields(message, i).all(|f| {
-                self.types.field_can_derive_copy(full_name, f)
-            });
-            let eq = self.oneof_fields(message, i).all(|f| {
-                self.types.field_can_derive_eq(full_name, f)
-            });
+            let copy = self
+                .oneof_fields(message, i)
+                .all(|f| self.types.field_can_derive_copy(full_name, f));
+            let eq = self
+                .oneof_fields(message, i)
+                .all(|f| self.types.field_can_derive_eq(full_name, f));
             oneof_enum(out, oneof, copy, eq);
         }
         out.push_str("}\n");
@@ -304,9 +316,11 @@ impl<'a> File<'a> {
 
     fn value(&self, field: &FieldDescriptorProto, module: &[String]) -> Value {
         match field.r#type() {
-            Type::Message => {
-                Value::Message(self.types.message_path(field.type_name()).relative_to(module))
-            }
+            Type::Message => Value::Message(
+                self.types
+                    .message_path(field.type_name())
+                    .relative_to(module),
+            ),
             Type::Enum => Value::Enum(self.types.enum_path(field.type_name()).relative_to(module)),
             Type::Group => panic!("{}: groups are not supported", field.name()),
             scalar => Value::Scalar(scalar),
@@ -355,17 +369,32 @@ impl<'a> File<'a> {
             .enumerate()
             .map(|(i, v)| {
                 let docs = self.docs(&[location.as_slice(), &[2, i as i32]].concat());
-                (names::enum_variant(enumeration.name(), v.name()), v.number(), v.name(), docs)
+                (
+                    names::enum_variant(enumeration.name(), v.name()),
+                    v.number(),
+                    v.name(),
+                    docs,
+                )
             })
             .collect();
-        assert_eq!(values.first().map(|v| v.1), Some(0), "{name}: proto3 enums start at 0");
+        assert_eq!(
+            values.first().map(|v| v.1),
+            Some(0),
+            "{name}: proto3 enums start at 0"
+        );
         let mut numbers: Vec<i32> = values.iter().map(|v| v.1).collect();
         numbers.sort();
         numbers.dedup();
-        assert_eq!(numbers.len(), values.len(), "{name}: aliases are not supported");
+        assert_eq!(
+            numbers.len(),
+            values.len(),
+            "{name}: aliases are not supported"
+        );
 
         out.push_str(&self.docs(&location).concat());
-        out.push_str("#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]\n");
+        out.push_str(
+            "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]\n",
+        );
         out.push_str("#[repr(i32)]\n");
         writeln!(out, "pub enum {name} {{").unwrap();
         for (i, (variant, number, _, docs)) in values.iter().enumerate() {
@@ -400,11 +429,13 @@ impl<'a> File<'a> {
         )
         .unwrap();
         for (variant, number, _, _) in &values {
-            writeln!(out, "{number} => ::core::result::Result::Ok(Self::{variant}),").unwrap();
+            writeln!(
+                out,
+                "{number} => ::core::result::Result::Ok(Self::{variant}),"
+            )
+            .unwrap();
         }
-        out.push_str(
-            "_ => ::core::result::Result::Err(::prost::UnknownEnumValue(value)), } } }\n",
-        );
+        out.push_str("_ => ::core::result::Result::Err(::prost::UnknownEnumValue(value)), } } }\n");
     }
 }
 
@@ -417,14 +448,23 @@ fn message_impl(out: &mut String, name: &str, fields: &[Field], oneofs: &[Oneof]
     }
     let mut parts: Vec<(u32, Part)> = fields.iter().map(|f| (f.tag, Part::Field(f))).collect();
     for oneof in oneofs {
-        let lowest = oneof.variants.iter().map(|v| v.tag).min().expect("oneof has fields");
+        let lowest = oneof
+            .variants
+            .iter()
+            .map(|v| v.tag)
+            .min()
+            .expect("oneof has fields");
         parts.push((lowest, Part::Oneof(oneof)));
     }
     parts.sort_by_key(|(tag, _)| *tag);
 
     let buf = if parts.is_empty() { "_buf" } else { "buf" };
     writeln!(out, "impl ::prost::Message for {name} {{").unwrap();
-    writeln!(out, "fn encode_raw(&self, {buf}: &mut impl ::prost::bytes::BufMut) {{").unwrap();
+    writeln!(
+        out,
+        "fn encode_raw(&self, {buf}: &mut impl ::prost::bytes::BufMut) {{"
+    )
+    .unwrap();
     for (_, part) in &parts {
         match part {
             Part::Field(field) => out.push_str(&encode_field(field)),
@@ -517,7 +557,10 @@ fn message_impl(out: &mut String, name: &str, fields: &[Field], oneofs: &[Oneof]
 /// The enum of a oneof, with the encoding helpers its message calls.
 fn oneof_enum(out: &mut String, oneof: &Oneof, copy: bool, eq: bool) {
     let name = &oneof.type_name;
-    let by_hand = oneof.variants.iter().any(|v| matches!(v.value, Value::Enum(_)));
+    let by_hand = oneof
+        .variants
+        .iter()
+        .any(|v| matches!(v.value, Value::Enum(_)));
     out.push_str(&oneof.docs.concat());
     let mut derives = vec!["Clone"];
     if copy {
@@ -599,7 +642,9 @@ fn oneof_enum(out: &mut String, oneof: &Oneof, copy: bool, eq: bool) {
         );
         for variant in &oneof.variants {
             let shown = match &variant.value {
-                Value::Enum(path) => format!("&crate::proto::debug::EnumValue::<{path}>::new(*value)"),
+                Value::Enum(path) => {
+                    format!("&crate::proto::debug::EnumValue::<{path}>::new(*value)")
+                }
                 _ => "value".to_string(),
             };
             writeln!(

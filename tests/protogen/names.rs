@@ -63,7 +63,10 @@ fn camel(name: &str) -> String {
         .map(|word| {
             let mut chars = word.chars();
             let first = chars.next().expect("words are not empty");
-            first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect::<String>()
+            first
+                .to_uppercase()
+                .chain(chars.flat_map(char::to_lowercase))
+                .collect::<String>()
         })
         .collect()
 }
@@ -115,10 +118,19 @@ fn names_are_spelled_as_prost_build_spells_them() {
     assert_eq!(snake("TensorShapeProto"), "tensor_shape_proto");
     assert_eq!(snake("type"), "r#type");
     assert_eq!(upper_camel("has_length"), "HasLength");
-    assert_eq!(upper_camel("obsolete_old_style_histogram"), "ObsoleteOldStyleHistogram");
+    assert_eq!(
+        upper_camel("obsolete_old_style_histogram"),
+        "ObsoleteOldStyleHistogram"
+    );
     assert_eq!(enum_variant("DataType", "DT_BFLOAT16"), "DtBfloat16");
-    assert_eq!(enum_variant("DataClass", "DATA_CLASS_BLOB_SEQUENCE"), "BlobSequence");
-    assert_eq!(enum_variant("DatasetType", "DATASET_UNKNOWN"), "DatasetUnknown");
+    assert_eq!(
+        enum_variant("DataClass", "DATA_CLASS_BLOB_SEQUENCE"),
+        "BlobSequence"
+    );
+    assert_eq!(
+        enum_variant("DatasetType", "DATASET_UNKNOWN"),
+        "DatasetUnknown"
+    );
     assert_eq!(enum_variant("NullValue", "NULL_VALUE"), "NullValue");
     assert_eq!(enum_variant("Foo", "FOOBAR"), "Foobar");
 }
