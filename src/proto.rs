@@ -14,12 +14,15 @@
 //! TBSEG_REGENERATE_PROTO=1 cargo test --test proto_generated
 //! ```
 //!
-//! That test fails while the checked-in code is stale, and
+//! That test fails while the checked-in code is stale (the test links the
+//! library, so regenerate before using a new field, not after), and
 //! `tests/proto_equivalence.rs` checks that the messages encode and
 //! decode byte for byte as prost's derive macro would have them.
 //!
 //! Enum-typed fields are `i32`, as on the wire, so unknown values survive
-//! a round trip; convert with the enum's `TryFrom<i32>` and `as i32`.
+//! a round trip; convert with the enum's `TryFrom<i32>` and `as i32`
+//! (`as_str_name` gives the `.proto` name). `Debug` shows them by variant
+//! name.
 //! Build messages with `..Default::default()` so that fields added later
 //! do not break callers.
 
