@@ -1,11 +1,12 @@
-//! Build script: compiles `proto/` to Rust with protox (a pure-Rust protobuf
-//! compiler, so no `protoc` is needed) and prost-build; with the `tch`
-//! feature, also points the tests' and examples' rpath at libtorch.
+//! Build script: with the `tch` feature, points the tests' and examples'
+//! rpath at libtorch. (The protobuf messages are not generated here: they
+//! are checked in under src/proto/generated/, see src/proto.rs.)
 
 use std::path::PathBuf;
 
 fn main() {
-    compile_protos();
+    // Nothing but this script and the features decide what it prints.
+    println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
         link_libtorch();
     }
@@ -28,31 +29,4 @@ fn link_libtorch() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
-}
-
-fn compile_protos() {
-    let files = [
-        "proto/tensorflow/event.proto",
-        "proto/tensorflow/example.proto",
-        "proto/tensorflow/graph.proto",
-        "proto/tensorflow/tensor_bundle.proto",
-        "proto/tensorboard/plugins.proto",
-        "proto/tensorboard/hparams.proto",
-        "proto/tensorboard/audio.proto",
-        "proto/tensorboard/custom_scalar.proto",
-        "proto/tensorboard/mesh.proto",
-        "proto/tensorboard/projector.proto",
-    ];
-    println!("cargo:rerun-if-changed=proto");
-    let fds = protox::compile(files, ["proto"]).unwrap_or_else(|e| panic!("proto/: {e:?}"));
-    // BTreeMap keeps map fields (Example features, node attrs) in key order,
-    // so the same message always encodes to the same bytes.
-    // The well-known types hparams use (`google.protobuf.Struct`/`Value`)
-    // are generated here too, instead of depending on `prost-types`: one
-    // crate fewer for every user of the library.
-    prost_build::Config::new()
-        .btree_map(["."])
-        .compile_well_known_types()
-        .compile_fds(fds)
-        .unwrap_or_else(|e| panic!("prost-build: {e}"));
 }
