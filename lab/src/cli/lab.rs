@@ -135,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             checkpoint_dir: dir.clone(),
             resume: false,
             cadence: SummaryCadence::default(),
+            validation: Default::default(),
         };
         let trained = train_job(&job, device)?;
         if trained.interrupted {
@@ -150,6 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 eval_dir: dir.join("eval"),
                 checkpoint_dir: dir,
                 images: 6,
+                checkpoint: Default::default(),
             },
             device,
         )?;

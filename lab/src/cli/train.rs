@@ -15,8 +15,12 @@ use tch::Device;
 
 use crate::data;
 use crate::train::examples::Examples;
+use crate::train::loss::LossKind;
+use crate::train::optim::OptimizerKind;
+use crate::train::options::TrainOptions;
 use crate::train::output::{RunLog, SummaryCadence};
 use crate::train::trainer::{self, TrainConfig};
+use crate::train::validate::{ValidationOptions, Validator};
 use crate::train::{device, weights, DeviceChoice, Model, ModelKind, TrainError};
 
 /// Where and with how many threads libtorch runs (shared by the trainer's
@@ -121,6 +125,21 @@ pub struct Args {
         default_value_t = 500
     )]
     pub histogram_every: u64,
+    /// Loss to minimise.
+    #[arg(long, value_enum, default_value_t = LossKind::CrossEntropy)]
+    pub loss: LossKind,
+    /// Update rule (all follow the staircase learning rate).
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// Flip, rotate, transpose, warp and jitter every training example on the fly (seeded by --seed).
+    #[arg(long)]
+    pub augment: bool,
+    /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never).
+    #[arg(long = "eval_every", visible_alias = "eval-every", default_value_t = 0)]
+    pub eval_every: u64,
+    /// Stop after this many validations without a new best (needs --eval_every).
+    #[arg(long)]
+    pub patience: Option<u64>,
     /// Device and thread count.
     #[command(flatten)]
     pub runtime: Runtime,
@@ -139,6 +158,8 @@ pub struct TrainJob {
     pub resume: bool,
     /// How often images and histograms are logged.
     pub cadence: SummaryCadence,
+    /// Validation during training (default: none).
+    pub validation: ValidationOptions,
 }
 
 /// What a training job did.
@@ -178,8 +199,18 @@ impl Args {
             num_epochs: positive("--num_epochs", self.num_epochs)?,
             batch_size: positive("--batch_size", self.batch_size)? as usize,
             seed: self.seed,
+            options: TrainOptions {
+                loss: self.loss,
+                optimizer: self.optimizer,
+                augment: self.augment,
+            },
         };
         config.validate()?;
+        let validation = ValidationOptions {
+            every: self.eval_every,
+            patience: self.patience,
+        };
+        validation.validate()?;
         for (flag, every) in [
             ("--image_every", self.image_every),
             ("--histogram_every", self.histogram_every),
@@ -203,6 +234,7 @@ impl Args {
                 images_every: self.image_every,
                 histograms_every: self.histogram_every,
             },
+            validation,
         })
     }
 }
@@ -274,6 +306,12 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     job.config.validate()?;
     let train_path = data_file(&job.data_dir, data::TRAIN_FILE)?;
     let examples = load_examples(&train_path, device)?;
+    let validation_examples = if job.validation.every > 0 {
+        let val_path = data_file(&job.data_dir, data::VAL_FILE)?;
+        Some(load_examples(&val_path, device)?)
+    } else {
+        None
+    };
     tch::manual_seed(job.config.seed as i64);
     let mut model = Model::new(job.config.kind, device);
     let mut first_step = 0;
@@ -296,7 +334,44 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     let mut log = RunLog::create(&job.checkpoint_dir, &job.config, job.cadence)?;
     let stop = stop_flag();
     stop.store(false, Ordering::SeqCst);
-    let outcome = trainer::train(&job.config, &model, &examples, first_step, &mut log, &stop)?;
+    let outcome = match &validation_examples {
+        Some(validation_examples) => {
+            let mut validator = Validator::new(
+                &mut log,
+                validation_examples,
+                job.config.kind,
+                job.validation,
+                &job.checkpoint_dir,
+                &job.checkpoint_dir.join("eval"),
+                job.resume,
+            )?;
+            let outcome = trainer::train(
+                &job.config,
+                &model,
+                &examples,
+                first_step,
+                &mut validator,
+                &stop,
+            )?;
+            validator.close()?;
+            if let Some(best) = validator.best() {
+                println!(
+                    "OUTPUT: best validation {} = {:.3} at step {} (in {})",
+                    crate::train::validate::metric_name(job.config.kind.metric()),
+                    best.value,
+                    best.step,
+                    job.checkpoint_dir
+                        .join(crate::train::validate::BEST_DIR)
+                        .display()
+                );
+            }
+            if outcome.stopped_early {
+                println!("OUTPUT: stopped early at step {}: no better validation in the last {} evaluations.", outcome.steps, job.validation.patience.unwrap_or(0));
+            }
+            outcome
+        }
+        None => trainer::train(&job.config, &model, &examples, first_step, &mut log, &stop)?,
+    };
     log.finish(outcome.interrupted)?;
     if outcome.interrupted {
         if let Some(path) = log.last_checkpoint() {

@@ -8,19 +8,30 @@
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
 //! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
 //! - [`eval`]: evaluation (accuracy, Dice) and prediction masks.
+//! - [`scores`]: per-image Dice, IoU and Hausdorff distance.
+//! - [`validate`]: validation during training (`--eval_every`), the best
+//!   checkpoint and early stopping.
+//! - [`loss`], [`optim`], [`augment`], [`options`]: the losses, optimisers
+//!   and on-the-fly augmentation beyond the lab's recipe.
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
 //! - [`weights`]: a model as a TensorFlow checkpoint (TF names and layouts).
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
+pub mod augment;
 pub mod device;
 pub mod eval;
 pub mod examples;
+pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod optim;
+pub mod options;
 pub mod output;
 pub mod schedule;
+pub mod scores;
 pub mod trainer;
+pub mod validate;
 pub mod weights;
 
 pub use device::DeviceChoice;

@@ -4,11 +4,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tch::nn::{Optimizer, OptimizerConfig, Sgd};
+use tch::nn::Optimizer;
 use tch::Tensor;
 
+use super::augment::Augmenter;
 use super::examples::Examples;
-use super::model::{cross_entropy_mean, Model, ModelKind};
+use super::model::{Model, ModelKind};
+use super::options::TrainOptions;
 use super::schedule::{staircase_learning_rate, ExampleStream, SUMMARY_EVERY};
 use super::TrainError;
 
@@ -32,6 +34,8 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Seed of the weight initialisation and the per-epoch shuffles.
     pub seed: u64,
+    /// Loss, optimiser and augmentation (default: the lab's).
+    pub options: TrainOptions,
 }
 
 impl Default for TrainConfig {
@@ -44,6 +48,7 @@ impl Default for TrainConfig {
             num_epochs: 1,
             batch_size: 1,
             seed: 0,
+            options: TrainOptions::default(),
         }
     }
 }
@@ -104,6 +109,15 @@ pub struct SummaryStep<'a> {
     pub model: &'a Model,
 }
 
+/// Whether training goes on after a validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep training.
+    Continue,
+    /// Stop now (early stopping): the loop saves a final checkpoint.
+    Stop,
+}
+
 /// Where the loop's observable effects go: progress lines, TensorBoard
 /// summaries, checkpoints. Every method has a do-nothing default.
 pub trait TrainSink {
@@ -119,6 +133,20 @@ pub trait TrainSink {
     /// At every summary step.
     fn summary(&mut self, _summary: &SummaryStep<'_>) -> Result<(), TrainError> {
         Ok(())
+    }
+
+    /// After every step (`last` false, `step` the loop counter) and once
+    /// after the last one (`last` true, `step` the final `global_step`):
+    /// a chance to score the model on held-out data. Returning
+    /// [`Flow::Stop`] ends the run early.
+    fn validate(
+        &mut self,
+        _step: u64,
+        _global_step: u64,
+        _last: bool,
+        _model: &Model,
+    ) -> Result<Flow, TrainError> {
+        Ok(Flow::Continue)
     }
 
     /// Save a checkpoint named `name_step` holding `global_step` updates.
@@ -144,6 +172,9 @@ pub struct TrainOutcome {
     pub steps: u64,
     /// Whether the stop flag (Ctrl-C) ended the run early.
     pub interrupted: bool,
+    /// Whether validation ended the run early (no improvement within the
+    /// patience).
+    pub stopped_early: bool,
     /// Training loss of the last step run in this session.
     pub last_loss: Option<f64>,
     /// Training loss of every step run in this session, in order.
@@ -171,11 +202,17 @@ pub fn train(
         config.seed,
     );
     let steps = stream.step_count();
-    let mut optimizer: Optimizer = Sgd::default().build(model.var_store(), config.learning_rate)?;
+    let mut optimizer: Optimizer = config
+        .options
+        .optimizer
+        .build(model.var_store(), config.learning_rate)?;
+    let loss_kind = config.options.loss;
+    let augmenter = config.options.augment.then(|| Augmenter::new(config.seed));
     sink.started(model, first_step, steps)?;
     let mut outcome = TrainOutcome {
         steps: first_step.min(steps),
         interrupted: false,
+        stopped_early: false,
         last_loss: None,
         losses: Vec::new(),
     };
@@ -191,7 +228,11 @@ pub fn train(
         optimizer.set_lr(learning_rate);
         let (images, labels) = examples.batch(indices);
         let started = Instant::now();
-        let loss = cross_entropy_mean(&model.forward(&images), &labels);
+        let (images, labels) = match &augmenter {
+            Some(augmenter) => augmenter.apply(step, &images, &labels),
+            None => (images, labels),
+        };
+        let loss = loss_kind.compute(&model.forward(&images), &labels);
         optimizer.backward_step(&loss);
         let loss = loss.double_value(&[]);
         let seconds = started.elapsed().as_secs_f64();
@@ -204,7 +245,7 @@ pub fn train(
                 let (images, labels) = examples.batch(indices);
                 let (logits, loss) = tch::no_grad(|| {
                     let logits = model.forward(&images);
-                    let loss = cross_entropy_mean(&logits, &labels).double_value(&[]);
+                    let loss = loss_kind.compute(&logits, &labels).double_value(&[]);
                     (logits, loss)
                 });
                 sink.summary(&SummaryStep {
@@ -218,9 +259,17 @@ pub fn train(
                 })?;
             }
         }
+        let flow = sink.validate(step, step + 1, false, model)?;
         if step % CHECKPOINT_EVERY == 0 {
             sink.checkpoint(step, step + 1, model)?;
         }
+        if flow == Flow::Stop {
+            outcome.stopped_early = true;
+            break;
+        }
+    }
+    if !outcome.interrupted {
+        sink.validate(outcome.steps, outcome.steps, true, model)?;
     }
     sink.checkpoint(outcome.steps, outcome.steps, model)?;
     Ok(outcome)
