@@ -11,6 +11,7 @@
 //! - [`scores`]: per-image Dice, IoU and Hausdorff distance.
 //! - [`validate`]: validation during training (`--eval_every`), the best
 //!   checkpoint and early stopping.
+//! - [`unet`]: `--model unet`, a U-Net written as a struct of layers.
 //! - [`loss`], [`optim`], [`augment`], [`options`]: the losses, optimisers
 //!   and on-the-fly augmentation beyond the lab's recipe.
 //! - [`examples`]: a data set as image and label tensors.
@@ -31,6 +32,7 @@ pub mod output;
 pub mod schedule;
 pub mod scores;
 pub mod trainer;
+pub mod unet;
 pub mod validate;
 pub mod weights;
 
