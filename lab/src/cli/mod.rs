@@ -16,6 +16,8 @@ pub mod lab;
 #[cfg(feature = "trainer")]
 pub mod predict;
 #[cfg(feature = "trainer")]
+pub mod sweep;
+#[cfg(feature = "trainer")]
 pub mod train;
 
 /// TensorBoard-compatible logging and NVIDIA's cardiac MRI segmentation lab on libtorch.
@@ -43,6 +45,9 @@ enum Command {
     /// Write predicted masks and overlays for a TFRecord file or a PNG.
     #[cfg(feature = "trainer")]
     Predict(predict::Args),
+    /// Train a grid of trials (any train flag may take comma-separated values) and rank them.
+    #[cfg(feature = "trainer")]
+    Sweep(sweep::Args),
     /// The whole lab on synthetic data: three tasks, trained and evaluated, in about 4 minutes.
     #[cfg(feature = "trainer")]
     Lab(lab::Args),
@@ -64,6 +69,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         #[cfg(feature = "trainer")]
         Command::Predict(args) => predict::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Sweep(args) => sweep::run(args),
         #[cfg(feature = "trainer")]
         Command::Lab(args) => lab::run(args),
         #[cfg(feature = "trainer")]
