@@ -25,7 +25,7 @@ pub enum ModelKind {
     Cnn,
     /// Task 3: the same network, scored by the Dice metric.
     CnnDice,
-    /// Beyond the lab: a small U-Net (see [`super::unet`]), scored by Dice.
+    /// Beyond the lab: a small U-Net (4 poolings, 8 to 128 channels), scored by Dice.
     Unet,
 }
 
