@@ -15,8 +15,8 @@
 //!   [`BundleReader::get_strings`] reads string tensors such as the object
 //!   graph of TensorFlow 2's `tf.train.Checkpoint`.
 //! - [`table`] is the SSTable format of the `.index` file, [`state`] the
-//!   `checkpoint` file, [`layout`] the PyTorch ⇄ TensorFlow weight layouts
-//!   and the lab's variable names, [`export_safetensors`] the export for
+//!   `checkpoint` file, [`layout`] the PyTorch ⇄ TensorFlow weight layouts;
+//!   with the `safetensors` feature, `export_safetensors` is the export for
 //!   PyTorch users.
 //!
 //! ```
