@@ -198,7 +198,7 @@ mod tests {
         let label = rect(10, 2, 6, 2, 6);
         scores.add(&label, &label, 10);
         scores.add(&rect(10, 4, 8, 2, 6), &label, 10);
-        scores.add(&vec![0; 100], &label, 10);
+        scores.add(&[0; 100], &label, 10);
         assert_eq!(scores.dices(), vec![1.0, 0.5, 0.0]);
         assert_eq!(scores.mean_dice(), 0.5);
         assert_eq!(scores.mean_hausdorff(), 1.0);
