@@ -13,6 +13,10 @@ fn compile_protos() {
         "proto/tensorflow/tensor_bundle.proto",
         "proto/tensorboard/plugins.proto",
         "proto/tensorboard/hparams.proto",
+        "proto/tensorboard/audio.proto",
+        "proto/tensorboard/custom_scalar.proto",
+        "proto/tensorboard/mesh.proto",
+        "proto/tensorboard/projector.proto",
     ];
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile(files, ["proto"]).unwrap_or_else(|e| panic!("proto/: {e:?}"));

@@ -18,7 +18,9 @@
 //!   and `_output_shapes` on every node;
 //! - hparams `learning_rate = 0.01`, `model = "cnn"`, `augment = true`
 //!   (metric: `dice`);
-//! - `pr/lv`: a PR curve of the soft prediction against the truth mask.
+//! - `pr/lv`: a PR curve of the soft prediction against the truth mask;
+//! - the kinds of [`write_other_kinds`]: embeddings, audio, video, a custom
+//!   scalars layout, a mesh and a text table (listed there).
 
 use std::collections::BTreeMap;
 
@@ -121,6 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          `dice = 0.9 step / (step + 20)`.",
         119,
     )?;
+    write_other_kinds(&writer)?;
     writer.end_hparams(SessionStatus::Success)?;
     writer.close()?;
     println!("{}", writer.path().display());
@@ -179,4 +182,125 @@ fn graph() -> GraphBuilder {
     );
     drop(scope);
     g
+}
+
+// ---------------------------------------------------------------------------
+// Embeddings, audio, video, custom scalars, meshes and text tables.
+// scripts/conformance/check_kinds.py recomputes every value below.
+// ---------------------------------------------------------------------------
+
+/// Writes the kinds beyond scalars, images and histograms:
+/// - embedding `points` at step 119: 100 points `[cos 0.3i, sin 0.3i,
+///   i / 100]` with metadata columns `index` and `half` (`low` for i < 50,
+///   else `high`) and a sprite of 8x8 RGB thumbnails (thumbnail i filled
+///   with `[i, 255 - i, 128]`); embedding `points_bin` at step 0: 10 points
+///   `[i + 0.5, -i - 0.25]` in binary form with one label column `p<i>`;
+/// - `dice/lower` and `dice/upper`: `dice ∓ 0.05` at steps 0..=119, and a
+///   custom scalars layout: category `training` with a multiline chart
+///   `loss and dice` (`loss`, `dice`) and a margin chart `dice band`;
+/// - `audio/tone`: 0.25 s of a 440 Hz sine at 0.5 amplitude, 8 kHz mono;
+///   `audio/stereo`: 0.1 s, left `+0.25`, right `-0.25`, 8 kHz; step 119;
+/// - `video/square`: 8 frames of 32x32 RGB at 4 fps, background
+///   `[20, 20, 60]`, an 8x8 square `[255, 30t, 0]` at `(3t, 2t)` in frame
+///   t; step 119;
+/// - `mesh/tetra`: a tetrahedron with four faces and one colour per vertex
+///   at step 119;
+/// - `results`: a Markdown table `model | dice` with rows `cnn | 0.93` and
+///   `a|b | 0.5`, at step 119.
+fn write_other_kinds(writer: &SummaryWriter) -> Result<(), Box<dyn std::error::Error>> {
+    use tbseg::summary::custom_scalars::{Category, Layout, MarginSeries};
+    use tbseg::summary::embedding::{Embedding, Sprite};
+    use tbseg::summary::mesh::Mesh;
+    use tbseg::summary::video::VideoFrames;
+
+    let points: Vec<f32> = (0..100)
+        .flat_map(|i| {
+            let a = i as f64 * 0.3;
+            [a.cos() as f32, a.sin() as f32, i as f32 / 100.0]
+        })
+        .collect();
+    let rows: Vec<[String; 2]> = (0..100)
+        .map(|i| {
+            [
+                i.to_string(),
+                if i < 50 { "low" } else { "high" }.to_owned(),
+            ]
+        })
+        .collect();
+    let thumbnails: Vec<u8> = (0..100u8)
+        .flat_map(|i| [i, 255 - i, 128].repeat(8 * 8))
+        .collect();
+    let embedding = Embedding::new(&points, 3)
+        .columns(&["index", "half"], &rows)
+        .sprite(Sprite::new(&thumbnails, 8, 8, 3));
+    writer.add_embedding("points", &embedding, 119)?;
+    let small: Vec<f32> = (0..10)
+        .flat_map(|i| [i as f32 + 0.5, -(i as f32) - 0.25])
+        .collect();
+    let labels: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+    writer.add_embedding(
+        "points_bin",
+        &Embedding::new(&small, 2).labels(&labels).binary(),
+        0,
+    )?;
+
+    for step in 0..=119 {
+        writer.add_scalar("dice/lower", dice(step) - 0.05, step)?;
+        writer.add_scalar("dice/upper", dice(step) + 0.05, step)?;
+    }
+    writer.add_custom_scalars(
+        &Layout::new().category(
+            Category::new("training")
+                .multiline("loss and dice", ["loss", "dice"])
+                .margin(
+                    "dice band",
+                    [MarginSeries::new("dice", "dice/lower", "dice/upper")],
+                ),
+        ),
+    )?;
+
+    let tone: Vec<f32> = (0..2000)
+        .map(|i| (0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0).sin()) as f32)
+        .collect();
+    writer.add_audio("audio/tone", &tone, 1, 8000, 119)?;
+    let stereo: Vec<f32> = (0..800).flat_map(|_| [0.25, -0.25]).collect();
+    writer.add_audio("audio/stereo", &stereo, 2, 8000, 119)?;
+
+    let (t, side) = (8usize, 32usize);
+    let mut frames = Vec::with_capacity(t * side * side * 3);
+    for f in 0..t {
+        for y in 0..side {
+            for x in 0..side {
+                let inside = (3 * f..3 * f + 8).contains(&x) && (2 * f..2 * f + 8).contains(&y);
+                frames.extend_from_slice(&if inside {
+                    [255, 30 * f as u8, 0]
+                } else {
+                    [20, 20, 60]
+                });
+            }
+        }
+    }
+    writer.add_video(
+        "video/square",
+        &VideoFrames::from_u8(&frames, t, 32, 32, 3),
+        4.0,
+        119,
+    )?;
+
+    let vertices = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    let faces = [0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3];
+    let colors = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0];
+    writer.add_mesh(
+        "mesh/tetra",
+        &Mesh::new(&vertices).faces(&faces).colors(&colors),
+        119,
+    )?;
+
+    writer.add_text_table(
+        "results",
+        &["model", "dice"],
+        &[["cnn", "0.93"], ["a|b", "0.5"]],
+        119,
+    )?;
+    Ok(())
 }

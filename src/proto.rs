@@ -23,4 +23,16 @@ pub mod tensorboard {
     pub mod hparams {
         include!(concat!(env!("OUT_DIR"), "/tensorboard.hparams.rs"));
     }
+
+    /// The mesh dashboard's plugin data.
+    #[allow(clippy::all, missing_docs)]
+    pub mod mesh {
+        include!(concat!(env!("OUT_DIR"), "/tensorboard.mesh.rs"));
+    }
+
+    /// The Projector's configuration (`projector_config.pbtxt`).
+    #[allow(clippy::all, missing_docs)]
+    pub mod projector {
+        include!(concat!(env!("OUT_DIR"), "/tensorboard.projector.rs"));
+    }
 }

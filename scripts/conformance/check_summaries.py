@@ -189,7 +189,8 @@ def check_root_run(logdir):
     _, hparam_names, metric_tags = experiment_of(hparams_context, tb_context.RequestContext())
     print("root run: hparams", hparam_names, "metrics", metric_tags)
     check(hparam_names == ["augment", "learning_rate", "model"], f"root run hparams {hparam_names}")
-    check(metric_tags == ["dice", "loss"], f"root run metrics {metric_tags}")
+    # dice/lower and dice/upper are the margin chart's bounds (check_kinds.py).
+    check(metric_tags == ["dice", "dice/lower", "dice/upper", "loss"], f"root run metrics {metric_tags}")
 
 
 def check_data_provider_and_hparams(parent, run):
@@ -204,7 +205,8 @@ def check_data_provider_and_hparams(parent, run):
     check(len(dice_points) == 120 and dice_points[-1].value == dice(119), "data provider: dice")
 
     images = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="images")
-    check(set(images[run]) == {"mri/overlay", "mri/slice"}, f"data provider images {images}")
+    # video/square is the GIF video (check_kinds.py).
+    check(set(images[run]) == {"mri/overlay", "mri/slice", "video/square"}, f"data provider images {images}")
     blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
     ref = blobs[run]["mri/overlay"][0].values[2]
     png = provider.read_blob(ctx, blob_key=ref.blob_key)

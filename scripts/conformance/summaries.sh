@@ -10,11 +10,12 @@ trap 'rm -rf "$tmp"' EXIT
 logdir="$tmp/run1"
 cargo run --quiet --release -p tbseg --example summaries -- "$logdir"
 tbseg_py scripts/conformance/check_summaries.py "$logdir"
-# The same run through TensorBoard's server, as a browser sees it: all seven
-# dashboards must be active (the parent directory is the logdir, so the run
+tbseg_py scripts/conformance/check_kinds.py "$logdir"
+# The same run through TensorBoard's server, as a browser sees it: every
+# dashboard must be active (the parent directory is the logdir, so the run
 # is "run1").
 tbseg_py scripts/conformance/check_tb_server.py "$tmp" \
-    --plugins scalars,images,histograms,text,graphs,hparams,pr_curves \
+    --plugins scalars,images,histograms,text,graphs,hparams,pr_curves,audio,custom_scalars,mesh,projector \
     --scalar run1:loss:120 --scalar run1:dice:120 \
-    --image run1:mri/overlay --graph run1:Conv1/conv \
+    --image run1:mri/overlay --image run1:video/square --graph run1:Conv1/conv \
     --hparam learning_rate --hparam model --hparam augment --metric dice

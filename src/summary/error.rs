@@ -85,6 +85,17 @@ pub enum SummaryError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A file kept beside the event file (the Projector's tensors, metadata,
+    /// sprite or `projector_config.pbtxt`) could not be read, parsed or
+    /// written. Files are replaced atomically, so each is either complete
+    /// or untouched; the event file and the writer are not affected.
+    #[error("cannot write {path}: {source}")]
+    WriteAsset {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: Arc<io::Error>,
+    },
     /// PNG encoding of an image failed. Nothing was written; the writer
     /// stays usable.
     #[error("cannot encode image {tag:?} as PNG: {message}")]
@@ -102,7 +113,9 @@ impl SummaryError {
     pub fn is_fatal(&self) -> bool {
         !matches!(
             self,
-            SummaryError::InvalidArgument { .. } | SummaryError::ImageEncode { .. }
+            SummaryError::InvalidArgument { .. }
+                | SummaryError::ImageEncode { .. }
+                | SummaryError::WriteAsset { .. }
         )
     }
 
@@ -116,7 +129,8 @@ impl SummaryError {
             | SummaryError::Sync { path, .. }
             | SummaryError::Spawn { path, .. }
             | SummaryError::WorkerPanicked { path }
-            | SummaryError::Closed { path } => Some(path),
+            | SummaryError::Closed { path }
+            | SummaryError::WriteAsset { path, .. } => Some(path),
             SummaryError::InvalidArgument { .. } | SummaryError::ImageEncode { .. } => None,
         }
     }
@@ -129,7 +143,8 @@ impl SummaryError {
             | SummaryError::Write { source, .. }
             | SummaryError::Flush { source, .. }
             | SummaryError::Sync { source, .. }
-            | SummaryError::Spawn { source, .. } => Some(source.kind()),
+            | SummaryError::Spawn { source, .. }
+            | SummaryError::WriteAsset { source, .. } => Some(source.kind()),
             _ => None,
         }
     }

@@ -29,6 +29,10 @@
 //! # Ok::<(), tbseg::summary::SummaryError>(())
 //! ```
 
+pub mod audio;
+pub mod boxes;
+pub mod custom_scalars;
+pub mod embedding;
 mod error;
 mod event_writer;
 pub mod graph;
@@ -36,11 +40,16 @@ mod histogram;
 mod hparams;
 #[cfg(feature = "png")]
 mod image;
+pub mod mesh;
 #[cfg(feature = "png")]
 pub mod png;
 mod pr_curve;
+pub mod projector_config;
+pub mod text_table;
 pub mod values;
+pub mod video;
 mod writer;
+mod writer_kinds;
 
 pub use error::SummaryError;
 pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};

@@ -516,7 +516,7 @@ impl SummaryWriter {
         self.push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
     }
 
-    fn add_value(&self, value: values::Value, step: i64) -> Result<(), SummaryError> {
+    pub(crate) fn add_value(&self, value: values::Value, step: i64) -> Result<(), SummaryError> {
         self.add_summary(Summary { value: vec![value] }, step)
     }
 
