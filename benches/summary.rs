@@ -14,14 +14,18 @@
 //!   `target/criterion/add_scalar/tbseg/new/estimates.json`).
 //! - `add_scalar_percentiles` (printed, not a criterion measurement): the
 //!   distribution of single-call times over 2 M calls to a file.
-//! - `image_png_256`: `add_image` of a 256×256 greyscale phantom, PNG
-//!   encoding included (it runs on the calling thread), images/s.
+//! - `add_scalar/tensorboard-rs`: the same call through tensorboard-rs
+//!   0.5.9, for a ratio measured in the same run.
+//! - `image_png_256`: `add_image` of a 256×256 phantom from raw data, PNG
+//!   encoding included (it runs on the calling thread), images/s: grey
+//!   `u8` HW, RGB `u8` HWC, RGB `f32` CHW (converted to bytes first), and
+//!   tensorboard-rs 0.5.9's `add_image` on the same RGB bytes.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tbseg::summary::SummaryWriter;
+use tbseg::summary::{ImageLayout, SummaryWriter};
 
 const TBSEG_EVENTS: u64 = 1_000_000;
 const TENSORBOARD_RS_EVENTS: u64 = 100_000;
@@ -99,8 +103,19 @@ fn add_scalar(c: &mut Criterion) {
                 .unwrap();
         })
     });
-    group.finish();
     writer.close().unwrap();
+    // tensorboard-rs 0.5.9 on the same call, for a ratio measured in the
+    // same run (its writer thread takes each event through a channel).
+    let mut theirs = tensorboard_rs::summary_writer::SummaryWriter::new(dir.path());
+    let mut their_step = 0usize;
+    group.bench_function("tensorboard-rs", |b| {
+        b.iter(|| {
+            their_step += 1;
+            theirs.add_scalar(black_box("loss"), black_box(0.5), their_step);
+        })
+    });
+    group.finish();
+    theirs.flush();
 }
 
 /// Times every one of 2 M calls on a long-lived writer to a file (each
@@ -136,35 +151,93 @@ fn add_scalar_percentiles(_: &mut Criterion) {
     );
 }
 
+/// A 256×256 disc phantom with a gradient and a little texture, in [0, 1]:
+/// compresses like an MRI slice, not like a blank image.
+fn phantom(x: u32, y: u32) -> f32 {
+    let (dx, dy) = (x as f32 - 128.0, y as f32 - 128.0);
+    let r = (dx * dx + dy * dy).sqrt();
+    let base = if r < 40.0 {
+        220.0
+    } else if r < 56.0 {
+        120.0
+    } else {
+        30.0 + x as f32 / 8.0
+    };
+    let texture = ((x * 7 + y * 13) % 17) as f32;
+    (base + texture).min(255.0) / 255.0
+}
+
 fn image_png_256(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
-    // A disc phantom with a gradient and a little texture: compresses like
-    // an MRI slice, not like a blank image.
-    let image = image::GrayImage::from_fn(256, 256, |x, y| {
-        let (dx, dy) = (x as f32 - 128.0, y as f32 - 128.0);
-        let r = (dx * dx + dy * dy).sqrt();
-        let base = if r < 40.0 {
-            220.0
-        } else if r < 56.0 {
-            120.0
-        } else {
-            30.0 + x as f32 / 8.0
-        };
-        let texture = ((x * 7 + y * 13) % 17) as f32;
-        image::Luma([(base + texture).min(255.0) as u8])
-    });
+    let grey: Vec<u8> = (0..256 * 256)
+        .map(|i| (phantom(i % 256, i / 256) * 255.0) as u8)
+        .collect();
+    // RGB: the phantom in red, its transpose in green, a ramp in blue.
+    let planes: Vec<f32> = (0..3 * 256 * 256)
+        .map(|i| {
+            let (c, y, x) = (i / 65536, (i / 256) % 256, i % 256);
+            match c {
+                0 => phantom(x, y),
+                1 => phantom(y, x),
+                _ => x as f32 / 255.0,
+            }
+        })
+        .collect();
+    let rgb_hwc: Vec<u8> = (0..256 * 256)
+        .flat_map(|p| (0..3).map(move |c| c * 65536 + p))
+        .map(|i| (planes[i as usize] * 255.0).round() as u8)
+        .collect();
     let mut group = c.benchmark_group("image_png_256");
     group.throughput(Throughput::Elements(1));
     let mut step = 0i64;
-    group.bench_function("tbseg", |b| {
+    group.bench_function("tbseg/grey-u8-hw", |b| {
         b.iter(|| {
             step += 1;
-            writer.add_image("mri", black_box(&image), step).unwrap();
+            writer
+                .add_image("grey", black_box(&grey), ImageLayout::Hw(256, 256), step)
+                .unwrap();
+        })
+    });
+    group.bench_function("tbseg/rgb-u8-hwc", |b| {
+        b.iter(|| {
+            step += 1;
+            writer
+                .add_image(
+                    "rgb",
+                    black_box(&rgb_hwc),
+                    ImageLayout::Hwc(256, 256, 3),
+                    step,
+                )
+                .unwrap();
+        })
+    });
+    group.bench_function("tbseg/rgb-f32-chw", |b| {
+        b.iter(|| {
+            step += 1;
+            writer
+                .add_image(
+                    "rgb-f32",
+                    black_box(&planes),
+                    ImageLayout::Chw(3, 256, 256),
+                    step,
+                )
+                .unwrap();
+        })
+    });
+    writer.close().unwrap();
+    // tensorboard-rs 0.5.9 takes RGB bytes only (its `dim` says CHW, but
+    // the bytes are read as interleaved HWC).
+    let mut theirs = tensorboard_rs::summary_writer::SummaryWriter::new(dir.path());
+    let mut step = 0usize;
+    group.bench_function("tensorboard-rs/rgb-u8-hwc", |b| {
+        b.iter(|| {
+            step += 1;
+            theirs.add_image("rgb", black_box(&rgb_hwc), &[3, 256, 256], step);
         })
     });
     group.finish();
-    writer.close().unwrap();
+    theirs.flush();
 }
 
 criterion_group!(

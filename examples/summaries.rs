@@ -16,8 +16,8 @@
 //! - `notes`: Markdown text;
 //! - a graph with the scopes `input`, `Conv1`, `Pool1`, `upscore`, `output`
 //!   and `_output_shapes` on every node;
-//! - hparams `learning_rate = 0.01`, `model = "cnn"`, `augment = true`
-//!   (metric: `dice`);
+//! - hparams `learning_rate = 0.01`, `model = "cnn"`, `augment = true`,
+//!   with the metrics `dice` ("Dice") and `loss` ("Loss") declared;
 //! - `pr/lv`: a PR curve of the soft prediction against the truth mask;
 //! - the kinds of [`write_other_kinds`]: embeddings, audio, video, a custom
 //!   scalars layout, a mesh and a text table (listed there).
@@ -25,8 +25,8 @@
 use std::collections::BTreeMap;
 
 use tbseg::summary::{
-    overlay_classes, GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter,
-    DEFAULT_PR_THRESHOLDS,
+    overlay_classes, GraphBuilder, HParamValue, ImageLayout, Metric, Node, SessionStatus,
+    SummaryWriter, DEFAULT_PR_THRESHOLDS,
 };
 
 const SIZE: u32 = 128;
@@ -56,7 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     hparams.insert("learning_rate".to_owned(), HParamValue::Float(0.01));
     hparams.insert("model".to_owned(), HParamValue::from("cnn"));
     hparams.insert("augment".to_owned(), HParamValue::Bool(true));
-    writer.add_hparams(&hparams, None)?;
+    let metrics = [
+        Metric::new("dice")
+            .display_name("Dice")
+            .description("higher is better"),
+        Metric::new("loss").display_name("Loss"),
+    ];
+    writer.add_hparams_with_metrics(&hparams, &metrics, None)?;
 
     writer.add_graph(&graph().into_graph_def())?;
 
@@ -100,11 +106,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let palette = [[0, 255, 0], [255, 0, 0], [255, 255, 0]];
     let picture = overlay_classes(&slice, SIZE, SIZE, &classes, &palette, 0.45)?;
-    writer.add_image("mri/overlay", &picture, 119)?;
-    let grey = image::GrayImage::from_fn(SIZE, SIZE, |x, y| {
-        image::Luma([(slice[(y * SIZE + x) as usize] / 900.0 * 255.0) as u8])
-    });
-    writer.add_image("mri/slice", &grey, 119)?;
+    writer.add_image("mri/overlay", picture.pixels(), picture.layout(), 119)?;
+    let grey: Vec<f32> = slice.iter().map(|v| v / 900.0).collect();
+    writer.add_image("mri/slice", &grey, ImageLayout::Hw(SIZE, SIZE), 119)?;
 
     let labels: Vec<bool> = truth.iter().map(|&t| t != 0).collect();
     writer.add_pr_curve("pr/lv", &labels, &soft, DEFAULT_PR_THRESHOLDS, 119)?;

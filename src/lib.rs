@@ -11,8 +11,11 @@
 //!   reader that tells a torn tail from corruption.
 //! - [`example`]: `tf.train.Example` building, typed getters, and TFRecord
 //!   files of examples.
-//! - [`reader`]: event files read back, and a whole log directory
-//!   summarized run by run and tag by tag (`tbseg inspect`).
+//! - [`reader`]: event files read back, a whole log directory kept run
+//!   by run and tag by tag (`tbseg inspect`), and a run followed while it
+//!   is written.
+//! - [`atomic`]: crash-safe whole-file writes (temporary file, fsync,
+//!   rename, directory fsync), used by every writer of whole files.
 //! - [`checkpoint`]: TensorFlow V2 checkpoints (tensor bundles), the
 //!   `checkpoint` state file, crash-safe saving with retention, PyTorch ⇄
 //!   TensorFlow weight layouts and safetensors export.
@@ -43,8 +46,11 @@
 //!
 #![deny(missing_docs)]
 
+pub mod atomic;
 pub mod checkpoint;
 pub mod example;
+#[cfg(any(feature = "tch", feature = "burn"))]
+pub mod integrations;
 pub mod proto;
 pub mod reader;
 pub mod record;

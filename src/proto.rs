@@ -36,3 +36,14 @@ pub mod tensorboard {
         include!(concat!(env!("OUT_DIR"), "/tensorboard.projector.rs"));
     }
 }
+
+/// The protobuf well-known types the HParams messages use
+/// (`google.protobuf.Value`, `Struct`, `ListValue`).
+#[allow(clippy::all, missing_docs)]
+pub mod google {
+    /// The `google.protobuf` package.
+    #[allow(clippy::all, missing_docs)]
+    pub mod protobuf {
+        include!(concat!(env!("OUT_DIR"), "/google.protobuf.rs"));
+    }
+}

@@ -27,7 +27,8 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..steps {
         let start = Instant::now();
-        let loss = cross_entropy_mean(&model.forward(&images), &labels);
+        let loss =
+            cross_entropy_mean(&model.forward(&images).expect("forward"), &labels).expect("loss");
         opt.backward_step(&loss);
         times.push(start.elapsed().as_secs_f64());
     }

@@ -1,8 +1,7 @@
 //! The lab's prediction overlay: an MRI slice with the ground-truth and
 //! predicted LV masks drawn over it in three colours.
 
-use image::RgbImage;
-use tbseg::summary::{overlay_classes, SummaryError};
+use tbseg::summary::{overlay_classes, Image, SummaryError};
 
 /// Overlay colour of pixels only the ground truth marks (missed: green).
 pub const OVERLAY_TRUTH: [u8; 3] = [0, 255, 0];
@@ -29,7 +28,7 @@ pub fn overlay(
     height: u32,
     truth: &[u8],
     predicted: &[u8],
-) -> Result<RgbImage, SummaryError> {
+) -> Result<Image, SummaryError> {
     if truth.len() != predicted.len() {
         return Err(SummaryError::InvalidArgument {
             tag: "overlay".into(),
@@ -71,16 +70,19 @@ mod tests {
             ((1.0 - OVERLAY_ALPHA) * grey + OVERLAY_ALPHA * c as f32).round() as u8
         };
         // both, on black
-        assert_eq!(out.get_pixel(0, 0).0, [blend(0.0, 255), blend(0.0, 255), 0]);
+        assert_eq!(
+            out.pixel(0, 0).unwrap(),
+            [blend(0.0, 255), blend(0.0, 255), 0]
+        );
         // truth only, on white
         assert_eq!(
-            out.get_pixel(1, 0).0,
+            out.pixel(1, 0).unwrap(),
             [blend(255.0, 0), 255, blend(255.0, 0)]
         );
         // prediction only, on black
-        assert_eq!(out.get_pixel(0, 1).0, [blend(0.0, 255), 0, 0]);
+        assert_eq!(out.pixel(0, 1).unwrap(), [blend(0.0, 255), 0, 0]);
         // neither, white
-        assert_eq!(out.get_pixel(1, 1).0, [255, 255, 255]);
+        assert_eq!(out.pixel(1, 1).unwrap(), [255, 255, 255]);
     }
 
     #[test]

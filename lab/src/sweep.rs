@@ -279,9 +279,9 @@ pub struct TrialResult {
     /// The metric of the last checkpoint.
     pub final_value: f64,
     /// The best validation value and its step (with `--eval_every`).
-    pub best: Option<(f64, u64)>,
+    pub best: Option<(f64, i64)>,
     /// Training steps run.
-    pub steps: u64,
+    pub steps: i64,
     /// Wall time of training and evaluation, in seconds.
     pub seconds: f64,
 }
@@ -293,8 +293,8 @@ impl TrialResult {
         self.best.map_or(self.final_value, |(value, _)| value)
     }
 
-    /// Writes the result into `dir` (through a temporary file: a trial is
-    /// finished only once its result is complete).
+    /// Writes the result into `dir` atomically: a trial is finished only
+    /// once its result is complete.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         let mut text = format!(
             "metric={}\nfinal={}\nsteps={}\nseconds={:.1}\n",
@@ -303,9 +303,7 @@ impl TrialResult {
         if let Some((value, step)) = self.best {
             text.push_str(&format!("best={value}\nbest_step={step}\n"));
         }
-        let temp = dir.join(format!("{RESULT_FILE}.tmp"));
-        std::fs::write(&temp, text)?;
-        std::fs::rename(temp, dir.join(RESULT_FILE))
+        tbseg::atomic::write(dir.join(RESULT_FILE), text.as_bytes())
     }
 
     /// Reads the result in `dir`; `None` when the trial has not finished

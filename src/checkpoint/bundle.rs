@@ -451,9 +451,18 @@ impl BundleWriter {
                 file.sync_all()
             })
             .map_err(CheckpointError::io("writing", &index_temp));
-        let renamed = written
-            .and_then(|()| rename(&self.data_temp, &data_path(&self.prefix, 0, 1)))
-            .and_then(|()| rename(&index_temp, &index_final));
+        let data_final = data_path(&self.prefix, 0, 1);
+        // The index goes last: a checkpoint exists once its index does, so
+        // it must never name data that is not in place yet.
+        let renamed = written.and_then(|()| rename(&self.data_temp, &data_final));
+        let renamed = match renamed {
+            Ok(()) => rename(&index_temp, &index_final).inspect_err(|_| {
+                // No index will name this data: leave no file under a final
+                // name that is not a complete checkpoint.
+                let _ = fs::remove_file(&data_final);
+            }),
+            Err(err) => Err(err),
+        };
         if renamed.is_err() {
             let _ = fs::remove_file(&index_temp);
         }
@@ -602,6 +611,15 @@ impl BundleReader {
                 crc: MaskedCrc(entry.crc32c),
                 sliced: !entry.slices.is_empty(),
             });
+        }
+        // Lookups are binary searches by name, as in TensorFlow; an index
+        // whose keys are out of order (or equal once made UTF-8) would make
+        // listed tensors unfindable, so it is refused here, once.
+        if let Some(pair) = entries.windows(2).find(|pair| pair[0].name >= pair[1].name) {
+            return Err(unsupported(format!(
+                "keys are not in strictly increasing order ({:?} before {:?})",
+                pair[0].name, pair[1].name
+            )));
         }
         Ok(BundleReader {
             prefix,

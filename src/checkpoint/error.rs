@@ -13,11 +13,16 @@ use crate::record::MaskedCrc;
 /// Why reading or writing a checkpoint failed. All variants are fatal for
 /// the operation that returned them; none leaves a half-written checkpoint
 /// under its final name.
+///
+/// A message names the file and what failed; the underlying error (the
+/// operating system's, the table's, protobuf's) is the
+/// [`source`](std::error::Error::source), not repeated in the message, so
+/// an error chain (anyhow's `{:#}`) prints each cause once.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
     /// An I/O operation on `path` failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What was being done ("reading", "renaming", ...).
         action: &'static str,
@@ -27,7 +32,7 @@ pub enum CheckpointError {
         source: io::Error,
     },
     /// The `.index` file is not a valid table.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Table {
         /// The `.index` file.
         path: PathBuf,
@@ -35,7 +40,7 @@ pub enum CheckpointError {
         source: TableError,
     },
     /// An index entry's value is not the protobuf it should be.
-    #[error("{}: entry {key:?} does not decode: {source}", path.display())]
+    #[error("{}: entry {key:?} does not decode", path.display())]
     BadEntry {
         /// The `.index` file.
         path: PathBuf,
@@ -135,7 +140,7 @@ pub enum CheckpointError {
         prefix: PathBuf,
     },
     /// A tensor's data does not fit its shape or dtype.
-    #[error("tensor {name:?}: {source}")]
+    #[error("tensor {name:?}")]
     Tensor {
         /// The tensor.
         name: String,
@@ -144,7 +149,7 @@ pub enum CheckpointError {
     },
     /// The safetensors crate refused the tensors or could not write them.
     #[cfg(feature = "safetensors")]
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Safetensors {
         /// The `.safetensors` file.
         path: PathBuf,

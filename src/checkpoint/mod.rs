@@ -57,7 +57,8 @@ pub use bundle::{
 pub use error::{CheckpointError, Result};
 #[cfg(feature = "safetensors")]
 pub use safetensors::{export_safetensors, safetensors_dtype};
-pub use state::{CheckpointState, STATE_FILE_NAME};
+use state::StateLock;
+pub use state::{CheckpointState, STATE_FILE_NAME, STATE_LOCK_FILE_NAME};
 
 /// Saves numbered checkpoints into one directory, like TensorFlow's
 /// `Saver` / `CheckpointManager`.
@@ -129,11 +130,18 @@ impl Saver {
     {
         let name = self.checkpoint_name(step);
         let prefix = self.dir.join(&name);
-        let mut kept = self.retained()?;
-        let is_this = |path: &str| self.dir.join(path) == prefix;
-        if kept.iter().any(|(path, _)| is_this(path)) && index_path(&prefix).exists() {
-            kept.retain(|(path, _)| !is_this(path));
-            self.write_state(&kept)?;
+        let is_this = |path: &str| names_checkpoint(&self.dir, path, &prefix);
+        fs::create_dir_all(&self.dir)
+            .map_err(CheckpointError::io("creating directory", &self.dir))?;
+        {
+            // Re-saving a step: the state file must stop naming the old
+            // files before they are overwritten.
+            let _lock = StateLock::acquire(&self.dir)?;
+            let mut kept = self.retained()?;
+            if kept.iter().any(|(path, _)| is_this(path)) && index_path(&prefix).exists() {
+                kept.retain(|(path, _)| !is_this(path));
+                self.write_state(&kept)?;
+            }
         }
 
         let mut writer = BundleWriter::create(&prefix)?;
@@ -142,14 +150,22 @@ impl Saver {
         }
         writer.finish()?;
 
-        kept.retain(|(path, _)| !is_this(path));
-        kept.push((name, Some(unix_time_now())));
-        let excess = match self.max_to_keep {
-            0 => 0,
-            max => kept.len().saturating_sub(max),
+        // Read the state file again under the lock: another saver in this
+        // directory may have added its checkpoint meanwhile, and its entry
+        // must survive this write.
+        let removed = {
+            let _lock = StateLock::acquire(&self.dir)?;
+            let mut kept = self.retained()?;
+            kept.retain(|(path, _)| !is_this(path));
+            kept.push((name, Some(unix_time_now())));
+            let excess = match self.max_to_keep {
+                0 => 0,
+                max => kept.len().saturating_sub(max),
+            };
+            let removed: Vec<_> = kept.drain(..excess).collect();
+            self.write_state(&kept)?;
+            removed
         };
-        let removed: Vec<_> = kept.drain(..excess).collect();
-        self.write_state(&kept)?;
         for (path, _) in removed {
             delete_checkpoint_files(&self.dir.join(path));
         }
@@ -223,6 +239,23 @@ impl Saver {
         }
         .write(&self.dir)
     }
+}
+
+/// Whether `listed`, a path from the state file, names the checkpoint
+/// `prefix`. TensorFlow writes absolute paths when it was given an absolute
+/// directory, tbseg relative ones (as TensorFlow does for a relative
+/// directory); both must match the same checkpoint, so the directories are
+/// compared after resolving them, not as text.
+fn names_checkpoint(dir: &Path, listed: &str, prefix: &Path) -> bool {
+    let listed = dir.join(listed);
+    if listed == prefix {
+        return true;
+    }
+    if listed.file_name() != prefix.file_name() {
+        return false;
+    }
+    let resolve = |path: &Path| fs::canonicalize(fsutil::parent_dir(path)).ok();
+    matches!((resolve(&listed), resolve(prefix)), (Some(a), Some(b)) if a == b)
 }
 
 /// How long a temporary file must have been left untouched before a

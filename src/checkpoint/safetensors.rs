@@ -59,7 +59,16 @@ where
             source,
         });
     }
-    rename(&temp, path)?;
+    // The crate writes but does not fsync: sync before the rename, so the
+    // final name never points at data still in the page cache only.
+    if let Err(err) = fs::File::open(&temp).and_then(|file| file.sync_all()) {
+        let _ = fs::remove_file(&temp);
+        return Err(CheckpointError::io("syncing", &temp)(err));
+    }
+    if let Err(err) = rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
     sync_dir(parent_dir(path))
 }
 

@@ -24,6 +24,51 @@ use super::fsutil::write_atomic;
 /// The state file's name inside a checkpoint directory.
 pub const STATE_FILE_NAME: &str = "checkpoint";
 
+/// The lock file beside the state file on systems where a directory
+/// cannot be locked (not Unix). A [`crate::checkpoint::Saver`] holds an
+/// exclusive lock while it reads, modifies and rewrites the state file: on
+/// Unix an `flock` on the checkpoint directory itself (so no extra file
+/// appears), elsewhere a lock on this file.
+pub const STATE_LOCK_FILE_NAME: &str = "checkpoint.lock";
+
+/// An exclusive lock on a checkpoint directory's state file, held until
+/// dropped. A [`crate::checkpoint::Saver`] holds it while it reads,
+/// modifies and rewrites the state file, so two savers in one directory,
+/// in one process or several, never lose each other's entries.
+///
+/// On Unix the lock is an `flock` on the directory itself, so no extra file
+/// appears beside the checkpoints; elsewhere it is a lock on
+/// [`STATE_LOCK_FILE_NAME`]. Either way the operating system drops it when
+/// its holder exits, even on a crash, so no stale lock can block a later
+/// run.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _handle: fs::File,
+}
+
+impl StateLock {
+    /// Blocks until this process holds the lock of `dir`'s state file.
+    pub(crate) fn acquire(dir: &Path) -> Result<Self> {
+        #[cfg(unix)]
+        let (path, handle) = (dir.to_owned(), fs::File::open(dir));
+        #[cfg(not(unix))]
+        let (path, handle) = {
+            let path = dir.join(STATE_LOCK_FILE_NAME);
+            let handle = fs::File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path);
+            (path, handle)
+        };
+        let handle = handle.map_err(CheckpointError::io("opening", &path))?;
+        handle
+            .lock()
+            .map_err(CheckpointError::io("locking", &path))?;
+        Ok(StateLock { _handle: handle })
+    }
+}
+
 /// The contents of a `checkpoint` state file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckpointState {

@@ -95,6 +95,17 @@ impl ReadRecordError {
         matches!(self, ReadRecordError::Truncated { .. })
     }
 
+    /// The byte offset of the record concerned; `None` for an I/O error.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            ReadRecordError::Truncated { offset }
+            | ReadRecordError::BadLengthCrc { offset, .. }
+            | ReadRecordError::BadDataCrc { offset, .. }
+            | ReadRecordError::TooLarge { offset, .. } => Some(*offset),
+            ReadRecordError::Io(_) => None,
+        }
+    }
+
     /// Whether reading can never get past this error.
     pub fn is_fatal(&self) -> bool {
         matches!(

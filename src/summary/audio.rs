@@ -47,7 +47,7 @@ pub fn encode_wav(
     if sample_rate == 0 {
         return Err(invalid("sample rate", "0 Hz, expected at least 1".into()));
     }
-    if samples.len() % usize::from(channels) != 0 {
+    if !samples.len().is_multiple_of(usize::from(channels)) {
         return Err(invalid(
             "samples",
             format!(

@@ -22,9 +22,8 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::projector_config::{self, FILE_NAME};
@@ -153,7 +152,7 @@ impl<'a> Embedding<'a> {
 
     /// Checks shapes and counts; the reason is for an `InvalidArgument`.
     fn validate(&self) -> Result<(), String> {
-        if self.dim == 0 || self.values.is_empty() || self.values.len() % self.dim != 0 {
+        if self.dim == 0 || self.values.is_empty() || !self.values.len().is_multiple_of(self.dim) {
             return Err(format!(
                 "{} values are not a positive number of {}-dimensional points",
                 self.values.len(),
@@ -300,9 +299,6 @@ pub fn sprite_pixels(sprite: &Sprite<'_>, n: usize) -> Result<(u32, u32, Vec<u8>
 /// this process (clones of a writer, or several writers on one run).
 static CONFIG_LOCK: Mutex<()> = Mutex::new(());
 
-/// Per-process counter in temporary file names.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 fn asset_error(path: &Path, source: io::Error) -> SummaryError {
     SummaryError::WriteAsset {
         path: path.to_owned(),
@@ -310,29 +306,11 @@ fn asset_error(path: &Path, source: io::Error) -> SummaryError {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// and a rename, so `path` is either the old or the new content.
+/// Writes `bytes` to `path` with [`crate::atomic::write`] (unique
+/// temporary name, fsync, rename, directory fsync), so `path` is either the
+/// old or the new content, even after a crash.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SummaryError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(
-        ".{name}.tmp.{}.{}",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = fs::File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_data()
-        })
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&temp);
-        return Err(asset_error(path, e));
-    }
-    Ok(())
+    crate::atomic::write(path, bytes).map_err(|e| asset_error(path, e))
 }
 
 /// Checks that `tag` can name a directory under the run: not empty, no
@@ -594,10 +572,9 @@ mod tests {
         let err = write_embedding(dir.path(), "t", 0, &Embedding::new(&[1.0], 1)).unwrap_err();
         assert!(matches!(err, SummaryError::WriteAsset { .. }), "{err}");
         assert!(!err.is_fatal());
-        assert!(
-            err.to_string().contains("unknown field \"colour\""),
-            "{err}"
-        );
+        // The parse error is the source; the message names the file.
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("unknown field \"colour\""), "{source}");
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "embeddings { colour: 1 }\n"

@@ -7,13 +7,16 @@ use std::sync::Arc;
 /// What went wrong while creating or writing an event file.
 ///
 /// I/O errors carry the path of the directory or file and the operation
-/// that failed. The source is an `Arc` because a [`crate::summary::SummaryWriter`]
+/// that failed. The message names them; the operating system's error is the
+/// [`std::error::Error::source`], not repeated in the message, so a chain
+/// printer (anyhow's `{:#}`, `Report`) shows it exactly once. The source is
+/// an `Arc` because a [`crate::summary::SummaryWriter`]
 /// that failed once keeps returning the same error from every later call.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SummaryError {
     /// The log directory could not be created.
-    #[error("cannot create log directory {path}: {source}")]
+    #[error("cannot create log directory {path}")]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -22,7 +25,7 @@ pub enum SummaryError {
     },
     /// The event file could not be created (it exists, or the directory is
     /// not writable).
-    #[error("cannot create event file {path}: {source}")]
+    #[error("cannot create event file {path}")]
     CreateFile {
         /// The file.
         path: PathBuf,
@@ -30,7 +33,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Writing records to the event file failed (for example a full disk).
-    #[error("cannot write to event file {path}: {source}")]
+    #[error("cannot write to event file {path}")]
     Write {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -38,7 +41,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Flushing the event file failed.
-    #[error("cannot flush event file {path}: {source}")]
+    #[error("cannot flush event file {path}")]
     Flush {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -46,7 +49,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Making the event file durable (`fsync`) failed.
-    #[error("cannot sync event file {path}: {source}")]
+    #[error("cannot sync event file {path}")]
     Sync {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -54,7 +57,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// The background writer thread could not be started.
-    #[error("cannot start the writer thread for {path}: {source}")]
+    #[error("cannot start the writer thread for {path}")]
     Spawn {
         /// The event file.
         path: PathBuf,
@@ -89,7 +92,7 @@ pub enum SummaryError {
     /// sprite or `projector_config.pbtxt`) could not be read, parsed or
     /// written. Files are replaced atomically, so each is either complete
     /// or untouched; the event file and the writer are not affected.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     WriteAsset {
         /// The file or directory.
         path: PathBuf,
@@ -108,6 +111,24 @@ pub enum SummaryError {
 }
 
 impl SummaryError {
+    /// The same error naming the summary `tag` (argument and encoding
+    /// errors raised by helpers that do not know the tag).
+    #[cfg(feature = "png")]
+    pub(crate) fn for_tag(self, tag: &str) -> Self {
+        match self {
+            SummaryError::InvalidArgument { what, reason, .. } => SummaryError::InvalidArgument {
+                tag: tag.to_owned(),
+                what,
+                reason,
+            },
+            SummaryError::ImageEncode { message, .. } => SummaryError::ImageEncode {
+                tag: tag.to_owned(),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// Whether the writer is unusable after this error (I/O failures and
     /// `Closed`), as opposed to a rejected argument.
     pub fn is_fatal(&self) -> bool {

@@ -62,7 +62,7 @@ impl<'a> Mesh<'a> {
     }
 
     fn validate(&self) -> Result<usize, String> {
-        if self.vertices.is_empty() || self.vertices.len() % 3 != 0 {
+        if self.vertices.is_empty() || !self.vertices.len().is_multiple_of(3) {
             return Err(format!(
                 "{} vertex coordinates, expected a positive multiple of 3",
                 self.vertices.len()

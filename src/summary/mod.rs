@@ -16,8 +16,13 @@
 //! Every summary is written in the form TensorBoard 2.x treats as canonical:
 //! a tensor plus `plugin_data` naming the dashboard (scalars, images,
 //! histograms, text, PR curves, hparams). [`values`] builds those summary
-//! values; [`graph`] builds a `GraphDef` for the Graphs dashboard; [`overlay_classes`]
-//! draws a segmentation's class map over a grey image.
+//! values; [`graph`] builds a `GraphDef` for the Graphs dashboard; [`Image`]
+//! turns raw pixel data (HW, HWC or CHW; `u8` or floats in `[0, 1]`) into
+//! images and grids, and [`overlay_classes`] draws a segmentation's class
+//! map over a grey image.
+//!
+//! Every `add_*` method takes its step as `impl Into<`[`Step`]`>`: an
+//! integer, or a [`Step`] that also carries the event's wall time.
 //!
 //! ```no_run
 //! use tbseg::summary::SummaryWriter;
@@ -38,8 +43,8 @@ mod event_writer;
 pub mod graph;
 mod histogram;
 mod hparams;
-#[cfg(feature = "png")]
 mod image;
+mod inputs;
 pub mod mesh;
 #[cfg(feature = "png")]
 pub mod png;
@@ -55,8 +60,11 @@ pub use error::SummaryError;
 pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};
 pub use graph::{GraphBuilder, Node};
 pub use histogram::{histogram_buckets, HISTOGRAM_BUCKETS};
-pub use hparams::{HParamValue, SessionStatus};
-#[cfg(feature = "png")]
-pub use image::{encode_png, overlay_classes};
+pub use hparams::{DatasetType, HParamValue, Metric, SessionStatus};
+pub use image::{overlay_classes, BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
+pub use inputs::{Scalar, Step};
 pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
-pub use writer::{event_file_name, SummaryWriter, SummaryWriterBuilder};
+pub use writer::{
+    event_file_name, SummaryWriter, SummaryWriterBuilder, DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_QUEUE_BYTES,
+};

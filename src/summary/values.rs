@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use prost::Message;
 
 use super::hparams::{
-    session_end_content, session_start_content, HParamValue, SessionStatus, SESSION_END_TAG,
-    SESSION_START_TAG,
+    experiment_content, session_end_content, session_start_content, HParamValue, Metric,
+    SessionStatus, EXPERIMENT_TAG, SESSION_END_TAG, SESSION_START_TAG,
 };
 use super::pr_curve::PrCurve;
 use crate::proto::tensorboard::PrCurvePluginData;
@@ -77,7 +77,7 @@ pub fn scalar(tag: &str, value: f32) -> Value {
 /// An image: the v2 form `[b"<width>", b"<height>", png]`, a DT_STRING
 /// rank-1 tensor, plugin `images`, data class blob sequence. `png` must
 /// be an encoded image of the given size (see
-/// [`crate::summary::encode_png`]).
+/// [`crate::summary::png::encode`]).
 pub fn image(tag: &str, width: u32, height: u32, png: Vec<u8>) -> Value {
     images(tag, width, height, vec![png])
 }
@@ -186,6 +186,25 @@ pub fn hparams_session_start(
         metadata(
             "hparams",
             session_start_content(hparams, group_name, start_time_secs),
+            DataClass::Tensor,
+        ),
+        null_tensor(),
+    )
+}
+
+/// `_hparams_/experiment`: the hyperparameters' names and types and the
+/// declared metrics, plugin `hparams`, so the HParams dashboard shows the
+/// metric columns before any metric is logged.
+pub fn hparams_experiment(
+    hparams: &BTreeMap<String, HParamValue>,
+    metrics: &[Metric],
+    time_created_secs: f64,
+) -> Value {
+    tensor_value(
+        EXPERIMENT_TAG,
+        metadata(
+            "hparams",
+            experiment_content(hparams, metrics, time_created_secs),
             DataClass::Tensor,
         ),
         null_tensor(),

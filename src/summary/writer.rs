@@ -3,14 +3,19 @@
 //! Design: callers encode each event straight into a byte buffer
 //! (`pending`, behind a mutex that is uncontended in the common case and
 //! held for a few dozen nanoseconds per scalar). When the buffer holds
-//! 256 KiB (or a quarter of the queue capacity in events), the caller that
-//! filled it hands it to the writer thread through a bounded channel and
-//! takes a recycled empty buffer back. The writer thread writes each batch
-//! in one `write` call. So a scalar costs the caller one lock, a clock read
-//! and ~50 bytes of encoding, the disk sees few large writes, and the hot
-//! path never waits for the writer thread to be scheduled: the thread
-//! touches the callers' lock only when the flush interval passes with data
-//! still pending, and then only with `try_lock`.
+//! 256 KiB (or a quarter of the queue bound), the caller that filled it
+//! hands it to the writer thread through a channel and takes a recycled
+//! empty buffer back. The writer thread writes each batch in one `write`
+//! call. So a scalar costs the caller one lock, a clock read and ~50 bytes
+//! of encoding, the disk sees few large writes, and the hot path never
+//! waits for the writer thread to be scheduled: the thread touches the
+//! callers' lock only when the flush interval passes with data still
+//! pending, and then only with `try_lock`.
+//!
+//! The queue is bounded in bytes, not events: a caller handing over a
+//! batch waits while the batches not yet written hold more than the bound,
+//! so a loop logging large images faster than the disk takes them cannot
+//! exhaust memory.
 //!
 //! Images, histograms and PR curves are computed (PNG-encoded, bucketed) on
 //! the calling thread before the lock is taken; only the copy into the
@@ -21,19 +26,18 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[cfg(feature = "png")]
-use image::{ImageBuffer, Pixel, PixelWithColorType};
 use prost::Message;
 
-#[cfg(feature = "png")]
-use super::encode_png;
 use super::event_writer::{file_version_event, session_start_event, EventEncoder};
-use super::hparams::{HParamValue, SessionStatus};
+use super::hparams::{HParamValue, Metric, SessionStatus};
+#[cfg(feature = "png")]
+use super::image::{BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
+use super::inputs::{Scalar, Step};
 use super::values::{self, Summary};
 use super::{histogram_buckets, pr_curve_counts, SummaryError};
 use crate::proto::tensorflow::{event, Event, GraphDef};
@@ -44,22 +48,25 @@ use crate::proto::tensorflow::{event, Event, GraphDef};
 /// cost of a write every 2 s.
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Default number of events that may wait in memory before `add_*` calls
-/// block until the writer thread catches up: about 50 MB of scalars at
-/// most. The writer thread is woken every 256 KiB, so the queue is normally
-/// nearly empty; the headroom absorbs the times the thread is not scheduled
-/// for a while (a busy machine), which would otherwise stall the caller.
-pub const DEFAULT_QUEUE_CAPACITY: usize = 1 << 20;
+/// Default bound on the bytes of encoded events waiting for the writer
+/// thread: 64 MiB (over a million scalars, or a few hundred 256×256 RGB
+/// images). The writer thread is woken every 256 KiB, so the queue is
+/// normally nearly empty; the headroom absorbs the times the thread is not
+/// scheduled for a while (a busy machine), which would otherwise stall the
+/// caller.
+pub const DEFAULT_MAX_QUEUE_BYTES: usize = 64 << 20;
 
-/// Bytes after which a caller hands its buffer to the writer thread.
+/// Bytes after which a caller hands its buffer to the writer thread (less
+/// if the queue bound is small).
 const BATCH_BYTES: usize = 256 << 10;
-
-/// Most events in one batch (fewer if the queue capacity is small).
-const MAX_BATCH_EVENTS: usize = 8192;
 
 /// Per-process counter in event file names, so two writers created in the
 /// same second never pick the same name.
 static FILE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How many names [`create_event_file`] tries before giving up (each
+/// collision means another writer took the name a moment ago).
+const NAME_ATTEMPTS: u32 = 1000;
 
 /// The TensorBoard file name
 /// `events.out.tfevents.<10-digit unix secs>.<hostname>.<pid>.<counter><suffix>`.
@@ -73,18 +80,64 @@ pub fn event_file_name(
     format!("events.out.tfevents.{unix_secs:010}.{hostname}.{pid}.{counter}{suffix}")
 }
 
-fn wall_time() -> f64 {
+/// This machine's host name for event file names: the kernel's (Linux),
+/// else `$HOSTNAME` or `%COMPUTERNAME%`, else `localhost`; characters that
+/// cannot appear in a file name are replaced by `_`. Read once.
+///
+/// Read directly rather than through a crate (`gethostname` pulls in four),
+/// since a missing host name only weakens the name's uniqueness across
+/// machines, and [`SummaryWriterBuilder::build`] never overwrites a file
+/// anyway.
+fn hostname() -> &'static str {
+    static HOSTNAME: OnceLock<String> = OnceLock::new();
+    HOSTNAME.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned());
+        name.chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\' | ':') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })
+}
+
+fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Options for a [`SummaryWriter`]; from [`SummaryWriter::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tbseg::summary::SummaryWriter;
+/// # let dir = std::env::temp_dir().join(format!("tbseg-builder-{}", std::process::id()));
+/// let writer = SummaryWriter::builder(&dir)
+///     .flush_interval(Duration::from_secs(10))
+///     .max_queue_bytes(16 << 20)
+///     .filename_suffix(".v2")
+///     .purge_step(1200) // resuming from the checkpoint of step 1200
+///     .build()?;
+/// writer.add_scalar("loss", 0.3, 1200)?;
+/// writer.sync()?; // on disk, even through a power cut
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), tbseg::summary::SummaryError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SummaryWriterBuilder {
     logdir: PathBuf,
     flush_interval: Duration,
-    queue_capacity: usize,
+    max_queue_bytes: usize,
     filename_suffix: String,
     purge_step: Option<i64>,
 }
@@ -98,13 +151,18 @@ impl SummaryWriterBuilder {
         self
     }
 
-    /// How many events may wait in memory before `add_*` calls block. By
-    /// default 1,048,576; at least 1. Events
-    /// travel in batches of 256 KiB or `events / 4` events (at most 8,192),
-    /// whichever fills first, and at most `events / batch` batches wait; an
-    /// event over 256 KiB (a large image) is a batch of its own.
-    pub fn queue_capacity(mut self, events: usize) -> Self {
-        self.queue_capacity = events.max(1);
+    /// The most bytes of encoded events that may wait for the writer
+    /// thread. By default 64 MiB ([`DEFAULT_MAX_QUEUE_BYTES`]); at least 1.
+    ///
+    /// What blocks: an `add_*` call that hands a batch to the writer
+    /// thread (every 256 KiB, or `bytes / 4` if smaller) waits while the
+    /// batches not yet written hold more than `bytes`; the other callers
+    /// wait for it. An event larger than the bound (a huge image) waits
+    /// until the queue is empty and then goes alone. So the writer holds
+    /// at most `bytes`, plus one batch being filled, plus the event being
+    /// added; `flush`, `sync` and `close` wait for the same room.
+    pub fn max_queue_bytes(mut self, bytes: usize) -> Self {
+        self.max_queue_bytes = bytes.max(1);
         self
     }
 
@@ -131,6 +189,12 @@ impl SummaryWriterBuilder {
     /// file in it (never overwriting or appending to an existing one),
     /// writes and flushes the `file_version` record, and starts the writer
     /// thread.
+    ///
+    /// The file name holds the time in seconds, the host name, the process
+    /// id and a per-process counter, so writers created in the same second
+    /// by one process, by several processes or on several machines sharing
+    /// the directory get different names; should a name be taken anyway,
+    /// the next counter value is tried.
     pub fn build(self) -> Result<SummaryWriter, SummaryError> {
         fs::create_dir_all(&self.logdir).map_err(|e| SummaryError::CreateDir {
             path: self.logdir.clone(),
@@ -139,16 +203,19 @@ impl SummaryWriterBuilder {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let host = gethostname::gethostname();
-        let name = event_file_name(
-            secs,
-            &host.to_string_lossy(),
-            std::process::id(),
-            FILE_COUNTER.fetch_add(1, Ordering::Relaxed),
-            &self.filename_suffix,
-        );
-        let path = self.logdir.join(name);
-        let file = create_new(&path)?;
+        let (file, path) = create_event_file(
+            &self.logdir,
+            |counter| {
+                event_file_name(
+                    secs,
+                    hostname(),
+                    std::process::id(),
+                    counter,
+                    &self.filename_suffix,
+                )
+            },
+            &FILE_COUNTER,
+        )?;
         // The directory entry of the new file is made durable with the
         // first `sync`, not here: creating a writer stays cheap.
         let logdir = self.logdir.clone();
@@ -191,7 +258,7 @@ impl SummaryWriterBuilder {
     {
         let mut first = Vec::with_capacity(64);
         let mut encoder = EventEncoder::new();
-        let now = wall_time();
+        let now = now();
         encoder.event_record(&mut first, &file_version_event(now));
         if let Some(step) = self.purge_step {
             encoder.event_record(&mut first, &session_start_event(now, step));
@@ -204,40 +271,67 @@ impl SummaryWriterBuilder {
             path: path.clone(),
             source: Arc::new(e),
         })?;
-        // The queue is a channel of batches: `batch_events` events per
-        // batch at most, and enough batches in flight for `queue_capacity`
-        // events (about 50 MB of scalars with the defaults; an event over
-        // 256 KiB, such as a large image, is a batch of its own).
-        let batch_events = (self.queue_capacity / 4).clamp(1, MAX_BATCH_EVENTS);
-        let max_batches = self.queue_capacity.div_ceil(batch_events);
-        let (sender, receiver) = mpsc::sync_channel(max_batches);
+        let batch_bytes = (self.max_queue_bytes / 4).clamp(1, BATCH_BYTES);
+        let (sender, receiver) = mpsc::channel();
         let (recycle, recycled) = mpsc::channel();
         let shared = Arc::new(Shared {
             error: OnceLock::new(),
             path: path.clone(),
             state: Mutex::new(State {
                 encoder,
-                pending: Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)),
-                pending_events: 0,
+                pending: Vec::with_capacity(batch_bytes + (batch_bytes >> 2)),
                 sender: Some(sender),
                 recycled,
             }),
+            queue: Mutex::new(QueueState {
+                queued: 0,
+                worker_alive: true,
+            }),
+            drained: Condvar::new(),
+            max_queue_bytes: self.max_queue_bytes,
         });
         let worker_shared = Arc::clone(&shared);
         let interval = self.flush_interval;
         let worker = std::thread::Builder::new()
             .name("tbseg-summary".into())
-            .spawn(move || run_worker(&worker_shared, receiver, recycle, writer, sync, interval))
+            .spawn(move || {
+                let _alive = WorkerAlive(&worker_shared);
+                run_worker(&worker_shared, receiver, recycle, writer, sync, interval)
+            })
             .map_err(|e| SummaryError::Spawn {
                 path: path.clone(),
                 source: Arc::new(e),
             })?;
         Ok(SummaryWriter {
-            shared,
-            worker: Mutex::new(Some(worker)),
-            path,
-            batch_events,
+            inner: Arc::new(Inner {
+                shared,
+                worker: Mutex::new(Some(worker)),
+                path,
+                batch_bytes,
+            }),
         })
+    }
+}
+
+/// Creates a new file in `logdir` named `name(counter)`, taking counter
+/// values from `counter` until a name is free.
+fn create_event_file(
+    logdir: &Path,
+    name: impl Fn(u64) -> String,
+    counter: &AtomicU64,
+) -> Result<(File, PathBuf), SummaryError> {
+    let mut attempt = 0;
+    loop {
+        let path = logdir.join(name(counter.fetch_add(1, Ordering::Relaxed)));
+        match create_new(&path) {
+            Err(e)
+                if e.io_kind() == Some(std::io::ErrorKind::AlreadyExists)
+                    && attempt + 1 < NAME_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            result => return result.map(|file| (file, path)),
+        }
     }
 }
 
@@ -254,25 +348,53 @@ fn create_new(path: &Path) -> Result<File, SummaryError> {
 
 /// Writes one TensorBoard event file (one "run") from a background thread.
 ///
-/// All methods take `&self`, so the writer can be shared between threads
-/// (in an `Arc`). Every `add_*` call takes an explicit step: TensorBoard
-/// keeps only the last value written at or after a given step, so logging
-/// without increasing steps loses data. Each event gets the current wall
-/// time.
+/// A `SummaryWriter` is a cheap handle: `Clone`, `Send` and `Sync`. All
+/// clones feed the same file through the same writer thread, so a data
+/// loader thread and the training loop can log to one run. The file is
+/// flushed and closed when the last clone is dropped, or by
+/// [`SummaryWriter::close`] on any clone (the others then get
+/// [`SummaryError::Closed`]).
+///
+/// Every `add_*` call takes a step as `impl Into<`[`Step`]`>`: a plain
+/// integer, or a [`Step`] with an explicit wall time. TensorBoard keeps
+/// only the last value written at or after a given step, so logging
+/// without increasing steps loses data. Without an explicit wall time each
+/// event gets the time of its `add_*` call.
 ///
 /// Errors: an I/O failure in the writer thread is returned by the next
-/// `add_*`, [`SummaryWriter::flush`] or [`SummaryWriter::close`] call, and
-/// by every call after it (the writer stays failed). A rejected argument
-/// (mismatched lengths, an image that cannot be encoded) returns an error
-/// for that call only. Nothing panics.
+/// `add_*`, [`SummaryWriter::flush`], [`SummaryWriter::sync`] or
+/// [`SummaryWriter::close`] call, and by every call after it (the writer
+/// stays failed). A rejected argument (mismatched lengths, an image that
+/// cannot be encoded) returns an error for that call only. Nothing panics.
 ///
-/// Dropping the writer flushes and closes it, ignoring errors; call
-/// [`SummaryWriter::close`] to see them.
+/// Dropping the last clone flushes and closes the file, ignoring errors;
+/// call [`SummaryWriter::close`] to see them.
+///
+/// ```
+/// use tbseg::summary::SummaryWriter;
+/// # let dir = std::env::temp_dir().join(format!("tbseg-clone-{}", std::process::id()));
+/// let writer = SummaryWriter::new(&dir)?;
+/// let loader_log = writer.clone();
+/// std::thread::spawn(move || loader_log.add_scalar("data/queue", 12u32, 0))
+///     .join()
+///     .unwrap()?;
+/// writer.add_scalar("loss", 0.7f64, 0)?;
+/// writer.close()?; // one file, both scalars
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), tbseg::summary::SummaryError>(())
+/// ```
+#[derive(Clone)]
 pub struct SummaryWriter {
+    inner: Arc<Inner>,
+}
+
+/// What the clones of a [`SummaryWriter`] share; dropping it closes.
+struct Inner {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
-    batch_events: usize,
+    /// Bytes after which `pending` goes to the writer thread.
+    batch_bytes: usize,
 }
 
 /// What callers and the writer thread share.
@@ -281,6 +403,28 @@ struct Shared {
     error: OnceLock<SummaryError>,
     path: PathBuf,
     state: Mutex<State>,
+    /// Bytes handed to the writer thread and not yet written.
+    queue: Mutex<QueueState>,
+    /// Signalled when the writer thread has written a batch or exited.
+    drained: Condvar,
+    max_queue_bytes: usize,
+}
+
+struct QueueState {
+    queued: usize,
+    /// False once the writer thread has exited (normally or not), so that
+    /// nobody waits for room that will never come.
+    worker_alive: bool,
+}
+
+/// Marks the writer thread as gone when it exits, even by a panic.
+struct WorkerAlive<'a>(&'a Shared);
+
+impl Drop for WorkerAlive<'_> {
+    fn drop(&mut self) {
+        self.0.queue_lock().worker_alive = false;
+        self.0.drained.notify_all();
+    }
 }
 
 /// The callers' side, behind the lock.
@@ -288,16 +432,15 @@ struct State {
     encoder: EventEncoder,
     /// Framed records not yet handed to the writer thread.
     pending: Vec<u8>,
-    pending_events: usize,
     /// `None` once closed.
-    sender: Option<SyncSender<Msg>>,
+    sender: Option<Sender<Msg>>,
     /// Empty buffers coming back from the writer thread.
     recycled: Receiver<Vec<u8>>,
 }
 
 /// Work for the writer thread, in file order.
 enum Msg {
-    /// Framed records to write.
+    /// Framed records to write (counted in `Shared::queue`).
     Data(Vec<u8>),
     /// Flush the file, then answer (after every earlier message).
     Flush(SyncSender<()>),
@@ -310,6 +453,34 @@ impl Shared {
         // No code panics while holding the lock; if something did, the
         // state is still consistent enough to report errors.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn queue_lock(&self) -> MutexGuard<'_, QueueState> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until `bytes` more fit in the queue (or the queue is empty, or
+    /// the writer thread is gone), then counts them as queued.
+    fn reserve(&self, bytes: usize) {
+        let mut queue = self.queue_lock();
+        while queue.worker_alive
+            && queue.queued > 0
+            && queue.queued.saturating_add(bytes) > self.max_queue_bytes
+        {
+            queue = self
+                .drained
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        queue.queued += bytes;
+    }
+
+    /// Counts `bytes` as written.
+    fn release(&self, bytes: usize) {
+        let mut queue = self.queue_lock();
+        queue.queued = queue.queued.saturating_sub(bytes);
+        drop(queue);
+        self.drained.notify_all();
     }
 
     /// The stored I/O error, if any.
@@ -343,7 +514,7 @@ impl Shared {
 
 impl State {
     /// Hands the pending records (if any) to the writer thread, blocking
-    /// while the queue is full.
+    /// while the queue has no room for them.
     fn send_pending(&mut self, shared: &Shared) -> Result<(), SummaryError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -351,12 +522,13 @@ impl State {
         let Some(sender) = &self.sender else {
             return Err(shared.closed());
         };
+        let capacity = self.pending.capacity();
         let fresh = self
             .recycled
             .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH_BYTES + (BATCH_BYTES >> 2)));
+            .unwrap_or_else(|_| Vec::with_capacity(capacity));
         let batch = std::mem::replace(&mut self.pending, fresh);
-        self.pending_events = 0;
+        shared.reserve(batch.len());
         sender
             .send(Msg::Data(batch))
             .map_err(|_| shared.worker_gone())
@@ -392,8 +564,11 @@ fn run_worker<W: Write>(
                     }
                     if !state.pending.is_empty() {
                         let fresh = state.recycled.try_recv().unwrap_or_default();
-                        work.push(Msg::Data(std::mem::replace(&mut state.pending, fresh)));
-                        state.pending_events = 0;
+                        let batch = std::mem::replace(&mut state.pending, fresh);
+                        // Counted so that writing it releases what it holds;
+                        // this never waits (only callers wait for room).
+                        shared.queue_lock().queued += batch.len();
+                        work.push(Msg::Data(batch));
                     }
                 }
             }
@@ -421,6 +596,7 @@ fn run_worker<W: Write>(
                         }
                         unflushed = true;
                     }
+                    shared.release(batch.len());
                     batch.clear();
                     let _ = recycle.send(batch);
                 }
@@ -473,7 +649,7 @@ impl SummaryWriter {
         SummaryWriterBuilder {
             logdir: logdir.into(),
             flush_interval: DEFAULT_FLUSH_INTERVAL,
-            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
             filename_suffix: String::new(),
             purge_step: None,
         }
@@ -497,72 +673,138 @@ impl SummaryWriter {
     /// The event file's path (or the label given to
     /// [`SummaryWriter::with_writer`]).
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
-    /// Logs a scalar: a DT_FLOAT rank-0 tensor, with the `scalars` plugin
-    /// metadata on the tag's first value in this file. NaN and infinities
-    /// are written as they are.
-    pub fn add_scalar(&self, tag: &str, value: f32, step: i64) -> Result<(), SummaryError> {
-        let wall_time = wall_time();
-        self.push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
+    /// Logs a scalar of any number type ([`Scalar`]: every integer and
+    /// float), stored as a DT_FLOAT rank-0 tensor with the `scalars`
+    /// plugin metadata on the tag's first value in this file. NaN and
+    /// infinities are written as they are.
+    ///
+    /// ```
+    /// # use tbseg::summary::{Step, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// writer.add_scalar("loss", 0.25f32, 10)?;
+    /// writer.add_scalar("lr", 1e-3f64, 10)?;
+    /// writer.add_scalar("epoch", 2usize, 10)?;
+    /// writer.add_scalar("loss", 0.5, Step::new(9).wall_time(1.7e9))?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_scalar(
+        &self,
+        tag: &str,
+        value: impl Scalar,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
+        let Step { step, wall_time } = step.into();
+        let wall_time = wall_time.unwrap_or_else(now);
+        let value = value.to_f32();
+        self.inner
+            .push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
     }
 
     /// Logs every value of `summary` in one event at `step` (see
     /// [`crate::summary::values`]). Metadata is kept only on a tag's first
     /// value in this file.
-    pub fn add_summary(&self, summary: Summary, step: i64) -> Result<(), SummaryError> {
-        let wall_time = wall_time();
-        self.push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
+    pub fn add_summary(&self, summary: Summary, step: impl Into<Step>) -> Result<(), SummaryError> {
+        let Step { step, wall_time } = step.into();
+        let wall_time = wall_time.unwrap_or_else(now);
+        self.inner
+            .push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
     }
 
-    pub(crate) fn add_value(&self, value: values::Value, step: i64) -> Result<(), SummaryError> {
+    /// Logs one summary value (see [`crate::summary::values`]) at `step`.
+    pub fn add_value(
+        &self,
+        value: values::Value,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         self.add_summary(Summary { value: vec![value] }, step)
     }
 
+    /// Logs an image from raw pixels: `u8` as they are, or `f32`/`f64` in
+    /// `[0, 1]` (see [`PixelValue`]), laid out as `layout` (HW, HWC or CHW;
+    /// 1, 2, 3 or 4 channels). It is PNG-encoded on the calling thread and
+    /// written in the v2 form `[width, height, png]` (plugin `images`).
+    ///
+    /// A data length that does not match the layout is an
+    /// [`SummaryError::InvalidArgument`] and nothing is written.
+    ///
+    /// ```
+    /// # use tbseg::summary::{ImageLayout, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let mask = vec![0u8; 64 * 48]; // 48 rows of 64 grey pixels
+    /// writer.add_image("mask", &mask, ImageLayout::Hw(48, 64), 7)?;
+    /// let rgb = vec![0.5f32; 3 * 48 * 64]; // a CHW tensor's data
+    /// writer.add_image("input", &rgb, ImageLayout::Chw(3, 48, 64), 7)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     #[cfg(feature = "png")]
-    /// Logs an 8-bit image (`GrayImage`, `RgbImage`, `RgbaImage`, ...),
-    /// PNG-encoded on the calling thread, in the v2 form
-    /// `[width, height, png]` (plugin `images`).
-    pub fn add_image<P>(
+    pub fn add_image<P: PixelValue>(
         &self,
         tag: &str,
-        image: &ImageBuffer<P, Vec<u8>>,
-        step: i64,
-    ) -> Result<(), SummaryError>
-    where
-        P: Pixel<Subpixel = u8> + PixelWithColorType,
-    {
-        let png = encode_png(image).map_err(|e| SummaryError::ImageEncode {
-            tag: tag.to_owned(),
-            message: e.to_string(),
-        })?;
-        self.add_png(tag, image.width(), image.height(), png, step)
+        data: &[P],
+        layout: ImageLayout,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
+        let (height, width, channels) = layout.dims();
+        let direct = match layout {
+            ImageLayout::Chw(..) if channels > 1 => None,
+            _ => P::as_bytes(data),
+        };
+        let png = match direct {
+            // Already interleaved bytes: encode without a copy.
+            Some(bytes) => super::png::encode(width, height, channels as u8, bytes),
+            None => Image::from_pixels(data, layout).and_then(|image| image.encode_png()),
+        }
+        .map_err(|e| e.for_tag(tag))?;
+        self.add_png(tag, width, height, png, step)
     }
 
+    /// Logs a batch of same-size images as one grid image (torchvision's
+    /// `make_grid` with its defaults: 8 per row, 2 pixels of black
+    /// padding; see [`Image::grid`] for other options).
+    ///
+    /// ```
+    /// # use tbseg::summary::{BatchLayout, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let batch = vec![0.25f32; 16 * 1 * 28 * 28]; // an NCHW batch
+    /// writer.add_image_grid("batch", &batch, BatchLayout::Nchw(16, 1, 28, 28), 3)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     #[cfg(feature = "png")]
-    /// Logs several images of one size under one tag, at one step
-    /// (TensorBoard shows a sample slider). Images of different sizes, or
-    /// none, are an [`SummaryError::InvalidArgument`] and nothing is written.
-    pub fn add_images<P>(
+    pub fn add_image_grid<P: PixelValue>(
         &self,
         tag: &str,
-        images: &[ImageBuffer<P, Vec<u8>>],
-        step: i64,
-    ) -> Result<(), SummaryError>
-    where
-        P: Pixel<Subpixel = u8> + PixelWithColorType,
-    {
+        data: &[P],
+        layout: BatchLayout,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
+        let grid = Image::grid(data, layout, GridOptions::default()).map_err(|e| e.for_tag(tag))?;
+        self.add_images(tag, std::slice::from_ref(&grid), step)
+    }
+
+    /// Logs several images of one size under one tag, at one step
+    /// (TensorBoard shows a sample slider). Images of different sizes, or
+    /// none, are an [`SummaryError::InvalidArgument`] and nothing is
+    /// written. [`Image::batch`] splits a raw batch into images.
+    #[cfg(feature = "png")]
+    pub fn add_images(
+        &self,
+        tag: &str,
+        images: &[Image],
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let invalid = |reason: String| SummaryError::InvalidArgument {
             tag: tag.to_owned(),
             what: "images",
             reason,
         };
         let first = images.first().ok_or_else(|| invalid("no images".into()))?;
-        let size = first.dimensions();
+        let size = (first.width(), first.height());
         let mut pngs = Vec::with_capacity(images.len());
         for (index, image) in images.iter().enumerate() {
-            if image.dimensions() != size {
+            if (image.width(), image.height()) != size {
                 return Err(invalid(format!(
                     "image {index} is {}x{}, image 0 is {}x{}",
                     image.width(),
@@ -571,10 +813,7 @@ impl SummaryWriter {
                     size.1
                 )));
             }
-            pngs.push(encode_png(image).map_err(|e| SummaryError::ImageEncode {
-                tag: tag.to_owned(),
-                message: e.to_string(),
-            })?);
+            pngs.push(image.encode_png().map_err(|e| e.for_tag(tag))?);
         }
         self.add_value(values::images(tag, size.0, size.1, pngs), step)
     }
@@ -586,32 +825,40 @@ impl SummaryWriter {
         width: u32,
         height: u32,
         png: Vec<u8>,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         self.add_value(values::image(tag, width, height, png), step)
     }
 
-    /// Logs a histogram of `values` (30 equal-width buckets between the
-    /// finite minimum and maximum; NaN and ±inf are skipped; see
-    /// [`crate::summary::histogram_buckets`]).
-    pub fn add_histogram(&self, tag: &str, values: &[f32], step: i64) -> Result<(), SummaryError> {
-        let buckets = histogram_buckets(values.iter().map(|&v| f64::from(v)));
-        self.add_value(values::histogram(tag, &buckets), step)
-    }
-
-    /// [`SummaryWriter::add_histogram`] for f64 values.
-    pub fn add_histogram_f64(
+    /// Logs a histogram of `values`, of any number type (30 equal-width
+    /// buckets between the finite minimum and maximum; NaN and ±inf are
+    /// skipped; see [`crate::summary::histogram_buckets`]).
+    ///
+    /// ```
+    /// # use tbseg::summary::SummaryWriter;
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// writer.add_histogram("weights", &[0.1f32, -0.2, 0.05], 1)?;
+    /// writer.add_histogram("grads", &[1e-3f64, 2e-3], 1)?;
+    /// writer.add_histogram("labels", &[0u8, 1, 1, 3], 1)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_histogram<T: Scalar>(
         &self,
         tag: &str,
-        values: &[f64],
-        step: i64,
+        values: &[T],
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
-        let buckets = histogram_buckets(values.iter().copied());
+        let buckets = histogram_buckets(values.iter().map(|&v| v.to_f64()));
         self.add_value(values::histogram(tag, &buckets), step)
     }
 
     /// Logs Markdown text (plugin `text`).
-    pub fn add_text(&self, tag: &str, markdown: &str, step: i64) -> Result<(), SummaryError> {
+    pub fn add_text(
+        &self,
+        tag: &str,
+        markdown: &str,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         self.add_value(values::text(tag, markdown), step)
     }
 
@@ -624,7 +871,7 @@ impl SummaryWriter {
         labels: &[bool],
         predictions: &[f32],
         num_thresholds: u32,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let curve =
             pr_curve_counts(labels, predictions, num_thresholds).map_err(|(what, reason)| {
@@ -641,18 +888,21 @@ impl SummaryWriter {
     /// [`crate::summary::GraphBuilder`]).
     pub fn add_graph(&self, graph: &GraphDef) -> Result<(), SummaryError> {
         let event = Event {
-            wall_time: wall_time(),
+            wall_time: now(),
             step: 0,
             what: Some(event::What::GraphDef(graph.encode_to_vec())),
             ..Default::default()
         };
-        self.push(|encoder, out| encoder.event_record(out, &event))
+        self.inner
+            .push(|encoder, out| encoder.event_record(out, &event))
     }
 
     /// Records this run's hyperparameters for the HParams dashboard: one
     /// `_hparams_/session_start_info` summary at step 0. Log the metrics as
     /// ordinary scalars of this writer; TensorBoard pairs them with the
-    /// hyperparameters by run. `group_name` groups runs of the same
+    /// hyperparameters by run and infers the metric columns from the
+    /// scalars logged so far ([`SummaryWriter::add_hparams_with_metrics`]
+    /// declares them up front). `group_name` groups runs of the same
     /// configuration (repeats with other seeds); `None` gives each run its
     /// own group. Call once per writer.
     pub fn add_hparams(
@@ -660,18 +910,89 @@ impl SummaryWriter {
         hparams: &BTreeMap<String, HParamValue>,
         group_name: Option<&str>,
     ) -> Result<(), SummaryError> {
-        self.add_value(
-            values::hparams_session_start(hparams, group_name, wall_time()),
-            0,
-        )
+        self.add_value(values::hparams_session_start(hparams, group_name, now()), 0)
+    }
+
+    /// Like [`SummaryWriter::add_hparams`], and declares the `metrics`
+    /// (tags, display names, descriptions), so the HParams dashboard shows
+    /// their columns before any of them is logged: writes an
+    /// `_hparams_/experiment` summary (the hyperparameters' names and
+    /// types, and the metrics) before the session start.
+    ///
+    /// TensorBoard uses the first experiment summary it finds in the log
+    /// directory, so give every run of an experiment the same
+    /// hyperparameter names and metrics.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use tbseg::summary::{HParamValue, Metric, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let mut hparams = BTreeMap::new();
+    /// hparams.insert("lr".to_owned(), HParamValue::from(0.01));
+    /// let metrics = [
+    ///     Metric::new("loss").display_name("Training loss"),
+    ///     Metric::new("dice").group("eval").description("higher is better"),
+    /// ];
+    /// writer.add_hparams_with_metrics(&hparams, &metrics, None)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_hparams_with_metrics(
+        &self,
+        hparams: &BTreeMap<String, HParamValue>,
+        metrics: &[Metric],
+        group_name: Option<&str>,
+    ) -> Result<(), SummaryError> {
+        let time = now();
+        self.add_value(values::hparams_experiment(hparams, metrics, time), 0)?;
+        self.add_value(values::hparams_session_start(hparams, group_name, time), 0)
     }
 
     /// Records how the run ended (`_hparams_/session_end_info`), after
     /// [`SummaryWriter::add_hparams`].
     pub fn end_hparams(&self, status: SessionStatus) -> Result<(), SummaryError> {
-        self.add_value(values::hparams_session_end(status, wall_time()), 0)
+        self.add_value(values::hparams_session_end(status, now()), 0)
     }
 
+    /// Returns once every event queued before the call is written to the
+    /// file and the file is flushed, or with the writer's error.
+    ///
+    /// After `flush` the events are in the operating system's hands: a
+    /// killed process (even SIGKILL) loses none of them, a power cut or
+    /// kernel crash may. [`SummaryWriter::sync`] covers those too.
+    pub fn flush(&self) -> Result<(), SummaryError> {
+        self.inner.round_trip(Msg::Flush)
+    }
+
+    /// Like [`SummaryWriter::flush`], then makes the file durable
+    /// (`fsync` of the file, and of its directory the first time, as
+    /// TensorFlow's writer does), so the events survive a power cut.
+    /// Costs a disk round trip (milliseconds); call it at checkpoints and
+    /// before exiting, not every step.
+    ///
+    /// What a crash can lose:
+    /// - SIGKILL, `abort`, a panic that aborts: the events logged since the
+    ///   writer thread last wrote, at most the last flush interval's worth
+    ///   (2 s by default) or whatever came after the last `flush`/`sync`
+    ///   returned. What was written before is in the page cache and stays.
+    ///   The file always ends on a whole record or a torn last record,
+    ///   which TensorBoard and [`crate::reader`] skip.
+    /// - A power cut or kernel crash: everything since the last `sync`
+    ///   returned (the kernel may have written more, but nothing later is
+    ///   promised).
+    pub fn sync(&self) -> Result<(), SummaryError> {
+        self.inner.round_trip(Msg::Sync)
+    }
+
+    /// Writes and flushes everything queued, stops the writer thread and
+    /// closes the file, for every clone of this writer. Later `add_*`
+    /// calls return [`SummaryError::Closed`]. Returns the writer's I/O
+    /// error, if any (also on repeated calls).
+    pub fn close(&self) -> Result<(), SummaryError> {
+        self.inner.close()
+    }
+}
+
+impl Inner {
     /// Queues one event encoded by `encode` (which appends one framed
     /// record).
     fn push(
@@ -688,32 +1009,10 @@ impl SummaryWriter {
             encoder, pending, ..
         } = &mut *state;
         encode(encoder, pending);
-        state.pending_events += 1;
-        if state.pending.len() >= BATCH_BYTES || state.pending_events >= self.batch_events {
+        if state.pending.len() >= self.batch_bytes {
             state.send_pending(shared)?;
         }
         Ok(())
-    }
-
-    /// Returns once every event queued before the call is written to the
-    /// file and the file is flushed, or with the writer's error.
-    ///
-    /// After `flush` the events are in the operating system's hands: a
-    /// killed process (even SIGKILL) loses none of them, a power cut or
-    /// kernel crash may. [`SummaryWriter::sync`] covers those too.
-    pub fn flush(&self) -> Result<(), SummaryError> {
-        self.round_trip(Msg::Flush)
-    }
-
-    /// Like [`SummaryWriter::flush`], then makes the file durable
-    /// (`fsync` of the file, and of its directory the first time, as
-    /// TensorFlow's writer does), so the events survive a power cut.
-    /// Costs a disk round trip (milliseconds); call it at checkpoints and
-    /// before exiting, not every step. What a crash can lose: events
-    /// logged since the last `flush`/`sync` or flush interval (default
-    /// 2 s) on SIGKILL; since the last `sync` on a power cut.
-    pub fn sync(&self) -> Result<(), SummaryError> {
-        self.round_trip(Msg::Sync)
     }
 
     /// Sends everything pending, then `message`, and waits for the writer
@@ -736,11 +1035,7 @@ impl SummaryWriter {
         shared.check()
     }
 
-    /// Writes and flushes everything queued, stops the writer thread and
-    /// closes the file. Later `add_*` calls return
-    /// [`SummaryError::Closed`]. Returns the writer's I/O error, if any
-    /// (also on repeated calls).
-    pub fn close(&self) -> Result<(), SummaryError> {
+    fn close(&self) -> Result<(), SummaryError> {
         let shared = &*self.shared;
         let mut sent = Ok(());
         {
@@ -770,17 +1065,19 @@ impl SummaryWriter {
 
 impl std::fmt::Debug for SummaryWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.shared.lock();
+        let shared = &self.inner.shared;
+        let state = shared.lock();
         f.debug_struct("SummaryWriter")
-            .field("path", &self.path)
-            .field("pending_events", &state.pending_events)
+            .field("path", &self.inner.path)
+            .field("pending_bytes", &state.pending.len())
+            .field("queued_bytes", &shared.queue_lock().queued)
             .field("closed", &state.sender.is_none())
-            .field("error", &self.shared.error.get())
+            .field("error", &shared.error.get())
             .finish()
     }
 }
 
-impl Drop for SummaryWriter {
+impl Drop for Inner {
     fn drop(&mut self) {
         let _ = self.close();
     }
@@ -789,7 +1086,6 @@ impl Drop for SummaryWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(feature = "png")]
     use crate::proto::tensorflow::summary;
     use std::io;
 
@@ -878,7 +1174,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::builder(dir.path())
             .flush_interval(Duration::from_secs(3600))
-            .queue_capacity(1000)
+            .max_queue_bytes(4000)
             .build()
             .unwrap();
         for step in 0..5000 {
@@ -1071,46 +1367,168 @@ mod tests {
         assert_eq!(read_events(writer.path()).len(), 2);
     }
 
+    /// Decodes a PNG into (width, height, channels, pixels).
+    #[cfg(feature = "png")]
+    fn decode_png(png: &[u8]) -> (u32, u32, usize, Vec<u8>) {
+        let mut reader = ::png::Decoder::new(io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, info.color_type.samples(), buf)
+    }
+
+    fn summaries(path: &Path) -> Vec<(Event, summary::Value)> {
+        read_events(path)
+            .into_iter()
+            .filter_map(|e| match &e.what {
+                Some(event::What::Summary(s)) => {
+                    let value = s.value[0].clone();
+                    Some((e, value))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn tensor(value: &summary::Value) -> &crate::proto::tensorflow::TensorProto {
+        match &value.value {
+            Some(summary::value::Value::Tensor(t)) => t,
+            other => panic!("not a tensor: {other:?}"),
+        }
+    }
+
     #[test]
     #[cfg(feature = "png")]
     fn several_images_go_under_one_tag_and_sizes_must_match() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
-        let shade = |v: u8| image::GrayImage::from_pixel(3, 2, image::Luma([v]));
+        let shade = |v: u8| Image::from_vec(3, 2, 1, vec![v; 6]).unwrap();
         writer
             .add_images("set", &[shade(10), shade(200)], 4)
             .unwrap();
-        let odd = image::GrayImage::new(2, 2);
+        let odd = Image::from_vec(2, 2, 1, vec![0; 4]).unwrap();
         let err = writer.add_images("set", &[shade(1), odd], 5).unwrap_err();
         assert!(!err.is_fatal());
         assert!(
             err.to_string().contains("image 1 is 2x2, image 0 is 3x2"),
             "{err}"
         );
-        let none: [image::GrayImage; 0] = [];
-        assert!(writer.add_images("set", &none, 6).is_err());
+        assert!(writer.add_images("set", &[], 6).is_err());
         writer.close().unwrap();
 
-        let summaries: Vec<_> = read_events(writer.path())
-            .into_iter()
-            .filter_map(|e| match e.what {
-                Some(event::What::Summary(s)) => Some((e.step, s)),
-                _ => None,
-            })
-            .collect();
+        let summaries = summaries(writer.path());
         assert_eq!(summaries.len(), 1, "the rejected calls wrote nothing");
-        let (step, summary) = &summaries[0];
-        assert_eq!(*step, 4);
-        let Some(summary::value::Value::Tensor(t)) = &summary.value[0].value else {
-            panic!("not a tensor")
-        };
+        let (event, value) = &summaries[0];
+        assert_eq!(event.step, 4);
+        let t = tensor(value);
         assert_eq!(t.string_val.len(), 4);
         assert_eq!(t.string_val[..2], [b"3".to_vec(), b"2".to_vec()]);
         for (png, shade) in t.string_val[2..].iter().zip([10u8, 200]) {
-            let decoded = image::load_from_memory(png).unwrap().to_luma8();
-            assert_eq!(decoded.dimensions(), (3, 2));
-            assert!(decoded.pixels().all(|p| p.0 == [shade]));
+            assert_eq!(decode_png(png), (3, 2, 1, vec![shade; 6]));
         }
+    }
+
+    #[test]
+    #[cfg(feature = "png")]
+    fn raw_images_in_every_layout_decode_to_the_same_pixels() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        // A 2×3 RGB image as interleaved bytes, as CHW floats, and a grey
+        // one as HW bytes.
+        let hwc: Vec<u8> = (0..18).map(|i| i * 10).collect();
+        let mut chw = vec![0f32; 18];
+        for (i, &v) in hwc.iter().enumerate() {
+            let (pixel, channel) = (i / 3, i % 3);
+            chw[channel * 6 + pixel] = f32::from(v) / 255.0;
+        }
+        writer
+            .add_image("hwc", &hwc, ImageLayout::Hwc(2, 3, 3), 1)
+            .unwrap();
+        writer
+            .add_image("chw", &chw, ImageLayout::Chw(3, 2, 3), 1)
+            .unwrap();
+        writer
+            .add_image("hw", &hwc[..6], ImageLayout::Hw(2, 3), 1)
+            .unwrap();
+        let err = writer
+            .add_image("bad", &hwc, ImageLayout::Chw(4, 2, 3), 1)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid pixels for summary \"bad\": 18 values, expected 24 for Chw(4, 2, 3)"
+        );
+        let batch = vec![1.0f32; 5 * 3 * 4 * 4];
+        writer
+            .add_image_grid("grid", &batch, BatchLayout::Nchw(5, 3, 4, 4), 2)
+            .unwrap();
+        writer.close().unwrap();
+        let summaries = summaries(writer.path());
+        let tags: Vec<&str> = summaries.iter().map(|(_, v)| v.tag.as_str()).collect();
+        assert_eq!(tags, ["hwc", "chw", "hw", "grid"]);
+        let png = |i: usize| decode_png(&tensor(&summaries[i].1).string_val[2]);
+        assert_eq!(png(0), (3, 2, 3, hwc.clone()));
+        assert_eq!(png(1), png(0));
+        assert_eq!(png(2), (3, 2, 1, hwc[..6].to_vec()));
+        // Five 4×4 images in one row with 2 px padding: 32 × 8.
+        let (w, h, c, grid) = png(3);
+        assert_eq!((w, h, c), (32, 8, 3));
+        assert_eq!(grid.iter().filter(|&&v| v == 255).count(), 5 * 16 * 3);
+        assert_eq!(
+            tensor(&summaries[3].1).string_val[..2],
+            [b"32".to_vec(), b"8".to_vec()]
+        );
+    }
+
+    #[test]
+    fn histograms_and_scalars_take_any_number_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        writer.add_scalar("s", 3u8, 1).unwrap();
+        writer.add_scalar("s", -2i64, 2).unwrap();
+        writer.add_scalar("s", 0.1f64, 3).unwrap();
+        writer.add_scalar("s", 7usize, 4u32).unwrap();
+        writer.add_histogram("h32", &[1.0f32, 2.0], 1).unwrap();
+        writer.add_histogram("h64", &[1.0f64, 2.0], 1).unwrap();
+        writer.add_histogram("hint", &[1i32, 2], 1).unwrap();
+        writer.close().unwrap();
+        let summaries = summaries(writer.path());
+        let scalars: Vec<(i64, f32)> = summaries[..4]
+            .iter()
+            .map(|(e, v)| {
+                let bytes = &tensor(v).tensor_content;
+                (e.step, f32::from_le_bytes(bytes[..4].try_into().unwrap()))
+            })
+            .collect();
+        assert_eq!(scalars, [(1, 3.0), (2, -2.0), (3, 0.1), (4, 7.0)]);
+        let contents: Vec<&Vec<u8>> = summaries[4..]
+            .iter()
+            .map(|(_, v)| &tensor(v).tensor_content)
+            .collect();
+        assert_eq!(contents[0], contents[1]);
+        assert_eq!(contents[0], contents[2]);
+    }
+
+    #[test]
+    fn an_explicit_wall_time_is_written_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        writer
+            .add_scalar("x", 1.0, Step::new(5).wall_time(1234.5))
+            .unwrap();
+        writer
+            .add_text("t", "hi", Step::new(6).wall_time(99.0))
+            .unwrap();
+        writer.add_scalar("x", 2.0, 7).unwrap();
+        writer.close().unwrap();
+        let times: Vec<(i64, f64)> = summaries(writer.path())
+            .iter()
+            .map(|(e, _)| (e.step, e.wall_time))
+            .collect();
+        assert_eq!(times[..2], [(5, 1234.5), (6, 99.0)]);
+        assert_eq!(times[2].0, 7);
+        assert!(times[2].1 > 1.6e9);
     }
 
     #[test]
@@ -1118,11 +1536,13 @@ mod tests {
     fn all_kinds_round_trip_through_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::builder(dir.path())
-            .queue_capacity(2)
+            .max_queue_bytes(2)
             .build()
             .unwrap();
-        let img = image::GrayImage::from_fn(3, 2, |x, y| image::Luma([(x + 3 * y) as u8 * 40]));
-        writer.add_image("gray", &img, 1).unwrap();
+        let pixels: Vec<u8> = (0..6).map(|i| i * 40).collect();
+        writer
+            .add_image("gray", &pixels, ImageLayout::Hw(2, 3), 1)
+            .unwrap();
         writer.add_histogram("h", &[1.0, 2.0, 3.0], 1).unwrap();
         writer
             .add_pr_curve("pr", &[true, false], &[0.9, 0.1], 3, 1)
@@ -1157,13 +1577,10 @@ mod tests {
         let Some(event::What::Summary(s)) = &events[1].what else {
             panic!()
         };
-        let Some(summary::value::Value::Tensor(t)) = &s.value[0].value else {
-            panic!()
-        };
-        let png = image::load_from_memory(&t.string_val[2])
-            .unwrap()
-            .into_luma8();
-        assert_eq!(png, img);
+        assert_eq!(
+            decode_png(&tensor(&s.value[0]).string_val[2]),
+            (3, 2, 1, pixels)
+        );
         let Some(event::What::GraphDef(bytes)) = &events[4].what else {
             panic!()
         };
@@ -1175,17 +1592,48 @@ mod tests {
     }
 
     #[test]
-    fn shared_between_threads() {
+    fn hparams_with_metrics_write_the_experiment_first() {
+        use crate::proto::tensorboard::hparams::{h_params_plugin_data, HParamsPluginData};
         let dir = tempfile::tempdir().unwrap();
-        let writer = Arc::new(
-            SummaryWriter::builder(dir.path())
-                .queue_capacity(64)
-                .build()
-                .unwrap(),
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        let mut hp = BTreeMap::new();
+        hp.insert("lr".to_owned(), HParamValue::Float(0.1));
+        let metrics = [Metric::new("val/dice").display_name("Dice")];
+        writer
+            .add_hparams_with_metrics(&hp, &metrics, Some("g"))
+            .unwrap();
+        writer.close().unwrap();
+        let summaries = summaries(writer.path());
+        let tags: Vec<&str> = summaries.iter().map(|(_, v)| v.tag.as_str()).collect();
+        assert_eq!(
+            tags,
+            ["_hparams_/experiment", "_hparams_/session_start_info"]
         );
+        let meta = summaries[0].1.metadata.as_ref().unwrap();
+        let plugin = meta.plugin_data.as_ref().unwrap();
+        assert_eq!(plugin.plugin_name, "hparams");
+        let data = HParamsPluginData::decode(plugin.content.as_slice()).unwrap();
+        let Some(h_params_plugin_data::Data::Experiment(e)) = data.data else {
+            panic!("not an experiment")
+        };
+        assert_eq!(e.hparam_infos[0].name, "lr");
+        assert_eq!(e.metric_infos[0].display_name, "Dice");
+        assert_eq!(e.metric_infos[0].name.as_ref().unwrap().tag, "val/dice");
+    }
+
+    #[test]
+    fn clones_share_one_file_and_the_last_drop_closes_it() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<SummaryWriter>();
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::builder(dir.path())
+            .max_queue_bytes(1024)
+            .build()
+            .unwrap();
+        let path = writer.path().to_owned();
         let threads: Vec<_> = (0..4)
             .map(|t| {
-                let writer = Arc::clone(&writer);
+                let writer = writer.clone();
                 std::thread::spawn(move || {
                     for step in 0..1000 {
                         writer.add_scalar(&format!("t{t}"), 1.0, step).unwrap();
@@ -1196,7 +1644,264 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        writer.flush().unwrap();
-        assert_eq!(read_events(writer.path()).len(), 4001);
+        let survivor = writer.clone();
+        drop(writer);
+        // One clone is left: the file is still open.
+        survivor.add_scalar("last", 1.0, 0).unwrap();
+        drop(survivor);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let events = read_events(&path);
+        assert_eq!(events.len(), 4002);
+        for t in 0..4 {
+            let tag = format!("t{t}");
+            let steps: Vec<i64> = events
+                .iter()
+                .filter_map(|e| match &e.what {
+                    Some(event::What::Summary(s)) if s.value[0].tag == tag => Some(e.step),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(steps, (0..1000).collect::<Vec<_>>(), "{tag} in order");
+        }
+    }
+
+    #[test]
+    fn close_on_one_clone_closes_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = SummaryWriter::new(dir.path()).unwrap();
+        let other = writer.clone();
+        other.add_scalar("x", 1.0, 1).unwrap();
+        writer.close().unwrap();
+        assert!(matches!(
+            other.add_scalar("x", 1.0, 2),
+            Err(SummaryError::Closed { .. })
+        ));
+        assert_eq!(read_events(writer.path()).len(), 2);
+    }
+
+    /// A sink whose writes wait until the test opens the gate, recording
+    /// the largest amount the writer ever held queued.
+    struct Gated {
+        open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        written: Arc<Mutex<usize>>,
+    }
+
+    impl Write for Gated {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let (lock, cond) = &*self.open;
+            let mut open = lock.lock().unwrap();
+            while !*open {
+                open = cond.wait(open).unwrap();
+            }
+            *self.written.lock().unwrap() += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_queue_blocks_callers_until_the_disk_catches_up() {
+        let open = Arc::new((Mutex::new(true), std::sync::Condvar::new()));
+        let written = Arc::new(Mutex::new(0));
+        let sink = Gated {
+            open: Arc::clone(&open),
+            written: Arc::clone(&written),
+        };
+        // 40 KB bound, 10 KB batches: each 10 KB text event is one batch.
+        let writer = SummaryWriter::builder("")
+            .max_queue_bytes(40_000)
+            .flush_interval(Duration::from_secs(3600))
+            .build_with_writer(sink, "gated")
+            .unwrap();
+        *open.0.lock().unwrap() = false;
+        let text = "x".repeat(10_000);
+        let logged = Arc::new(AtomicU64::new(0));
+        let producer = {
+            let writer = writer.clone();
+            let logged = Arc::clone(&logged);
+            std::thread::spawn(move || {
+                for step in 0..50 {
+                    writer.add_text("t", &text, step).unwrap();
+                    logged.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        // With the disk stuck, the producer stops after about 40 KB queued
+        // plus a few events in flight (one being written, one pending).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut stuck_at = 0;
+        let mut unchanged = 0;
+        while unchanged < 5 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = logged.load(Ordering::SeqCst);
+            unchanged = if now == stuck_at && now > 0 {
+                unchanged + 1
+            } else {
+                0
+            };
+            stuck_at = now;
+        }
+        assert!((3..=8).contains(&stuck_at), "logged {stuck_at} of 50");
+        let queued = writer.inner.shared.queue_lock().queued;
+        assert!(queued <= 40_000 + 10_100, "{queued} bytes queued");
+        *open.0.lock().unwrap() = true;
+        open.1.notify_all();
+        producer.join().unwrap();
+        writer.close().unwrap();
+        assert_eq!(logged.load(Ordering::SeqCst), 50);
+        assert!(*written.lock().unwrap() > 50 * 10_000);
+    }
+
+    #[test]
+    fn an_event_larger_than_the_bound_still_goes_through() {
+        let writer = SummaryWriter::builder("")
+            .max_queue_bytes(100)
+            .build_with_writer(io::sink(), "sink")
+            .unwrap();
+        for step in 0..5 {
+            writer.add_text("big", &"y".repeat(10_000), step).unwrap();
+        }
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn event_file_names_are_unique_across_threads_and_taken_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let logdir = dir.path().to_owned();
+                std::thread::spawn(move || {
+                    (0..8)
+                        .map(|_| SummaryWriter::new(&logdir).unwrap().path().to_owned())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut paths: Vec<PathBuf> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), 64);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 64);
+        let host = paths[0].file_name().unwrap().to_str().unwrap();
+        assert!(host.contains(&format!(".{}.{}.", hostname(), std::process::id())));
+
+        // Another process with the same host name and pid (containers)
+        // took counter 0 a moment ago: the next counter is used.
+        let counter = AtomicU64::new(0);
+        let name = |n: u64| event_file_name(7, "h", 1, n, "");
+        fs::write(dir.path().join(name(0)), b"other").unwrap();
+        let (_, path) = create_event_file(dir.path(), name, &counter).unwrap();
+        assert_eq!(path, dir.path().join(name(1)));
+        assert_eq!(fs::read(dir.path().join(name(0))).unwrap(), b"other");
+    }
+
+    #[test]
+    fn hostname_is_a_usable_file_name_part() {
+        let host = hostname();
+        assert!(!host.is_empty());
+        assert!(!host.contains('/') && !host.contains('\n'), "{host:?}");
+    }
+
+    #[test]
+    fn error_messages_name_the_path_once_and_leave_the_os_error_to_source() {
+        use std::error::Error as _;
+        let io = || Arc::new(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        let path = PathBuf::from("runs/a/events.out.tfevents.1");
+        let cases = [
+            (
+                SummaryError::CreateDir {
+                    path: "runs/a".into(),
+                    source: io(),
+                },
+                "cannot create log directory runs/a",
+            ),
+            (
+                SummaryError::CreateFile {
+                    path: path.clone(),
+                    source: io(),
+                },
+                "cannot create event file runs/a/events.out.tfevents.1",
+            ),
+            (
+                SummaryError::Write {
+                    path: path.clone(),
+                    source: io(),
+                },
+                "cannot write to event file runs/a/events.out.tfevents.1",
+            ),
+            (
+                SummaryError::Flush {
+                    path: path.clone(),
+                    source: io(),
+                },
+                "cannot flush event file runs/a/events.out.tfevents.1",
+            ),
+            (
+                SummaryError::Sync {
+                    path: path.clone(),
+                    source: io(),
+                },
+                "cannot sync event file runs/a/events.out.tfevents.1",
+            ),
+            (
+                SummaryError::Spawn {
+                    path: path.clone(),
+                    source: io(),
+                },
+                "cannot start the writer thread for runs/a/events.out.tfevents.1",
+            ),
+            (
+                SummaryError::WriteAsset {
+                    path: "runs/a/projector_config.pbtxt".into(),
+                    source: io(),
+                },
+                "cannot write runs/a/projector_config.pbtxt",
+            ),
+        ];
+        for (err, message) in cases {
+            assert_eq!(err.to_string(), message);
+            assert_eq!(err.source().unwrap().to_string(), "disk full");
+            // What a chain printer (anyhow's `{:#}`) shows: each once.
+            let mut chain = vec![err.to_string()];
+            let mut source = err.source();
+            while let Some(s) = source {
+                chain.push(s.to_string());
+                source = s.source();
+            }
+            assert_eq!(chain.join(": "), format!("{message}: disk full"));
+        }
+        for (err, message) in [
+            (
+                SummaryError::WorkerPanicked { path: path.clone() },
+                "the writer thread for runs/a/events.out.tfevents.1 panicked",
+            ),
+            (
+                SummaryError::Closed { path },
+                "summary writer for runs/a/events.out.tfevents.1 is closed",
+            ),
+            (
+                SummaryError::InvalidArgument {
+                    tag: "pr".into(),
+                    what: "labels",
+                    reason: "2 labels, 3 predictions".into(),
+                },
+                "invalid labels for summary \"pr\": 2 labels, 3 predictions",
+            ),
+            (
+                SummaryError::ImageEncode {
+                    tag: "img".into(),
+                    message: "too large".into(),
+                },
+                "cannot encode image \"img\" as PNG: too large",
+            ),
+        ] {
+            assert_eq!(err.to_string(), message);
+            assert!(err.source().is_none());
+        }
     }
 }

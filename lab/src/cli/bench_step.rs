@@ -77,7 +77,7 @@ struct StepTimes<'a> {
 }
 
 impl TrainSink for StepTimes<'_> {
-    fn stepped(&mut self, _step: u64, loss: f64, seconds: f64) {
+    fn stepped(&mut self, _step: i64, loss: f64, seconds: f64, _summary: bool) {
         self.seen += 1;
         if std::env::var_os("TBSEG_BENCH_TRACE").is_some() {
             eprintln!(
@@ -117,7 +117,7 @@ fn median_mean_ms(values: &[f64]) -> (f64, f64) {
 fn epochs_for(examples: usize, steps: u64, batch_size: usize) -> u64 {
     let per_epoch = ExampleStream::new(examples, 1, batch_size, 0)
         .step_count()
-        .max(1);
+        .max(1) as u64;
     steps.div_ceil(per_epoch) + 1
 }
 

@@ -72,7 +72,7 @@ pub struct EvalReport {
     /// Images evaluated.
     pub images: usize,
     /// The checkpoint's step.
-    pub step: u64,
+    pub step: i64,
 }
 
 impl Args {
@@ -123,40 +123,54 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let mut model = Model::new(job.kind, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     // The lab took the step from the file name, not from global_step.
     let step = weights::step_from_name(&prefix).unwrap_or(0);
     let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;
     let side = examples.size() as u32;
     let mut overlays = Vec::new();
-    let mut overlay_error = None;
+    // The first error reading an example back; the callback cannot return it.
+    let mut failed = None;
     let mut scores = ImageScores::default();
     let evaluation = evaluate(&model, &examples, 8, |index, mask| {
-        let label = examples.label_values(index);
-        scores.add(mask, &label, side as usize);
-        if index >= job.images || overlay_error.is_some() {
+        if failed.is_some() {
             return;
         }
-        let image = examples.image_values(index);
-        match crate::overlay::overlay(&image, side, side, &label, mask) {
-            Ok(overlay) => overlays.push(overlay),
-            Err(err) => overlay_error = Some(err),
+        let label = match examples.label_values(index) {
+            Ok(label) => label,
+            Err(err) => {
+                failed = Some(err);
+                return;
+            }
+        };
+        scores.add(mask, &label, side as usize);
+        if index >= job.images {
+            return;
         }
-    });
-    if let Some(err) = overlay_error {
-        return Err(TrainError::from(err).into());
+        let overlay = (|| -> Result<_, TrainError> {
+            let image = examples.image_values(index)?;
+            Ok(crate::overlay::overlay(&image, side, side, &label, mask)?)
+        })();
+        match overlay {
+            Ok(overlay) => overlays.push(overlay),
+            Err(err) => failed = Some(err),
+        }
+    })?;
+    if let Some(err) = failed {
+        return Err(err.into());
     }
     if !overlays.is_empty() {
         // One card in TensorBoard, with a slider over the images.
         writer
-            .add_images("eval/overlay", &overlays, step as i64)
+            .add_images("eval/overlay", &overlays, step)
             .map_err(TrainError::from)?;
     }
     let metric = job.kind.metric();
     let value = evaluation.value(metric);
     writer
-        .add_scalar(job.kind.eval_tag(), value as f32, step as i64)
+        .add_scalar(job.kind.eval_tag(), value as f32, step)
         .map_err(TrainError::from)?;
-    log_image_scores(&writer, &scores, step as i64)?;
+    log_image_scores(&writer, &scores, step)?;
     writer.close().map_err(TrainError::from)?;
     let name = metric_name(metric);
     println!("OUTPUT: {}: {name} = {value:.3}", timestamp());

@@ -54,7 +54,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let reader = BundleReader::open(&prefix)?;
     let mut tensors = Vec::new();
     for name in reader.names() {
-        let info = reader.info(name).expect("names come from the index");
+        // The index lists the name, but an index with unsorted or repeated
+        // keys can still fail the lookup: an error, not a panic.
+        let Some(info) = reader.info(name) else {
+            bail!(
+                "{}: tensor {name:?} is listed but cannot be looked up (a corrupt index?)",
+                prefix.display()
+            );
+        };
         if !info.is_supported() {
             eprintln!(
                 "skipped {name}: {} has no safetensors type",

@@ -13,14 +13,16 @@
 //! tbseg eval --model cnn-dice
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
+
+use anyhow::Context;
 
 use crate::data;
 use crate::train::model::MetricKind;
 use crate::train::output::SummaryCadence;
 use crate::train::trainer::TrainConfig;
-use crate::train::ModelKind;
+use crate::train::{run_dir, ModelKind};
 
 use super::eval::{eval_job, EvalJob};
 use super::train::{train_job, Runtime, TrainJob};
@@ -59,33 +61,10 @@ pub struct Args {
 struct Row {
     kind: ModelKind,
     epochs: u64,
-    steps: u64,
+    steps: i64,
     metric: MetricKind,
     value: f64,
     seconds: f64,
-}
-
-/// Removes what an earlier `tbseg lab` wrote into a task folder (events,
-/// checkpoints, the eval folder's events) so the new run starts clean and
-/// TensorBoard does not mix two runs. Other files are left alone.
-fn clear_previous_run(dir: &Path) -> anyhow::Result<()> {
-    for folder in [dir.to_path_buf(), dir.join("eval")] {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let ours = name == "checkpoint"
-                || name.starts_with("model.ckpt-")
-                || name.starts_with("events.out.tfevents.");
-            if ours && entry.file_type()?.is_file() {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Runs `tbseg lab`.
@@ -112,7 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (kind, epochs) in ModelKind::ALL.into_iter().zip(epochs) {
         let task_started = Instant::now();
         let dir = args.logdir.join(kind.name());
-        clear_previous_run(&dir)?;
+        // A new `tbseg lab` replaces the previous one's runs, so that
+        // TensorBoard does not mix two runs.
+        run_dir::clear_run(&dir).with_context(|| format!("clearing {}", dir.display()))?;
         let mut config = TrainConfig {
             kind,
             num_epochs: epochs,
@@ -134,15 +115,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             data_dir: args.data_dir.clone(),
             checkpoint_dir: dir.clone(),
             resume: false,
+            // `tbseg lab` owns its task folders and redoes the whole lab on
+            // every run: an earlier run there is replaced (and says so),
+            // never mixed with the new one.
+            overwrite: true,
             cadence: SummaryCadence::default(),
             validation: Default::default(),
         };
         let trained = train_job(&job, device)?;
         if trained.interrupted {
-            anyhow::bail!(
-                "interrupted during task {kind}; its checkpoint is in {}",
+            eprintln!(
+                "tbseg lab: task {kind}'s checkpoint is in {}",
                 dir.display()
             );
+            return Err(super::Interrupted {
+                signal: super::signals::received().unwrap_or(libc::SIGINT),
+                step: trained.steps,
+            }
+            .into());
         }
         let evaluated = eval_job(
             &EvalJob {

@@ -16,6 +16,8 @@ pub mod lab;
 #[cfg(feature = "trainer")]
 pub mod predict;
 #[cfg(feature = "trainer")]
+mod signals;
+#[cfg(feature = "trainer")]
 pub mod sweep;
 #[cfg(feature = "trainer")]
 pub mod train;
@@ -38,6 +40,7 @@ enum Command {
     Export(export::Args),
     /// Train one of the lab's networks (the lab's runTraining.py).
     #[cfg(feature = "trainer")]
+    #[command(after_help = train::WHEN_THINGS_GO_WRONG)]
     Train(train::Args),
     /// Score the latest checkpoint on the validation file (runEval.py).
     #[cfg(feature = "trainer")]
@@ -55,6 +58,40 @@ enum Command {
     #[cfg(feature = "trainer")]
     #[command(name = "bench-step", hide = true)]
     BenchStep(bench_step::Args),
+}
+
+/// A run stopped by SIGINT or SIGTERM after saving a checkpoint; the
+/// process exits with `128 + signal` (130 for SIGINT, 143 for SIGTERM), as
+/// a shell reports a process the signal killed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "stopped by signal {signal} at step {step}; a checkpoint was saved, continue with --resume"
+)]
+pub struct Interrupted {
+    /// The signal number (2 = SIGINT, 15 = SIGTERM).
+    pub signal: i32,
+    /// `global_step` of the checkpoint saved.
+    pub step: i64,
+}
+
+impl Interrupted {
+    /// The process exit status: `128 + signal`.
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.signal).unwrap_or(1)
+    }
+}
+
+/// The exit status of a command stopped by SIGINT or SIGTERM
+/// (`128 + signal`), when `err` is such a stop.
+pub fn signal_exit_code(err: &anyhow::Error) -> Option<u8> {
+    if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
+        return Some(interrupted.exit_code());
+    }
+    #[cfg(feature = "trainer")]
+    if let Some(interrupted) = err.downcast_ref::<sweep::SweepInterrupted>() {
+        return Some(interrupted.exit_code());
+    }
+    None
 }
 
 /// Runs the parsed command line.

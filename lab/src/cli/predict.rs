@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use crate::data;
 use crate::train::eval::predict;
 use crate::train::validate::CheckpointChoice;
-use crate::train::{weights, Model, ModelKind};
+use crate::train::{weights, Model, ModelKind, TrainError};
 
 use super::train::{default_checkpoint_dir, Runtime};
 
@@ -111,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut model = Model::new(args.model, device);
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
+    super::train::announce(device);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let side = data::SIZE as u32;
@@ -123,23 +124,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 data::PIXELS
             );
         }
-        let tensor = tch::Tensor::from_slice(image)
-            .reshape([1, 1, side as i64, side as i64])
-            .to_device(device);
-        let predictions = predict(&model, &tensor);
+        let tensor = tch::Tensor::f_from_slice(image)
+            .and_then(|t| t.f_reshape([1, 1, side as i64, side as i64]))
+            .and_then(|t| t.f_to_device(device))
+            .map_err(TrainError::from)?;
+        let predictions = predict(&model, &tensor)?;
         let mask = &predictions.masks[0];
         let mask_png: Vec<u8> = mask.iter().map(|&m| if m != 0 { 255 } else { 0 }).collect();
         let mask_image = image::GrayImage::from_raw(side, side, mask_png).context("mask size")?;
         let mask_path = args.out.join(format!("{index:04}_mask.png"));
-        mask_image
-            .save(&mask_path)
-            .with_context(|| format!("writing {}", mask_path.display()))?;
+        save_png(mask_image.into(), &mask_path)?;
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
         let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
         let overlay_path = args.out.join(format!("{index:04}_overlay.png"));
-        overlay
-            .save(&overlay_path)
-            .with_context(|| format!("writing {}", overlay_path.display()))?;
+        let overlay =
+            image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
+                .context("overlay size")?;
+        save_png(overlay.into(), &overlay_path)?;
     }
     println!(
         "predicted {} image(s) from {} into {}",
@@ -148,4 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Encodes `image` as PNG and writes it with tbseg's atomic writer, so a
+/// killed or failing run never leaves a half-written PNG under its name.
+fn save_png(image: image::DynamicImage, path: &Path) -> anyhow::Result<()> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, image::ImageFormat::Png)
+        .with_context(|| format!("encoding {}", path.display()))?;
+    tbseg::atomic::write(path, png.get_ref()).with_context(|| format!("writing {}", path.display()))
 }

@@ -19,13 +19,21 @@
 //! plots. Rerunning the same command resumes: finished trials (those with
 //! a `sweep_result.txt`) are skipped and an interrupted one continues from
 //! its checkpoint.
+//!
+//! Each child runs in its own process group, so a Ctrl-C at the terminal
+//! reaches the sweep alone; the sweep passes SIGINT or SIGTERM on to every
+//! running child once (each saves a checkpoint), starts no new trial, and
+//! exits with `128 + signal` when they have stopped. A second signal exits
+//! at once, leaving the children to finish their saves.
 
 use std::collections::VecDeque;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{CommandFactory, Parser};
@@ -33,6 +41,9 @@ use tbseg::summary::SummaryWriter;
 
 use crate::sweep::{self, Axis, Trial, TrialResult};
 use crate::train::validate::{BestRecord, BEST_DIR};
+use crate::train::TrainError;
+
+use super::signals;
 
 /// Flags of `tbseg sweep`.
 #[derive(Debug, clap::Args)]
@@ -41,17 +52,17 @@ pub struct Args {
     #[arg(long, default_value = "sweeps")]
     pub logdir: PathBuf,
     /// Trials trained at the same time.
-    #[arg(long, default_value_t = 1)]
-    pub workers: usize,
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub workers: i64,
     /// CPU threads in all, split evenly between the workers (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<i64>,
     /// A JSON or TOML file mapping training flags to a value or a list of values.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Random search: train only this many trials of the grid, drawn by --sample_seed.
-    #[arg(long)]
-    pub sample: Option<usize>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub sample: Option<i64>,
     /// Seed of the random search.
     #[arg(
         long = "sample_seed",
@@ -109,11 +120,44 @@ struct Planned {
     device: String,
 }
 
+/// A sweep stopped by SIGINT or SIGTERM: every running trial was asked to
+/// save a checkpoint, and the process exits with `128 + signal`.
+#[derive(Debug, thiserror::Error)]
+#[error("sweep stopped by signal {signal}; running trials saved a checkpoint, run the same command again to resume")]
+pub struct SweepInterrupted {
+    /// The signal number (2 = SIGINT, 15 = SIGTERM).
+    pub signal: i32,
+}
+
+impl SweepInterrupted {
+    /// The process exit status: `128 + signal`.
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.signal).unwrap_or(1)
+    }
+}
+
+/// `value` as a count of at least 1, or the error naming `flag`.
+fn at_least_one(flag: &'static str, value: i64) -> Result<usize, TrainError> {
+    usize::try_from(value)
+        .ok()
+        .filter(|&v| v >= 1)
+        .ok_or_else(|| TrainError::InvalidFlag {
+            flag,
+            reason: format!("{value} (must be at least 1)"),
+        })
+}
+
 /// Runs `tbseg sweep`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.workers == 0 {
-        bail!("invalid --workers: 0 (must be at least 1)");
-    }
+    let workers = at_least_one("--workers", args.workers)?;
+    let threads = args
+        .threads
+        .map(|t| at_least_one("--threads", t))
+        .transpose()?;
+    let sample = args
+        .sample
+        .map(|n| at_least_one("--sample", n))
+        .transpose()?;
     let tokens: Vec<String> = args
         .train_flags
         .iter()
@@ -139,7 +183,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let mut trials = sweep::expand(&axes);
-    if let Some(count) = args.sample {
+    if let Some(count) = sample {
         trials = sweep::sample(trials, count, args.sample_seed);
     }
     // Every trial's command line is checked before anything is trained.
@@ -147,12 +191,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .into_iter()
         .map(|trial| plan(trial, &axes, &args.logdir))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let total_threads = args.threads.unwrap_or_else(|| {
+    let total_threads = threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let threads = (total_threads / args.workers).max(1);
+    let threads = (total_threads / workers).max(1);
     let pending: VecDeque<Planned> = planned
         .into_iter()
         .filter(|p| TrialResult::read(&p.dir).is_none())
@@ -163,7 +207,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pending.len(),
         args.logdir.display(),
         total - pending.len(),
-        args.workers
+        workers
     );
     if args.dry_run {
         for p in &pending {
@@ -177,17 +221,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.logdir)
         .with_context(|| format!("creating {}", args.logdir.display()))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        if let Err(err) = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)) {
-            eprintln!("tbseg sweep: warning: Ctrl-C handler: {err}");
-        }
-    }
+    let stop = signals::stop_flag();
     let queue = Mutex::new(pending);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..args.workers {
+        for _ in 0..workers {
             scope.spawn(|| loop {
                 if stop.load(Ordering::SeqCst) {
                     return;
@@ -195,8 +233,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let Some(next) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
                     return;
                 };
-                match run_trial(&next, threads) {
-                    Ok(result) => println!(
+                match run_trial(&next, threads, stop) {
+                    Ok(None) => {
+                        println!(
+                            "tbseg sweep: {} stopped; it resumes on a rerun",
+                            next.dir.display()
+                        );
+                    }
+                    Ok(Some(result)) => println!(
                         "tbseg sweep: {} done: {} = {:.3} (final {:.3}) in {:.0} s",
                         next.dir.display(),
                         result.metric,
@@ -216,8 +260,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     print_table(&sweep::expand(&axes), &axes, &args.logdir);
     let failures = failures.into_inner().unwrap_or_default();
-    if stop.load(Ordering::SeqCst) {
-        bail!("interrupted; run the same command again to resume the sweep");
+    if let Some(signal) = signals::received() {
+        return Err(SweepInterrupted { signal }.into());
     }
     if !failures.is_empty() {
         bail!(
@@ -259,27 +303,74 @@ fn plan(trial: Trial, axes: &[Axis], logdir: &Path) -> anyhow::Result<Planned> {
     })
 }
 
-/// Runs `tbseg <args>` with its output in `log`; returns its stdout text.
-fn child(args: &[String], log: &Path) -> anyhow::Result<String> {
-    let exe = std::env::current_exe().context("finding the tbseg executable")?;
-    let output = Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("starting tbseg {}", args.first().map_or("", |s| s)))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    std::fs::write(log, format!("$ tbseg {}\n{stdout}{stderr}", args.join(" ")))
-        .with_context(|| format!("writing {}", log.display()))?;
-    if !output.status.success() {
-        let last = stderr.lines().last().unwrap_or("").to_string();
-        bail!("tbseg {} exited with {}: {last}", args[0], output.status);
-    }
-    Ok(stdout)
+/// How often a worker looks at its child and at the stop flag.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Reads all of `pipe` on a thread of its own (so neither pipe of a child
+/// fills up while the other is read).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
-/// Trains, evaluates and records one trial.
-fn run_trial(planned: &Planned, threads: usize) -> anyhow::Result<TrialResult> {
+/// Runs `tbseg <args>` in its own process group with its output in `log`;
+/// returns its stdout text, or `None` when the sweep's stop flag was
+/// raised and the signal passed on to the child (which then saves a
+/// checkpoint and exits).
+fn child(args: &[String], log: &Path, stop: &AtomicBool) -> anyhow::Result<Option<String>> {
+    let exe = std::env::current_exe().context("finding the tbseg executable")?;
+    let mut process = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("starting tbseg {}", args.first().map_or("", |s| s)))?;
+    let stdout = drain(process.stdout.take());
+    let stderr = drain(process.stderr.take());
+    let mut forwarded = false;
+    let status = loop {
+        if let Some(status) = process.try_wait().context("waiting for a trial")? {
+            break status;
+        }
+        if !forwarded && stop.load(Ordering::SeqCst) {
+            let signal = signals::received().unwrap_or(libc::SIGINT);
+            let pid = libc::pid_t::try_from(process.id()).context("child process id")?;
+            // SAFETY: `kill` has no memory effects; `pid` is our own child,
+            // not yet reaped (try_wait above saw it running).
+            unsafe { libc::kill(pid, signal) };
+            forwarded = true;
+        }
+        std::thread::sleep(POLL);
+    };
+    let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    let text = format!("$ tbseg {}\n{stdout}{stderr}", args.join(" "));
+    tbseg::atomic::write(log, text.as_bytes())
+        .with_context(|| format!("writing {}", log.display()))?;
+    if forwarded {
+        return Ok(None);
+    }
+    if !status.success() {
+        let last = stderr.lines().last().unwrap_or("").to_string();
+        bail!("tbseg {} exited with {}: {last}", args[0], status);
+    }
+    Ok(Some(stdout))
+}
+
+/// Trains, evaluates and records one trial; `None` when a signal stopped
+/// it before its result was recorded.
+fn run_trial(
+    planned: &Planned,
+    threads: usize,
+    stop: &AtomicBool,
+) -> anyhow::Result<Option<TrialResult>> {
     let started = Instant::now();
     let dir = &planned.dir;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -292,7 +383,12 @@ fn run_trial(planned: &Planned, threads: usize) -> anyhow::Result<TrialResult> {
         "--threads".into(),
         threads.to_string(),
     ]);
-    let trained = child(&train, &dir.join("train.log"))?;
+    let Some(trained) = child(&train, &dir.join("train.log"), stop)? else {
+        return Ok(None);
+    };
+    if stop.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
     let steps = trained
         .lines()
         .find_map(|line| {
@@ -317,7 +413,9 @@ fn run_trial(planned: &Planned, threads: usize) -> anyhow::Result<TrialResult> {
         "--threads".into(),
         threads.to_string(),
     ];
-    let evaluated = child(&eval, &dir.join("eval.log"))?;
+    let Some(evaluated) = child(&eval, &dir.join("eval.log"), stop)? else {
+        return Ok(None);
+    };
     let (metric, final_value) = evaluated
         .lines()
         .find_map(|line| {
@@ -337,20 +435,37 @@ fn run_trial(planned: &Planned, threads: usize) -> anyhow::Result<TrialResult> {
         seconds: started.elapsed().as_secs_f64(),
     };
     // The metrics next to the hparams that `tbseg train` wrote, for the
-    // HParams dashboard.
+    // HParams dashboard. A file from an attempt stopped before its result
+    // was recorded goes first, so no point appears twice.
+    remove_sweep_events(dir)?;
     let writer = SummaryWriter::builder(dir)
         .filename_suffix(".sweep")
         .build()?;
-    writer.add_scalar("sweep/final", final_value as f32, steps as i64)?;
+    writer.add_scalar("sweep/final", final_value as f32, steps)?;
     if let Some((value, _)) = best {
-        writer.add_scalar("sweep/best", value as f32, steps as i64)?;
+        writer.add_scalar("sweep/best", value as f32, steps)?;
     }
-    writer.add_scalar("sweep/seconds", result.seconds as f32, steps as i64)?;
+    writer.add_scalar("sweep/seconds", result.seconds as f32, steps)?;
+    writer.sync()?;
     writer.close()?;
     result
         .write(dir)
         .with_context(|| format!("writing {}", dir.join(sweep::RESULT_FILE).display()))?;
-    Ok(result)
+    Ok(Some(result))
+}
+
+/// Deletes the `sweep/*` event files (suffix `.sweep`) in a trial folder.
+fn remove_sweep_events(dir: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.starts_with("events.out.tfevents.") && n.ends_with(".sweep")) {
+            std::fs::remove_file(&path).with_context(|| format!("deleting {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Prints the finished trials, best first.

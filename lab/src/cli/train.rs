@@ -6,11 +6,10 @@
 //! leaves no files behind.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::Context;
+use tbseg::summary::SessionStatus;
 use tch::Device;
 
 use crate::data;
@@ -19,9 +18,27 @@ use crate::train::loss::LossKind;
 use crate::train::optim::OptimizerKind;
 use crate::train::options::TrainOptions;
 use crate::train::output::{RunLog, SummaryCadence};
-use crate::train::trainer::{self, TrainConfig};
-use crate::train::validate::{ValidationOptions, Validator};
-use crate::train::{device, weights, DeviceChoice, Model, ModelKind, TrainError};
+use crate::train::trainer::{self, OnNonFinite, TrainConfig, CHECKPOINT_EVERY};
+use crate::train::validate::{metric_name, ValidationOptions, Validator, BEST_DIR, EVAL_DIR};
+use crate::train::{device, run_dir, weights, DeviceChoice, Model, ModelKind, TrainError};
+
+use super::signals;
+use super::Interrupted;
+
+/// `tbseg train --help`'s closing section (the README's "When things go
+/// wrong", briefly).
+pub const WHEN_THINGS_GO_WRONG: &str = "\
+When things go wrong:
+  Resume      --resume continues from the latest checkpoint; the new event file purges the
+              steps after it, so TensorBoard shows one curve. A folder that already holds a
+              run needs --resume or --overwrite (which deletes its events and checkpoints).
+  Signals     SIGINT (Ctrl-C) or SIGTERM saves a checkpoint, syncs the events and exits
+              with status 130 or 143; a second signal exits at once.
+  Divergence  a NaN or infinite loss or gradient stops the run (status 1) naming the step,
+              without saving the bad weights; --on_nonfinite skip skips such steps instead.
+  A crash     (kill -9, power cut) loses the steps since the last checkpoint
+              (--checkpoint_every, 1000 by default); --resume redoes them.
+Exit status: 0 done, 1 error, 2 bad command line, 130 SIGINT, 143 SIGTERM.";
 
 /// Where and with how many threads libtorch runs (shared by the trainer's
 /// subcommands).
@@ -36,7 +53,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Applies the thread count and resolves the device, printing it.
+    /// Applies the thread count and resolves the device; [`announce`]
+    /// prints it once the inputs have been checked, so that an error is the
+    /// only line a bad command prints.
     pub fn start(&self) -> anyhow::Result<Device> {
         if self.threads == Some(0) {
             return Err(TrainError::InvalidFlag {
@@ -48,9 +67,14 @@ impl Runtime {
         let device = self.device.resolve()?;
         device::keep_freed_memory();
         device::set_threads(self.threads);
-        eprintln!("tbseg: device {}", device::describe(device));
         Ok(device)
     }
+}
+
+/// Prints the device a command runs on (to stderr), once per process.
+pub fn announce(device: Device) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| eprintln!("tbseg: device {}", device::describe(device)));
 }
 
 /// Flags of `tbseg train`.
@@ -83,6 +107,30 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub decay_steps: i64,
+    /// Steps between the loss line and summaries (the lab's 100; each also takes the lab's extra summary batch).
+    #[arg(
+        long = "summary_every",
+        visible_alias = "summary-every",
+        default_value_t = crate::train::schedule::SUMMARY_EVERY,
+        allow_negative_numbers = true
+    )]
+    pub summary_every: i64,
+    /// Steps between checkpoints (the lab's 1000; each save also syncs the events).
+    #[arg(
+        long = "checkpoint_every",
+        visible_alias = "checkpoint-every",
+        default_value_t = CHECKPOINT_EVERY,
+        allow_negative_numbers = true
+    )]
+    pub checkpoint_every: i64,
+    /// A step with a NaN or infinite loss or gradient: stop (keeping the last good checkpoint) or skip it.
+    #[arg(
+        long = "on_nonfinite",
+        visible_alias = "on-nonfinite",
+        value_enum,
+        default_value_t = OnNonFinite::Stop
+    )]
+    pub on_nonfinite: OnNonFinite,
     /// Passes over the training file.
     #[arg(
         long = "num_epochs",
@@ -109,22 +157,27 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Continue from the latest checkpoint in the checkpoint folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
-    /// Image summaries (input, label, overlay) every this many steps (a multiple of 100).
+    /// Delete the events and checkpoints of a run already in the checkpoint folder first.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Image summaries (input, label, overlay) every this many steps (a multiple of --summary_every).
     #[arg(
         long = "image_every",
         visible_alias = "image-every",
-        default_value_t = 500
+        default_value_t = 500,
+        allow_negative_numbers = true
     )]
-    pub image_every: u64,
-    /// Weight histograms every this many steps (a multiple of 100).
+    pub image_every: i64,
+    /// Weight histograms every this many steps (a multiple of --summary_every).
     #[arg(
         long = "histogram_every",
         visible_alias = "histogram-every",
-        default_value_t = 500
+        default_value_t = 500,
+        allow_negative_numbers = true
     )]
-    pub histogram_every: u64,
+    pub histogram_every: i64,
     /// Loss to minimise.
     #[arg(long, value_enum, default_value_t = LossKind::CrossEntropy)]
     pub loss: LossKind,
@@ -135,11 +188,16 @@ pub struct Args {
     #[arg(long)]
     pub augment: bool,
     /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never).
-    #[arg(long = "eval_every", visible_alias = "eval-every", default_value_t = 0)]
-    pub eval_every: u64,
+    #[arg(
+        long = "eval_every",
+        visible_alias = "eval-every",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub eval_every: i64,
     /// Stop after this many validations without a new best (needs --eval_every).
-    #[arg(long)]
-    pub patience: Option<u64>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub patience: Option<i64>,
     /// Device and thread count.
     #[command(flatten)]
     pub runtime: Runtime,
@@ -156,6 +214,8 @@ pub struct TrainJob {
     pub checkpoint_dir: PathBuf,
     /// Continue from the latest checkpoint.
     pub resume: bool,
+    /// Delete an earlier run's events and checkpoints in the folder first.
+    pub overwrite: bool,
     /// How often images and histograms are logged.
     pub cadence: SummaryCadence,
     /// Validation during training (default: none).
@@ -166,8 +226,8 @@ pub struct TrainJob {
 #[derive(Clone, Debug)]
 pub struct TrainReport {
     /// `global_step` at the end.
-    pub steps: u64,
-    /// Ended by Ctrl-C.
+    pub steps: i64,
+    /// Ended by a signal (SIGINT or SIGTERM).
     pub interrupted: bool,
     /// Wall time of the job in seconds.
     pub seconds: f64,
@@ -195,10 +255,18 @@ impl Args {
             kind: self.model,
             learning_rate: self.learning_rate,
             decay_rate: self.decay_rate,
-            decay_steps: positive("--decay_steps", self.decay_steps)?,
+            decay_steps: positive("--decay_steps", self.decay_steps)? as i64,
             num_epochs: positive("--num_epochs", self.num_epochs)?,
-            batch_size: positive("--batch_size", self.batch_size)? as usize,
+            batch_size: usize::try_from(positive("--batch_size", self.batch_size)?).map_err(
+                |_| TrainError::InvalidFlag {
+                    flag: "--batch_size",
+                    reason: format!("{} (too large for this machine)", self.batch_size),
+                },
+            )?,
             seed: self.seed,
+            checkpoint_every: positive("--checkpoint_every", self.checkpoint_every)? as i64,
+            on_nonfinite: self.on_nonfinite,
+            summary_every: positive("--summary_every", self.summary_every)? as i64,
             options: TrainOptions {
                 loss: self.loss,
                 optimizer: self.optimizer,
@@ -215,10 +283,13 @@ impl Args {
             ("--image_every", self.image_every),
             ("--histogram_every", self.histogram_every),
         ] {
-            if every == 0 || every % crate::train::schedule::SUMMARY_EVERY != 0 {
+            if every <= 0 || every % config.summary_every != 0 {
                 return Err(TrainError::InvalidFlag {
                     flag,
-                    reason: format!("{every} (must be a positive multiple of 100)"),
+                    reason: format!(
+                        "{every} (must be a positive multiple of --summary_every, {})",
+                        config.summary_every
+                    ),
                 });
             }
         }
@@ -230,6 +301,7 @@ impl Args {
                 .clone()
                 .unwrap_or_else(|| default_checkpoint_dir(self.model)),
             resume: self.resume,
+            overwrite: self.overwrite,
             cadence: SummaryCadence {
                 images_every: self.image_every,
                 histograms_every: self.histogram_every,
@@ -239,16 +311,18 @@ impl Args {
     }
 }
 
-/// Runs `tbseg train`.
+/// Runs `tbseg train`. A run stopped by a signal ends in an
+/// [`Interrupted`] error, which sets the exit status.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let job = args.job()?;
     let device = args.runtime.start()?;
     let report = train_job(&job, device)?;
     if report.interrupted {
-        anyhow::bail!(
-            "interrupted at step {}; a checkpoint was saved, continue with --resume",
-            report.steps
-        );
+        return Err(Interrupted {
+            signal: signals::received().unwrap_or(libc::SIGINT),
+            step: report.steps,
+        }
+        .into());
     }
     Ok(())
 }
@@ -282,25 +356,11 @@ pub fn load_examples(path: &Path, device: Device) -> anyhow::Result<Examples> {
     Ok(examples)
 }
 
-/// The process-wide Ctrl-C flag (the handler can be installed only once).
-fn stop_flag() -> Arc<AtomicBool> {
-    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    STOP.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let handler_flag = Arc::clone(&flag);
-        if let Err(err) = ctrlc::set_handler(move || {
-            eprintln!("\ntbseg: interrupted, saving a checkpoint…");
-            handler_flag.store(true, Ordering::SeqCst);
-        }) {
-            eprintln!("tbseg: warning: Ctrl-C will not save a checkpoint: {err}");
-        }
-        flag
-    })
-    .clone()
-}
-
-/// Trains one task: reads the data, restores when resuming, runs the loop
-/// with the lab's outputs, prints the lab's final line.
+/// Trains one task: reads the data and checks the flags against it,
+/// refuses to mix with an earlier run in the folder (unless resuming or
+/// overwriting), restores when resuming, runs the loop with the lab's
+/// outputs, prints the lab's final line. Nothing is written before the
+/// data and flags have been checked.
 pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> {
     let started = Instant::now();
     job.config.validate()?;
@@ -312,72 +372,115 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     } else {
         None
     };
-    tch::manual_seed(job.config.seed as i64);
-    let mut model = Model::new(job.config.kind, device);
-    let mut first_step = 0;
-    if job.resume {
-        match tbseg::checkpoint::latest_checkpoint(&job.checkpoint_dir).map_err(TrainError::from)? {
-            Some(prefix) => {
-                first_step = weights::restore(&mut model, &prefix)
-                    .with_context(|| format!("restoring {}", prefix.display()))?;
-                eprintln!(
-                    "tbseg: resuming from {} at step {first_step}",
-                    prefix.display()
-                );
+    let steps = job.config.step_count(examples.len())?;
+    let dir = &job.checkpoint_dir;
+    if !job.resume {
+        if let Some(found) = run_dir::existing_run(dir) {
+            if !job.overwrite {
+                return Err(TrainError::ExistingRun {
+                    dir: dir.clone(),
+                    found,
+                }
+                .into());
             }
-            None => eprintln!(
-                "tbseg: --resume: no checkpoint in {}, starting from scratch",
-                job.checkpoint_dir.display()
-            ),
+            run_dir::clear_run(dir).map_err(|error| TrainError::Io {
+                path: dir.clone(),
+                error,
+            })?;
+            eprintln!(
+                "tbseg: --overwrite: deleted the earlier run in {}",
+                dir.display()
+            );
         }
     }
-    let mut log = RunLog::create(&job.checkpoint_dir, &job.config, job.cadence)?;
-    let stop = stop_flag();
-    stop.store(false, Ordering::SeqCst);
-    let outcome = match &validation_examples {
-        Some(validation_examples) => {
-            let mut validator = Validator::new(
-                &mut log,
-                validation_examples,
-                job.config.kind,
-                job.validation,
-                &job.checkpoint_dir,
-                &job.checkpoint_dir.join("eval"),
-                job.resume,
-            )?;
-            let outcome = trainer::train(
-                &job.config,
-                &model,
-                &examples,
-                first_step,
-                &mut validator,
-                &stop,
-            )?;
-            validator.close()?;
-            if let Some(best) = validator.best() {
-                println!(
-                    "OUTPUT: best validation {} = {:.3} at step {} (in {})",
-                    crate::train::validate::metric_name(job.config.kind.metric()),
-                    best.value,
-                    best.step,
-                    job.checkpoint_dir
-                        .join(crate::train::validate::BEST_DIR)
-                        .display()
+    tch::manual_seed(job.config.seed as i64);
+    let mut model = Model::new(job.config.kind, device);
+    let mut resume_step = None;
+    if job.resume {
+        match tbseg::checkpoint::latest_checkpoint(dir).map_err(TrainError::from)? {
+            Some(prefix) => {
+                let step = weights::restore(&mut model, &prefix)
+                    .with_context(|| format!("restoring {}", prefix.display()))?;
+                if step >= steps {
+                    // Saving now would move `global_step` back: the run is done.
+                    eprintln!(
+                        "tbseg: {} is at step {step}, this run's {} epochs end at step {steps}: \
+                         nothing to train",
+                        prefix.display(),
+                        job.config.num_epochs
+                    );
+                    println!(
+                        "OUTPUT: Done training for {} epochs, {step} steps.",
+                        job.config.num_epochs
+                    );
+                    return Ok(TrainReport {
+                        steps: step,
+                        interrupted: false,
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                }
+                eprintln!("tbseg: resuming from {} at step {step}", prefix.display());
+                resume_step = Some(step);
+            }
+            None => {
+                eprintln!(
+                    "tbseg: --resume: no checkpoint in {}, starting from scratch",
+                    dir.display()
                 );
+                // Events of a run killed before its first checkpoint go.
+                resume_step = Some(0);
             }
-            if outcome.stopped_early {
-                println!("OUTPUT: stopped early at step {}: no better validation in the last {} evaluations.", outcome.steps, job.validation.patience.unwrap_or(0));
-            }
-            outcome
         }
-        None => trainer::train(&job.config, &model, &examples, first_step, &mut log, &stop)?,
+    }
+    announce(device);
+    let mut log = RunLog::create(dir, &job.config, job.cadence, resume_step)?;
+    let stop = signals::stop_flag();
+    let first_step = resume_step.unwrap_or(0);
+    let trained = match &validation_examples {
+        Some(validation_examples) => train_validating(
+            job,
+            &model,
+            &examples,
+            validation_examples,
+            first_step,
+            &mut log,
+            stop,
+        ),
+        None => trainer::train(&job.config, &model, &examples, first_step, &mut log, stop),
     };
-    log.finish(outcome.interrupted)?;
+    let outcome = match trained {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            // The run's error is the one to report; the events written so
+            // far are flushed and synced on the way out if the disk allows.
+            let _ = log.finish(SessionStatus::Failure);
+            return Err(err.into());
+        }
+    };
+    let status = if outcome.interrupted {
+        SessionStatus::Running
+    } else {
+        SessionStatus::Success
+    };
+    log.finish(status)?;
     if outcome.interrupted {
         if let Some(path) = log.last_checkpoint() {
             eprintln!("tbseg: saved {} at step {}", path.display(), outcome.steps);
         }
     } else {
+        if outcome.skipped > 0 {
+            eprintln!(
+                "tbseg: skipped {} step(s) with a non-finite loss or gradient",
+                outcome.skipped
+            );
+        }
+        if outcome.stopped_early {
+            println!(
+                "OUTPUT: stopped early at step {}: no better validation in the last {} evaluations.",
+                outcome.steps,
+                job.validation.patience.unwrap_or(0)
+            );
+        }
         println!(
             "OUTPUT: Done training for {} epochs, {} steps.",
             job.config.num_epochs, outcome.steps
@@ -388,4 +491,47 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
         interrupted: outcome.interrupted,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs the loop with validation every `job.validation.every` steps into
+/// `<checkpoint_dir>/eval` and the best model kept in
+/// `<checkpoint_dir>/best`, then prints the best validation.
+fn train_validating(
+    job: &TrainJob,
+    model: &Model,
+    examples: &Examples,
+    validation_examples: &Examples,
+    first_step: i64,
+    log: &mut RunLog,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<trainer::TrainOutcome, TrainError> {
+    let mut validator = Validator::new(
+        log,
+        validation_examples,
+        job.config.kind,
+        job.validation,
+        &job.checkpoint_dir,
+        &job.checkpoint_dir.join(EVAL_DIR),
+        job.resume.then_some(first_step),
+    )?;
+    let outcome = trainer::train(
+        &job.config,
+        model,
+        examples,
+        first_step,
+        &mut validator,
+        stop,
+    );
+    validator.close()?;
+    let outcome = outcome?;
+    if let Some(best) = validator.best() {
+        println!(
+            "OUTPUT: best validation {} = {:.3} at step {} (in {})",
+            metric_name(job.config.kind.metric()),
+            best.value,
+            best.step,
+            job.checkpoint_dir.join(BEST_DIR).display()
+        );
+    }
+    Ok(outcome)
 }

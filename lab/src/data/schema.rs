@@ -6,7 +6,7 @@
 //! image `image_raw`; the reader takes either.
 
 use std::borrow::Borrow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{DataError, INTENSITY_SCALE, PIXELS, SIZE};
 use tbseg::example::{Example, ExampleBuilder, ExampleWriter, FeatureError};
@@ -178,36 +178,11 @@ where
     I::Item: Borrow<LabSlice>,
 {
     let path = path.as_ref();
-    let tmp = temp_path(path);
-    let result = write_records(&tmp, slices).and_then(|count| {
-        std::fs::rename(&tmp, path)
-            .map(|()| count)
-            .map_err(|e| DataError::io(path, e))
-    });
-    if result.is_err() {
-        // Best effort: the error being returned matters more than this one.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-fn write_records<I>(tmp: &Path, slices: I) -> Result<usize, DataError>
-where
-    I: IntoIterator,
-    I::Item: Borrow<LabSlice>,
-{
-    let io_err = |e| DataError::io(tmp, e);
-    // A leftover from a killed run with the same pid is ours to replace.
-    let _ = std::fs::remove_file(tmp);
-    let mut writer = ExampleWriter::create(tmp).map_err(io_err)?;
+    let io_err = |e| DataError::io(path, e);
+    // tbseg's atomic writer: a unique temporary name beside `path`, fsync,
+    // rename, directory fsync; dropped on error, it removes the temporary.
+    let file = tbseg::atomic::AtomicFile::create(path).map_err(io_err)?;
+    let mut writer = ExampleWriter::new(file);
     let mut count = 0;
     for (index, slice) in slices.into_iter().enumerate() {
         let slice = slice.borrow();
@@ -215,11 +190,7 @@ where
         writer.write(&lab_example(slice)).map_err(io_err)?;
         count += 1;
     }
-    let file = writer
-        .into_inner()
-        .into_inner()
-        .map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)?;
+    writer.into_inner().commit().map_err(io_err)?;
     Ok(count)
 }
 

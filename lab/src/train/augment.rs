@@ -10,7 +10,7 @@
 //! intensity jitter (gain and offset) touches the image only.
 
 use rand::{Rng, SeedableRng};
-use tch::{Kind, Tensor};
+use tch::{Kind, TchError, Tensor};
 
 /// Largest affine rotation, in degrees either way.
 pub const MAX_ROTATION_DEGREES: f64 = 10.0;
@@ -79,37 +79,37 @@ impl Augmentation {
 
     /// Applies the transform to one image `[1, 1, H, W]` (float) and its
     /// label `[1, H, W]` (class ids).
-    pub fn apply(&self, image: &Tensor, label: &Tensor) -> (Tensor, Tensor) {
+    pub fn apply(&self, image: &Tensor, label: &Tensor) -> Result<(Tensor, Tensor), TchError> {
         let mut image = image.shallow_clone();
-        let mut label = label.unsqueeze(1).to_kind(image.kind());
+        let mut label = label.f_unsqueeze(1)?.f_to_kind(image.kind())?;
         if self.transpose {
-            image = image.transpose(2, 3);
-            label = label.transpose(2, 3);
+            image = image.f_transpose(2, 3)?;
+            label = label.f_transpose(2, 3)?;
         }
         if self.quarter_turns != 0 {
-            image = image.rot90(self.quarter_turns, [2, 3]);
-            label = label.rot90(self.quarter_turns, [2, 3]);
+            image = image.f_rot90(self.quarter_turns, [2, 3])?;
+            label = label.f_rot90(self.quarter_turns, [2, 3])?;
         }
         if self.has_affine() {
-            let grid = self.grid(&image);
+            let grid = self.grid(&image)?;
             // Modes of grid_sampler_2d: 0 bilinear, 1 nearest; padding 0
             // (zeros): what leaves the frame becomes background.
-            image = image.grid_sampler_2d(&grid, 0, 0, false);
-            label = label.grid_sampler_2d(&grid, 1, 0, false);
+            image = image.f_grid_sampler_2d(&grid, 0, 0, false)?;
+            label = label.f_grid_sampler_2d(&grid, 1, 0, false)?;
         }
         if self.gain != 1.0 || self.offset != 0.0 {
-            image = image * self.gain + self.offset;
+            image = image.f_mul_scalar(self.gain)?.f_add_scalar(self.offset)?;
         }
-        (
-            image.contiguous(),
-            label.squeeze_dim(1).to_kind(Kind::Int64),
-        )
+        Ok((
+            image.f_contiguous()?,
+            label.f_squeeze_dim(1)?.f_to_kind(Kind::Int64)?,
+        ))
     }
 
     /// The sampling grid: each output pixel's source position in the
     /// normalised coordinates of `grid_sampler_2d` (square images, so the
     /// rotation is the same in both axes).
-    fn grid(&self, image: &Tensor) -> Tensor {
+    fn grid(&self, image: &Tensor) -> Result<Tensor, TchError> {
         let angle = self.rotation_degrees.to_radians();
         let (sin, cos) = angle.sin_cos();
         let inverse = 1.0 / self.scale;
@@ -124,10 +124,10 @@ impl Augmentation {
             -2.0 * self.shift.1,
         ];
         let theta = Tensor::from_slice(&theta)
-            .reshape([1, 2, 3])
-            .to_kind(image.kind())
-            .to_device(image.device());
-        Tensor::affine_grid_generator(&theta, image.size(), false)
+            .f_reshape([1, 2, 3])?
+            .f_to_kind(image.kind())?
+            .f_to_device(image.device())?;
+        Tensor::f_affine_grid_generator(&theta, image.size(), false)
     }
 }
 
@@ -145,24 +145,35 @@ impl Augmenter {
     }
 
     /// The transform of example `index` in the batch of `step`.
-    pub fn draw(&self, step: u64, index: usize) -> Augmentation {
+    pub fn draw(&self, step: i64, index: usize) -> Augmentation {
         let key = self.seed
-            ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ (step as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             ^ (index as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         Augmentation::random(&mut rand::rngs::StdRng::seed_from_u64(key))
     }
 
     /// Images `[N, 1, H, W]` and labels `[N, H, W]` of `step`, each
     /// example transformed by its own draw.
-    pub fn apply(&self, step: u64, images: &Tensor, labels: &Tensor) -> (Tensor, Tensor) {
+    pub fn apply(
+        &self,
+        step: i64,
+        images: &Tensor,
+        labels: &Tensor,
+    ) -> Result<(Tensor, Tensor), TchError> {
         let count = images.size()[0];
-        let (images, labels): (Vec<Tensor>, Vec<Tensor>) = (0..count)
-            .map(|i| {
-                self.draw(step, i as usize)
-                    .apply(&images.narrow(0, i, 1), &labels.narrow(0, i, 1))
-            })
-            .unzip();
-        (Tensor::cat(&images, 0), Tensor::cat(&labels, 0))
+        let mut augmented_images = Vec::with_capacity(count as usize);
+        let mut augmented_labels = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            let (image, label) = self
+                .draw(step, i as usize)
+                .apply(&images.f_narrow(0, i, 1)?, &labels.f_narrow(0, i, 1)?)?;
+            augmented_images.push(image);
+            augmented_labels.push(label);
+        }
+        Ok((
+            Tensor::f_cat(&augmented_images, 0)?,
+            Tensor::f_cat(&augmented_labels, 0)?,
+        ))
     }
 }
 
@@ -217,7 +228,7 @@ mod tests {
                     transpose,
                     ..Augmentation::IDENTITY
                 };
-                let (image, label) = augmentation.apply(&image, &label);
+                let (image, label) = augmentation.apply(&image, &label).unwrap();
                 assert_eq!(image.size(), [1, 1, SIDE, SIDE]);
                 assert_eq!(label.size(), [1, SIDE, SIDE]);
                 let image: Vec<f32> = values(&image);
@@ -241,7 +252,7 @@ mod tests {
             augmentation.gain = 1.0;
             augmentation.offset = 0.0;
             assert!(augmentation.rotation_degrees.abs() <= MAX_ROTATION_DEGREES);
-            let (out_image, out_label) = augmentation.apply(&image, &label);
+            let (out_image, out_label) = augmentation.apply(&image, &label).unwrap();
             let out_image: Vec<f32> = values(&out_image);
             let out_label: Vec<i64> = values(&out_label);
             assert!(out_label.iter().all(|&l| l == 0 || l == 1));
@@ -280,15 +291,15 @@ mod tests {
             offset: -0.05,
             ..Augmentation::IDENTITY
         };
-        let (out_image, out_label) = jitter.apply(&image, &label);
+        let (out_image, out_label) = jitter.apply(&image, &label).unwrap();
         assert!(out_label.equal(&label));
         assert!((out_image.double_value(&[0, 0, 8, 10]) - 1.05).abs() < 1e-6);
         assert!((out_image.double_value(&[0, 0, 0, 0]) + 0.05).abs() < 1e-6);
 
         let images = Tensor::cat(&[&image, &image], 0);
         let labels = Tensor::cat(&[&label, &label], 0);
-        let a = Augmenter::new(3).apply(5, &images, &labels);
-        let b = Augmenter::new(3).apply(5, &images, &labels);
+        let a = Augmenter::new(3).apply(5, &images, &labels).unwrap();
+        let b = Augmenter::new(3).apply(5, &images, &labels).unwrap();
         assert!(a.0.equal(&b.0) && a.1.equal(&b.1));
         assert_eq!(a.0.size(), [2, 1, SIDE, SIDE]);
         assert_ne!(Augmenter::new(3).draw(5, 0), Augmenter::new(3).draw(5, 1));

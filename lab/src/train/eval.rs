@@ -6,6 +6,7 @@ use tch::{Device, Kind, Tensor};
 use super::examples::Examples;
 use super::metrics::{accuracy_counts, dice_counts, predicted_classes, AccuracyCounts, DiceCounts};
 use super::model::{MetricKind, Model};
+use super::TrainError;
 
 /// Counts accumulated over a whole validation file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,26 +38,31 @@ pub struct Predictions {
     logits: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
-/// Runs `model` on `images` without gradients and splits the logits per image.
-pub fn predict(model: &Model, images: &Tensor) -> Predictions {
-    let logits = tch::no_grad(|| model.forward(images))
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Float);
+/// Runs `model` on `images` without gradients and splits the logits per
+/// image, or libtorch's error (out of memory, a failed copy).
+pub fn predict(model: &Model, images: &Tensor) -> Result<Predictions, TrainError> {
+    let logits = tch::no_grad(|| model.forward(images))?
+        .f_to_device(Device::Cpu)?
+        .f_to_kind(Kind::Float)?;
     let count = logits.size()[0];
     let mut out = Predictions {
         masks: Vec::new(),
         logits: Vec::new(),
     };
     for index in 0..count {
-        let plane = |class: i64| {
-            Vec::<f32>::try_from(logits.get(index).get(class).contiguous().flatten(0, -1))
-                .unwrap_or_default()
+        let plane = |class: i64| -> Result<Vec<f32>, TrainError> {
+            let plane = logits
+                .f_get(index)?
+                .f_get(class)?
+                .f_contiguous()?
+                .f_flatten(0, -1)?;
+            Ok(Vec::<f32>::try_from(plane)?)
         };
-        let (background, ventricle) = (plane(0), plane(1));
+        let (background, ventricle) = (plane(0)?, plane(1)?);
         out.masks.push(predicted_classes(&background, &ventricle));
         out.logits.push((background, ventricle));
     }
-    out
+    Ok(out)
 }
 
 /// Evaluates `model` on every example, `batch_size` at a time, calling
@@ -66,13 +72,13 @@ pub fn evaluate(
     examples: &Examples,
     batch_size: usize,
     mut each: impl FnMut(usize, &[u8]),
-) -> Evaluation {
+) -> Result<Evaluation, TrainError> {
     let mut evaluation = Evaluation::default();
     let batch_size = batch_size.max(1);
     let mut start = 0;
     while start < examples.len() {
-        let (images, _) = examples.range(start, batch_size);
-        let predictions = predict(model, &images);
+        let (images, _) = examples.range(start, batch_size)?;
+        let predictions = predict(model, &images)?;
         for (offset, (mask, (background, ventricle))) in predictions
             .masks
             .iter()
@@ -80,7 +86,7 @@ pub fn evaluate(
             .enumerate()
         {
             let index = start + offset;
-            let label = examples.label_values(index);
+            let label = examples.label_values(index)?;
             evaluation
                 .accuracy
                 .add(accuracy_counts(background, ventricle, &label));
@@ -90,7 +96,7 @@ pub fn evaluate(
         }
         start += predictions.masks.len().max(1);
     }
-    evaluation
+    Ok(evaluation)
 }
 
 #[cfg(test)]
@@ -128,7 +134,8 @@ mod tests {
         let mut seen = Vec::new();
         let evaluation = evaluate(&model, &examples, 2, |index, mask| {
             seen.push((index, mask.to_vec()))
-        });
+        })
+        .unwrap();
         assert_eq!(evaluation.images, 3);
         assert_eq!(
             evaluation.accuracy,

@@ -47,12 +47,12 @@ impl Examples {
             });
         }
         Ok(Examples {
-            images: Tensor::from_slice(&images)
-                .reshape([count, 1, size, size])
-                .to_device(device),
-            labels: Tensor::from_slice(&labels)
-                .reshape([count, size, size])
-                .to_device(device),
+            images: Tensor::f_from_slice(&images)?
+                .f_reshape([count, 1, size, size])?
+                .f_to_device(device)?,
+            labels: Tensor::f_from_slice(&labels)?
+                .f_reshape([count, size, size])?
+                .f_to_device(device)?,
             size,
         })
     }
@@ -72,41 +72,44 @@ impl Examples {
         self.size
     }
 
-    /// The images and labels (int64 class ids) of the examples at `indices`.
-    pub fn batch(&self, indices: &[usize]) -> (Tensor, Tensor) {
+    /// The images and labels (int64 class ids) of the examples at
+    /// `indices`, or libtorch's error (out of memory for a huge batch).
+    pub fn batch(&self, indices: &[usize]) -> Result<(Tensor, Tensor), TrainError> {
         let index: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-        let index = Tensor::from_slice(&index).to_device(self.images.device());
-        (
-            self.images.index_select(0, &index),
-            self.labels.index_select(0, &index).to_kind(Kind::Int64),
-        )
+        let index = Tensor::f_from_slice(&index)?.f_to_device(self.images.device())?;
+        Ok((
+            self.images.f_index_select(0, &index)?,
+            self.labels
+                .f_index_select(0, &index)?
+                .f_to_kind(Kind::Int64)?,
+        ))
     }
 
     /// Examples `start..start + count` (clamped to the set), labels as
     /// int64 class ids.
-    pub fn range(&self, start: usize, count: usize) -> (Tensor, Tensor) {
+    pub fn range(&self, start: usize, count: usize) -> Result<(Tensor, Tensor), TrainError> {
         let count = count.min(self.len().saturating_sub(start)) as i64;
-        (
-            self.images.narrow(0, start as i64, count),
+        Ok((
+            self.images.f_narrow(0, start as i64, count)?,
             self.labels
-                .narrow(0, start as i64, count)
-                .to_kind(Kind::Int64),
-        )
+                .f_narrow(0, start as i64, count)?
+                .f_to_kind(Kind::Int64)?,
+        ))
     }
 
     /// The image of example `index` as row-major floats (for image summaries).
-    pub fn image_values(&self, index: usize) -> Vec<f32> {
+    pub fn image_values(&self, index: usize) -> Result<Vec<f32>, TrainError> {
         let image = self
             .images
-            .get(index as i64)
-            .to_device(Device::Cpu)
-            .flatten(0, -1);
-        Vec::<f32>::try_from(image).unwrap_or_default()
+            .f_get(index as i64)?
+            .f_to_device(Device::Cpu)?
+            .f_flatten(0, -1)?;
+        Ok(Vec::<f32>::try_from(image)?)
     }
 
     /// The label of example `index` as 0/1 bytes.
-    pub fn label_values(&self, index: usize) -> Vec<u8> {
-        let label = self.labels.get(index as i64).to_device(Device::Cpu);
-        Vec::<u8>::try_from(label.flatten(0, -1)).unwrap_or_default()
+    pub fn label_values(&self, index: usize) -> Result<Vec<u8>, TrainError> {
+        let label = self.labels.f_get(index as i64)?.f_to_device(Device::Cpu)?;
+        Ok(Vec::<u8>::try_from(label.f_flatten(0, -1)?)?)
     }
 }

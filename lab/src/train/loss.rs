@@ -4,7 +4,7 @@
 //! Every loss takes logits `[N, 2, H, W]` and class ids `[N, H, W]`
 //! (int64) and returns a scalar tensor to minimise.
 
-use tch::{Kind, Reduction, Tensor};
+use tch::{Kind, Reduction, TchError, Tensor};
 
 /// Smoothing of the soft Dice: keeps the ratio defined on a batch with no
 /// LV pixel and its gradient bounded (1 pixel's worth, negligible against
@@ -45,17 +45,17 @@ impl LossKind {
     }
 
     /// The loss of `logits` `[N, 2, H, W]` against class ids `labels`
-    /// `[N, H, W]`.
-    pub fn compute(self, logits: &Tensor, labels: &Tensor) -> Tensor {
+    /// `[N, H, W]`, or libtorch's error (out of memory, mismatched shapes).
+    pub fn compute(self, logits: &Tensor, labels: &Tensor) -> Result<Tensor, TchError> {
         match self {
             LossKind::CrossEntropy => cross_entropy(logits, labels, None),
             LossKind::WeightedCrossEntropy => {
-                let weights = inverse_frequency_weights(labels, logits.size()[1], logits.kind());
+                let weights = inverse_frequency_weights(labels, logits.size()[1], logits.kind())?;
                 cross_entropy(logits, labels, Some(&weights))
             }
             LossKind::Dice => soft_dice_loss(logits, labels),
             LossKind::DiceCrossEntropy => {
-                soft_dice_loss(logits, labels) + cross_entropy(logits, labels, None)
+                soft_dice_loss(logits, labels)?.f_add(&cross_entropy(logits, labels, None)?)
             }
         }
     }
@@ -69,33 +69,49 @@ impl std::fmt::Display for LossKind {
 
 /// Per-pixel softmax cross-entropy; with `weights` the mean is weighted
 /// (`Σ w_y·ℓ / Σ w_y`, PyTorch's and TensorFlow's convention).
-fn cross_entropy(logits: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Tensor {
-    logits.cross_entropy_loss(labels, weights, Reduction::Mean, -100, 0.0)
+fn cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: Option<&Tensor>,
+) -> Result<Tensor, TchError> {
+    logits.f_cross_entropy_loss(labels, weights, Reduction::Mean, -100, 0.0)
 }
 
 /// Class weights `pixels / (classes · count_c)` of the batch, capped at
 /// [`MAX_CLASS_WEIGHT`]; a class absent from the batch gets the cap. They
 /// are constants for the gradient (computed from the labels only).
-pub fn inverse_frequency_weights(labels: &Tensor, classes: i64, kind: Kind) -> Tensor {
+pub fn inverse_frequency_weights(
+    labels: &Tensor,
+    classes: i64,
+    kind: Kind,
+) -> Result<Tensor, TchError> {
     tch::no_grad(|| {
         let counts = labels
-            .flatten(0, -1)
-            .bincount::<Tensor>(None, classes)
-            .to_kind(kind);
+            .f_flatten(0, -1)?
+            .f_bincount::<Tensor>(None, classes)?
+            .f_to_kind(kind)?;
         let pixels = labels.numel() as f64;
-        ((counts * classes as f64).reciprocal() * pixels).clamp_max(MAX_CLASS_WEIGHT)
+        counts
+            .f_mul_scalar(classes as f64)?
+            .f_reciprocal()?
+            .f_mul_scalar(pixels)?
+            .f_clamp_max(MAX_CLASS_WEIGHT)
     })
 }
 
 /// `1 − soft Dice` of the LV class over the whole batch (the dataset-level
 /// Dice the lab reports, made differentiable by using probabilities).
-pub fn soft_dice_loss(logits: &Tensor, labels: &Tensor) -> Tensor {
-    let probability = logits.softmax(1, logits.kind()).select(1, 1);
-    let truth = labels.to_kind(logits.kind());
-    let intersection = (&probability * &truth).sum(logits.kind());
-    let total = probability.sum(logits.kind()) + truth.sum(logits.kind());
-    let dice = (intersection * 2.0 + DICE_SMOOTH) / (total + DICE_SMOOTH);
-    dice.neg() + 1.0
+pub fn soft_dice_loss(logits: &Tensor, labels: &Tensor) -> Result<Tensor, TchError> {
+    let kind = logits.kind();
+    let probability = logits.f_softmax(1, kind)?.f_select(1, 1)?;
+    let truth = labels.f_to_kind(kind)?;
+    let intersection = probability.f_mul(&truth)?.f_sum(kind)?;
+    let total = probability.f_sum(kind)?.f_add(&truth.f_sum(kind)?)?;
+    let dice = intersection
+        .f_mul_scalar(2.0)?
+        .f_add_scalar(DICE_SMOOTH)?
+        .f_div(&total.f_add_scalar(DICE_SMOOTH)?)?;
+    dice.f_neg()?.f_add_scalar(1.0)
 }
 
 #[cfg(test)]
@@ -131,7 +147,7 @@ mod tests {
         let h = 1e-6;
         for kind in ALL {
             let x = logits.copy().set_requires_grad(true);
-            let loss = kind.compute(&x, &labels);
+            let loss = kind.compute(&x, &labels).unwrap();
             let grad = Tensor::run_backward(&[&loss], &[&x], false, false)
                 .pop()
                 .unwrap();
@@ -142,7 +158,7 @@ mod tests {
                     let mut values = base.clone();
                     values[i] += delta;
                     let x = Tensor::from_slice(&values).reshape([2, 2, 3, 3]);
-                    kind.compute(&x, &labels).double_value(&[])
+                    kind.compute(&x, &labels).unwrap().double_value(&[])
                 };
                 let numeric = (at(h) - at(-h)) / (2.0 * h);
                 assert!(
@@ -164,8 +180,8 @@ mod tests {
         let right = Tensor::stack(&[(-&lv + 1.0) * 10.0, &lv * 10.0], 1);
         let wrong = Tensor::stack(&[&lv * 10.0, (-&lv + 1.0) * 10.0], 1);
         for kind in ALL {
-            let good = kind.compute(&right, &labels).double_value(&[]);
-            let bad = kind.compute(&wrong, &labels).double_value(&[]);
+            let good = kind.compute(&right, &labels).unwrap().double_value(&[]);
+            let bad = kind.compute(&wrong, &labels).unwrap().double_value(&[]);
             assert!(good < 0.01, "{kind}: {good}");
             // Soft Dice saturates at 1 − 1/(ΣL + 1) = 0.83 here.
             assert!(bad > 0.8, "{kind}: {bad}");
@@ -175,13 +191,13 @@ mod tests {
     #[test]
     fn class_weights_balance_the_batch() {
         let (_, labels) = tiny_input();
-        let weights = inverse_frequency_weights(&labels, 2, Kind::Double);
+        let weights = inverse_frequency_weights(&labels, 2, Kind::Double).unwrap();
         // 13 background and 5 LV pixels of 18: 18/26 and 18/10.
         let weights = Vec::<f64>::try_from(weights).unwrap();
         assert!((weights[0] - 18.0 / 26.0).abs() < 1e-12, "{weights:?}");
         assert!((weights[1] - 1.8).abs() < 1e-12, "{weights:?}");
         let none = Tensor::zeros([1, 2, 2], (Kind::Int64, Device::Cpu));
-        let weights = inverse_frequency_weights(&none, 2, Kind::Double);
+        let weights = inverse_frequency_weights(&none, 2, Kind::Double).unwrap();
         assert_eq!(weights.double_value(&[1]), MAX_CLASS_WEIGHT);
     }
 

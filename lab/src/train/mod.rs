@@ -16,6 +16,7 @@
 //!   and on-the-fly augmentation beyond the lab's recipe.
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
+//! - [`run_dir`]: whether a checkpoint folder holds a run; clearing it.
 //! - [`weights`]: a model as a TensorFlow checkpoint (TF names and layouts).
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
@@ -29,6 +30,7 @@ pub mod model;
 pub mod optim;
 pub mod options;
 pub mod output;
+pub mod run_dir;
 pub mod schedule;
 pub mod scores;
 pub mod trainer;
@@ -130,14 +132,60 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
     /// A file-system operation failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error, part of the message (not a separate
+        /// `source`, so that error chains print it once).
+        error: std::io::Error,
     },
-    /// libtorch reported an error.
-    #[error(transparent)]
-    Torch(#[from] tch::TchError),
+    /// A non-finite loss or gradient stopped training
+    /// (`--on_nonfinite stop`).
+    #[error(
+        "training diverged at step {step}: non-finite {what} (loss {loss}); \
+         the weights were not updated and the last checkpoint is the last good one \
+         (lower --learning_rate, or pass --on_nonfinite skip)"
+    )]
+    Diverged {
+        /// The step whose loss or gradient was not finite.
+        step: i64,
+        /// Which value.
+        what: trainer::NonFinite,
+        /// The step's training loss.
+        loss: f64,
+    },
+    /// The checkpoint folder already holds a run and neither `--resume`
+    /// nor `--overwrite` was given.
+    #[error(
+        "{} already holds a training run ({found}); pass --resume to continue it, \
+         --overwrite to delete it first, or choose another --checkpoint_dir",
+        dir.display()
+    )]
+    ExistingRun {
+        /// The checkpoint folder.
+        dir: PathBuf,
+        /// What was found there (a file name).
+        found: String,
+    },
+    /// libtorch reported an error (out of memory, a failed copy); the
+    /// message keeps libtorch's first line, not its C++ backtrace.
+    #[error("libtorch: {}", first_line(&.0.to_string()))]
+    Torch(tch::TchError),
+}
+
+impl From<tch::TchError> for TrainError {
+    fn from(error: tch::TchError) -> Self {
+        TrainError::Torch(error)
+    }
+}
+
+/// The first non-empty line of libtorch's message (the rest is where in
+/// its C++ sources the error was raised).
+fn first_line(message: &str) -> &str {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or(message)
 }

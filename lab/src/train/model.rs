@@ -11,7 +11,7 @@
 //! pixel after (bottom/right) when the total padding is odd: libtorch's
 //! symmetric `padding` would shift the sampling grid by one pixel.
 
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, TchError, Tensor};
 
 use super::unet::{Unet, UnetConfig};
 use super::TrainError;
@@ -287,7 +287,7 @@ pub fn same_padding(input: i64, kernel: i64, stride: i64) -> (i64, i64) {
 
 /// 2-D convolution with TensorFlow's `SAME` padding on an NCHW input and a
 /// torch-layout `[out, in, kh, kw]` kernel, no bias.
-pub fn conv2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Tensor {
+pub fn conv2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Result<Tensor, TchError> {
     let (height, width) = spatial(input);
     let (kh, kw) = spatial(kernel);
     let (top, bottom) = same_padding(height, kh, stride);
@@ -295,29 +295,24 @@ pub fn conv2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Tensor {
     let no_bias: Option<&Tensor> = None;
     if top == bottom && left == right {
         // Symmetric: let the convolution pad, which avoids a copy.
-        return input.conv2d(kernel, no_bias, [stride, stride], [top, left], [1, 1], 1);
+        return input.f_conv2d(kernel, no_bias, [stride, stride], [top, left], [1, 1], 1);
     }
-    input.constant_pad_nd([left, right, top, bottom]).conv2d(
-        kernel,
-        no_bias,
-        [stride, stride],
-        [0, 0],
-        [1, 1],
-        1,
-    )
+    input
+        .f_constant_pad_nd([left, right, top, bottom])?
+        .f_conv2d(kernel, no_bias, [stride, stride], [0, 0], [1, 1], 1)
 }
 
 /// Max pooling with TensorFlow's `SAME` padding (padded cells never win).
-pub fn max_pool_same(input: &Tensor, size: i64) -> Tensor {
+pub fn max_pool_same(input: &Tensor, size: i64) -> Result<Tensor, TchError> {
     let (height, width) = spatial(input);
     let (top, bottom) = same_padding(height, size, size);
     let (left, right) = same_padding(width, size, size);
     let padded = if top + bottom + left + right == 0 {
         input.shallow_clone()
     } else {
-        input.pad([left, right, top, bottom], "constant", f64::NEG_INFINITY)
+        input.f_pad([left, right, top, bottom], "constant", f64::NEG_INFINITY)?
     };
-    padded.max_pool2d([size, size], [size, size], [0, 0], [1, 1], false)
+    padded.f_max_pool2d([size, size], [size, size], [0, 0], [1, 1], false)
 }
 
 /// `tf.nn.conv2d_transpose(..., padding="SAME")` on NCHW with a torch-layout
@@ -327,7 +322,11 @@ pub fn max_pool_same(input: &Tensor, size: i64) -> Tensor {
 /// the `SAME` padding-before of the matching forward convolution. libtorch's
 /// `padding = before` trims that much from both ends; when the total is odd
 /// one extra row/column is left at the end and is cropped here.
-pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Tensor {
+pub fn conv_transpose2d_same(
+    input: &Tensor,
+    kernel: &Tensor,
+    stride: i64,
+) -> Result<Tensor, TchError> {
     let (height, width) = spatial(input);
     let (kh, kw) = spatial(kernel);
     let (out_h, out_w) = (height * stride, width * stride);
@@ -338,7 +337,7 @@ pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Te
     // libtorch's channels-last transposed convolution computes its weight
     // gradient several times slower, and the input here is tiny
     // (`[N, 2, H/16, W/16]` in the lab), so the copy costs nothing.
-    let full = input.contiguous().conv_transpose2d(
+    let full = input.f_contiguous()?.f_conv_transpose2d(
         kernel,
         no_bias,
         [stride, stride],
@@ -346,8 +345,8 @@ pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Te
         [0, 0],
         1,
         [1, 1],
-    );
-    full.narrow(2, 0, out_h).narrow(3, 0, out_w)
+    )?;
+    full.f_narrow(2, 0, out_h)?.f_narrow(3, 0, out_w)
 }
 
 /// `x` (`[N, C, H, W]`) with channels-last strides `[H·W·C, 1, W·C, C]`,
@@ -357,18 +356,18 @@ pub fn conv_transpose2d_same(input: &Tensor, kernel: &Tensor, stride: i64) -> Te
 /// `contiguous`, `permute` back) leaves a one-channel image as it is:
 /// libtorch counts it as contiguous either way and would run the first
 /// convolution in NCHW.
-pub fn to_channels_last(x: &Tensor) -> Tensor {
+pub fn to_channels_last(x: &Tensor) -> Result<Tensor, TchError> {
     let size = x.size();
     let [_, channels, height, width] = size[..] else {
-        return x.shallow_clone();
+        return Ok(x.shallow_clone());
     };
     let strides = [height * width * channels, 1, width * channels, channels];
     if x.stride() == strides {
-        return x.shallow_clone();
+        return Ok(x.shallow_clone());
     }
-    let mut out = Tensor::empty_strided(&size, strides, (x.kind(), x.device()));
-    out.copy_(x);
-    out
+    let mut out = Tensor::f_empty_strided(&size, strides, (x.kind(), x.device()))?;
+    out.f_copy_(x)?;
+    Ok(out)
 }
 
 /// Whether `x` is `[N, C, H, W]` with exactly channels-last strides.
@@ -534,8 +533,9 @@ impl Model {
         channels_last(self.architecture, self.device())
     }
 
-    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`.
-    pub fn forward(&self, images: &Tensor) -> Tensor {
+    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`, or libtorch's
+    /// error (out of memory, a wrong input shape).
+    pub fn forward(&self, images: &Tensor) -> Result<Tensor, TchError> {
         match &self.unet {
             Some(unet) => unet.forward(images),
             None => self.run(images, |_, _| {}),
@@ -550,9 +550,13 @@ impl Model {
     /// maximum, and the gradient reaches the same pixel), and rectifying
     /// the pooled tensor touches a quarter of the values, forward and
     /// backward. The layers, and so the graph, keep the lab's order.
-    fn run(&self, images: &Tensor, mut observe: impl FnMut(&Layer, &[i64])) -> Tensor {
+    fn run(
+        &self,
+        images: &Tensor,
+        mut observe: impl FnMut(&Layer, &[i64]),
+    ) -> Result<Tensor, TchError> {
         let mut x = if self.runs_channels_last() {
-            to_channels_last(images)
+            to_channels_last(images)?
         } else {
             images.shallow_clone()
         };
@@ -564,43 +568,43 @@ impl Model {
             match pool_next {
                 Some(pool) => {
                     observe(layer, &x.size());
-                    x = self.apply(&pool.op, &x).relu();
+                    x = self.apply(&pool.op, &x)?.f_relu()?;
                     observe(pool, &x.size());
                 }
                 None => {
-                    x = self.apply(&layer.op, &x);
+                    x = self.apply(&layer.op, &x)?;
                     observe(layer, &x.size());
                 }
             }
         }
-        x
+        Ok(x)
     }
 
-    fn apply(&self, op: &Op, x: &Tensor) -> Tensor {
+    fn apply(&self, op: &Op, x: &Tensor) -> Result<Tensor, TchError> {
         let var = |index: usize| &self.variables[index].tensor;
         match op {
             Op::Reshape { shape } => {
                 let mut full = vec![x.size()[0]];
                 full.extend_from_slice(shape);
-                x.reshape(full)
+                x.f_reshape(full)
             }
-            Op::MatMul { weight } => x.matmul(var(*weight)),
+            Op::MatMul { weight } => x.f_matmul(var(*weight)),
             Op::Conv2d { kernel, stride } => conv2d_same(x, var(*kernel), *stride),
-            Op::Relu => x.relu(),
+            Op::Relu => x.f_relu(),
             Op::MaxPool { size } => max_pool_same(x, *size),
             Op::Dropout { keep_prob } => {
                 if *keep_prob >= 1.0 {
-                    x.shallow_clone()
+                    Ok(x.shallow_clone())
                 } else {
-                    x.dropout(1.0 - keep_prob, true)
+                    x.f_dropout(1.0 - keep_prob, true)
                 }
             }
             Op::ConvTranspose2d { kernel, stride } => {
                 conv_transpose2d_same(x, var(*kernel), *stride)
             }
             Op::ClassesFirst { height, width } => x
-                .reshape([-1, *height, *width, CLASSES])
-                .permute([0, 3, 1, 2]),
+                .f_reshape([-1, *height, *width, CLASSES])?
+                .f_permute([0, 3, 1, 2]),
         }
     }
 
@@ -608,9 +612,9 @@ impl Model {
     /// placeholder `x`, one `VariableV2` node per variable, and one node per
     /// layer with the shape the layer produced on a `batch`-sized zero input
     /// (run without gradients).
-    pub fn graph(&self, batch: i64) -> Vec<GraphNode> {
+    pub fn graph(&self, batch: i64) -> Result<Vec<GraphNode>, TchError> {
         let size = self.architecture.image_size();
-        let input = Tensor::zeros([batch, 1, size, size], (Kind::Float, self.device()));
+        let input = Tensor::f_zeros([batch, 1, size, size], (Kind::Float, self.device()))?;
         let mut nodes = vec![GraphNode::new(
             "x",
             "Placeholder",
@@ -634,8 +638,8 @@ impl Model {
                 previous = node.name.clone();
                 nodes.push(node);
             })
-        });
-        nodes
+        })?;
+        Ok(nodes)
     }
 
     fn layer_node(&self, layer: &Layer, output_shape: Vec<i64>) -> GraphNode {
@@ -687,23 +691,27 @@ impl Model {
     }
 
     /// Every variable in TensorFlow's name, layout and shape, copied to
-    /// the CPU.
-    pub fn export_tf(&self) -> Vec<TfVariable> {
+    /// the CPU, or libtorch's error (a failed copy is an error, never
+    /// empty values).
+    pub fn export_tf(&self) -> Result<Vec<TfVariable>, TchError> {
         tch::no_grad(|| {
             self.variables
                 .iter()
                 .map(|variable| {
                     let tf = match variable.layout.to_tf() {
                         None => variable.tensor.shallow_clone(),
-                        Some(perm) => variable.tensor.permute(perm),
+                        Some(perm) => variable.tensor.f_permute(perm)?,
                     };
-                    let tf = tf.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
-                    let values = Vec::<f32>::try_from(tf.flatten(0, -1)).unwrap_or_default();
-                    TfVariable {
+                    let tf = tf
+                        .f_to_device(Device::Cpu)?
+                        .f_to_kind(Kind::Float)?
+                        .f_contiguous()?;
+                    let values = Vec::<f32>::try_from(tf.f_flatten(0, -1)?)?;
+                    Ok(TfVariable {
                         name: variable.tf_name.clone(),
                         shape: tf.size().iter().map(|&d| d as u64).collect(),
                         values,
-                    }
+                    })
                 })
                 .collect()
         })
@@ -753,12 +761,12 @@ impl Model {
         }
         let variable = &mut self.variables[index];
         let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-        let tf = Tensor::from_slice(values).reshape(dims);
+        let tf = Tensor::f_from_slice(values)?.f_reshape(dims)?;
         let torch = match variable.layout.to_torch() {
             None => tf,
-            Some(perm) => tf.permute(perm),
+            Some(perm) => tf.f_permute(perm)?,
         };
-        tch::no_grad(|| variable.tensor.copy_(&torch.to_device(device)));
+        tch::no_grad(|| variable.tensor.f_copy_(&torch.f_to_device(device)?))?;
         Ok(())
     }
 }
@@ -784,7 +792,10 @@ impl Builder<'_> {
         let path = self.root.sub(scope);
         let mut init = truncated_normal(shape, INIT_STDDEV, path.device());
         if self.channels_last_kernels && layout == Layout::Conv {
-            init = to_channels_last(&init);
+            // Only a memory layout: should the copy fail, NCHW still works.
+            if let Ok(channels_last) = to_channels_last(&init) {
+                init = channels_last;
+            }
         }
         let tensor = path.add(name, init, true);
         self.variables.push(Variable {
@@ -906,9 +917,9 @@ impl Builder<'_> {
 /// The lab's loss: per-pixel sparse softmax cross-entropy of logits
 /// `[N, 2, H, W]` against class ids `[N, H, W]` (int64), averaged over all
 /// `N·H·W` pixels.
-pub fn cross_entropy_mean(logits: &Tensor, labels: &Tensor) -> Tensor {
+pub fn cross_entropy_mean(logits: &Tensor, labels: &Tensor) -> Result<Tensor, TchError> {
     let no_weight: Option<&Tensor> = None;
-    logits.cross_entropy_loss(labels, no_weight, tch::Reduction::Mean, -100, 0.0)
+    logits.f_cross_entropy_loss(labels, no_weight, tch::Reduction::Mean, -100, 0.0)
 }
 
 #[cfg(test)]
@@ -932,7 +943,7 @@ mod tests {
         for channels in [1, 3] {
             let x = Tensor::rand([2, channels, 5, 7], (Kind::Float, Device::Cpu));
             assert!(!is_channels_last(&x));
-            let cl = to_channels_last(&x);
+            let cl = to_channels_last(&x).unwrap();
             assert!(
                 is_channels_last(&cl),
                 "{channels} channel(s): {:?}",
@@ -940,7 +951,7 @@ mod tests {
             );
             assert_eq!(cl.stride(), [35 * channels, 1, 7 * channels, channels]);
             assert_eq!(values(&cl), values(&x));
-            let again = to_channels_last(&cl);
+            let again = to_channels_last(&cl).unwrap();
             assert_eq!(
                 again.data_ptr(),
                 cl.data_ptr(),
@@ -977,13 +988,13 @@ mod tests {
                 .map(|v| v.tensor.shallow_clone())
                 .collect();
             let logits = if fused {
-                model.forward(&images)
+                model.forward(&images).unwrap()
             } else {
                 // Layer by layer in the lab's order: ReLU, then pool.
-                let apply = |x: Tensor, layer: &Layer| model.apply(&layer.op, &x);
+                let apply = |x: Tensor, layer: &Layer| model.apply(&layer.op, &x).unwrap();
                 model.layers.iter().fold(images.shallow_clone(), apply)
             };
-            let loss = cross_entropy_mean(&logits, &labels);
+            let loss = cross_entropy_mean(&logits, &labels).unwrap();
             let grads = Tensor::run_backward(&[&loss], &tensors, false, false);
             (
                 values(&logits),
@@ -1015,10 +1026,10 @@ mod tests {
 
         use tch::nn::OptimizerConfig;
         let mut sgd = nn::Sgd::default().build(model.var_store(), 0.1).unwrap();
-        let loss = cross_entropy_mean(&model.forward(&images), &labels);
+        let loss = cross_entropy_mean(&model.forward(&images).unwrap(), &labels).unwrap();
         sgd.backward_step(&loss);
         assert!(conv_kernels(&model).iter().all(is_channels_last));
-        let exported = model.export_tf();
+        let exported = model.export_tf().unwrap();
         let mut restored = tiny_cnn();
         for variable in &exported {
             restored
@@ -1026,7 +1037,7 @@ mod tests {
                 .unwrap();
         }
         assert!(conv_kernels(&restored).iter().all(is_channels_last));
-        assert_eq!(restored.export_tf(), exported);
+        assert_eq!(restored.export_tf().unwrap(), exported);
     }
 
     #[test]
@@ -1047,7 +1058,7 @@ mod tests {
     fn conv2d_same_matches_tensorflow() {
         let x = Tensor::arange(36, (Kind::Float, Device::Cpu)).reshape([1, 1, 6, 6]);
         let kernel = Tensor::ones([1, 1, 5, 5], (Kind::Float, Device::Cpu));
-        let y = conv2d_same(&x, &kernel, 2);
+        let y = conv2d_same(&x, &kernel, 2).unwrap();
         assert_eq!(y.size(), [1, 1, 3, 3]);
         assert_eq!(
             values(&y),
@@ -1065,7 +1076,7 @@ mod tests {
     fn conv_transpose2d_same_matches_tensorflow() {
         let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([1, 1, 2, 2]);
         let kernel = Tensor::arange(25, (Kind::Float, Device::Cpu)).reshape([1, 1, 5, 5]);
-        let y = conv_transpose2d_same(&x, &kernel, 2);
+        let y = conv_transpose2d_same(&x, &kernel, 2).unwrap();
         assert_eq!(y.size(), [1, 1, 4, 4]);
         #[rustfmt::skip]
         let expected = [
@@ -1083,7 +1094,7 @@ mod tests {
     #[test]
     fn max_pool_same_ignores_padding() {
         let x = -Tensor::arange(25, (Kind::Float, Device::Cpu)).reshape([1, 1, 5, 5]);
-        let y = max_pool_same(&x, 2);
+        let y = max_pool_same(&x, 2).unwrap();
         assert_eq!(
             values(&y),
             [0.0, -2.0, -4.0, -10.0, -12.0, -14.0, -20.0, -22.0, -24.0]
@@ -1105,7 +1116,9 @@ mod tests {
     fn cnn_maps_full_size_images_to_full_size_logits() {
         let model = Model::new(ModelKind::CnnDice, Device::Cpu);
         let logits = tch::no_grad(|| {
-            model.forward(&Tensor::zeros([1, 1, 256, 256], (Kind::Float, Device::Cpu)))
+            model
+                .forward(&Tensor::zeros([1, 1, 256, 256], (Kind::Float, Device::Cpu)))
+                .unwrap()
         });
         assert_eq!(logits.size(), [1, 2, 256, 256]);
         let shapes = model.tf_variable_shapes();
@@ -1135,7 +1148,9 @@ mod tests {
             !model.runs_channels_last(),
             "matrix products have no layout to gain"
         );
-        let logits = model.forward(&Tensor::ones([3, 1, 8, 8], (Kind::Float, Device::Cpu)));
+        let logits = model
+            .forward(&Tensor::ones([3, 1, 8, 8], (Kind::Float, Device::Cpu)))
+            .unwrap();
         assert_eq!(logits.size(), [3, 2, 8, 8]);
         assert_eq!(
             model.tf_variable_shapes(),
@@ -1175,7 +1190,7 @@ mod tests {
         // Input pixel p = p + 1; flat output = [1, 2, 3, 4, 0, 0, 0, 0]:
         // pixel 0 → (1, 2), pixel 1 → (3, 4), pixels 2, 3 → (0, 0).
         let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([1, 1, 2, 2]);
-        let logits = model.forward(&x);
+        let logits = model.forward(&x).unwrap();
         assert_eq!(values(&logits.select(1, 0)), [1.0, 3.0, 0.0, 0.0]);
         assert_eq!(values(&logits.select(1, 1)), [2.0, 4.0, 0.0, 0.0]);
     }
@@ -1186,13 +1201,13 @@ mod tests {
         let source = tiny_cnn();
         let mut target = tiny_cnn();
         let x = Tensor::rand([2, 1, 32, 32], (Kind::Float, Device::Cpu));
-        let before = tch::no_grad(|| target.forward(&x));
-        for variable in source.export_tf() {
+        let before = tch::no_grad(|| target.forward(&x).unwrap());
+        for variable in source.export_tf().unwrap() {
             target
                 .import_tf(&variable.name, &variable.shape, &variable.values)
                 .unwrap();
         }
-        let (a, b) = tch::no_grad(|| (source.forward(&x), target.forward(&x)));
+        let (a, b) = tch::no_grad(|| (source.forward(&x).unwrap(), target.forward(&x).unwrap()));
         assert!(a.equal(&b));
         assert!(!a.equal(&before));
     }
@@ -1200,7 +1215,7 @@ mod tests {
     #[test]
     fn tf_layout_is_hwio_for_conv_kernels() {
         let model = tiny_cnn();
-        let exported = model.export_tf();
+        let exported = model.export_tf().unwrap();
         let conv2 = exported.iter().find(|v| v.name == "Conv2/kernel").unwrap();
         assert_eq!(conv2.shape, [5, 5, 3, 4]);
         // TF [kh, kw, in, out][1, 2, 0, 3] is torch [out, in, kh, kw][3, 0, 1, 2].
@@ -1225,7 +1240,7 @@ mod tests {
     #[test]
     fn graph_has_lab_names_and_real_shapes() {
         let model = tiny_cnn();
-        let graph = model.graph(1);
+        let graph = model.graph(1).unwrap();
         let find = |name: &str| {
             graph
                 .iter()

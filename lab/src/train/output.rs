@@ -9,10 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Kind};
 
 use tbseg::checkpoint::Saver;
-use tbseg::summary::{GraphBuilder, HParamValue, Node, SessionStatus, SummaryWriter};
+use tbseg::summary::{GraphBuilder, HParamValue, ImageLayout, Node, SessionStatus, SummaryWriter};
 
 use super::model::{GraphNode, Model};
-use super::trainer::{SummaryStep, TrainConfig, TrainSink};
+use super::trainer::{NonFinite, SummaryStep, TrainConfig, TrainSink};
 use super::weights::checkpoint_tensors;
 use super::TrainError;
 
@@ -20,9 +20,9 @@ use super::TrainError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SummaryCadence {
     /// Image summaries (input, label, prediction overlay) every this many steps.
-    pub images_every: u64,
+    pub images_every: i64,
     /// Weight histograms every this many steps.
-    pub histograms_every: u64,
+    pub histograms_every: i64,
 }
 
 impl Default for SummaryCadence {
@@ -36,6 +36,16 @@ impl Default for SummaryCadence {
 
 /// Checkpoints kept in the folder (TensorFlow's `Saver` default).
 pub const MAX_TO_KEEP: usize = 5;
+
+/// Text summary recording a step whose loss or gradient was not finite.
+pub const DIVERGENCE_TAG: &str = "divergence";
+
+/// Scalar: steps with a non-finite loss or gradient so far this session.
+pub const NONFINITE_STEPS_TAG: &str = "nonfinite_steps";
+
+/// Scalar: NaN and infinite weights at each histogram step (histograms
+/// cannot show them).
+pub const NONFINITE_WEIGHTS_TAG: &str = "nonfinite_weights";
 
 /// The [`TrainSink`] of `tbseg train`: prints the lab's `OUTPUT:` lines
 /// (and a progress bar when stderr is a terminal), writes events and
@@ -52,17 +62,25 @@ pub struct RunLog {
 
 impl RunLog {
     /// Opens a new event file in `dir` (created if needed) and records the
-    /// run's hyper-parameters.
+    /// run's hyper-parameters. A run resumed at `resume_step` starts its
+    /// file with a `SessionLog START` there, so TensorBoard drops what the
+    /// interrupted run logged at and after that step (it was logged again,
+    /// or never checkpointed).
     pub fn create(
         dir: &Path,
         config: &TrainConfig,
         cadence: SummaryCadence,
+        resume_step: Option<i64>,
     ) -> Result<RunLog, TrainError> {
-        std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+        std::fs::create_dir_all(dir).map_err(|error| TrainError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
-        let writer = SummaryWriter::new(dir)?;
+        let mut builder = SummaryWriter::builder(dir);
+        if let Some(step) = resume_step {
+            builder = builder.purge_step(step);
+        }
+        let writer = builder.build()?;
         let mut hparams = BTreeMap::new();
         hparams.insert(
             "model".to_string(),
@@ -116,17 +134,14 @@ impl RunLog {
         self.last_checkpoint.as_deref()
     }
 
-    /// Records how the run ended and flushes the event file.
-    pub fn finish(&mut self, interrupted: bool) -> Result<(), TrainError> {
+    /// Records how the run ended (`status`), then flushes, syncs and
+    /// closes the event file.
+    pub fn finish(&mut self, status: SessionStatus) -> Result<(), TrainError> {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
-        let status = if interrupted {
-            SessionStatus::Running
-        } else {
-            SessionStatus::Success
-        };
         self.writer.end_hparams(status)?;
+        self.writer.sync()?;
         self.writer.close()?;
         Ok(())
     }
@@ -140,36 +155,48 @@ impl RunLog {
 
     fn write_images(&self, summary: &SummaryStep<'_>) -> Result<(), TrainError> {
         let size = summary.images.size()[2];
-        let image = summary.images.get(0).to_device(Device::Cpu).flatten(0, -1);
-        let image = Vec::<f32>::try_from(image).unwrap_or_default();
+        let image = summary
+            .images
+            .f_get(0)?
+            .f_to_device(Device::Cpu)?
+            .f_flatten(0, -1)?;
+        let image = Vec::<f32>::try_from(image)?;
         let label = summary
             .labels
-            .get(0)
-            .to_device(Device::Cpu)
-            .to_kind(Kind::Uint8)
-            .flatten(0, -1);
-        let label = Vec::<u8>::try_from(label).unwrap_or_default();
+            .f_get(0)?
+            .f_to_device(Device::Cpu)?
+            .f_to_kind(Kind::Uint8)?
+            .f_flatten(0, -1)?;
+        let label = Vec::<u8>::try_from(label)?;
         let predicted = summary
             .logits
-            .get(0)
-            .argmax(0, false)
-            .to_device(Device::Cpu)
-            .to_kind(Kind::Uint8);
-        let predicted = Vec::<u8>::try_from(predicted.flatten(0, -1)).unwrap_or_default();
+            .f_get(0)?
+            .f_argmax(0, false)?
+            .f_to_device(Device::Cpu)?
+            .f_to_kind(Kind::Uint8)?;
+        let predicted = Vec::<u8>::try_from(predicted.f_flatten(0, -1)?)?;
         let side = size as u32;
-        let step = summary.step as i64;
-        self.writer
-            .add_image("images/input", &gray_image(&image, side), step)?;
+        let step = summary.step;
+        let grey = ImageLayout::Hw(side, side);
+        self.writer.add_image(
+            "images/input",
+            gray_image(&image, side).as_raw(),
+            grey,
+            step,
+        )?;
         let label_image: Vec<u8> = label
             .iter()
             .map(|&l| if l != 0 { 255 } else { 0 })
             .collect();
-        if let Some(label_image) = image::GrayImage::from_raw(side, side, label_image) {
-            self.writer.add_image("images/label", &label_image, step)?;
-        }
-        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
         self.writer
-            .add_image("images/prediction_overlay", &overlay, step)?;
+            .add_image("images/label", &label_image, grey, step)?;
+        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
+        self.writer.add_image(
+            "images/prediction_overlay",
+            overlay.pixels(),
+            overlay.layout(),
+            step,
+        )?;
         Ok(())
     }
 }
@@ -214,10 +241,10 @@ pub fn graph_def(nodes: &[GraphNode]) -> tbseg::proto::tensorflow::GraphDef {
 }
 
 impl TrainSink for RunLog {
-    fn started(&mut self, model: &Model, first_step: u64, steps: u64) -> Result<(), TrainError> {
-        self.writer.add_graph(&graph_def(&model.graph(1)))?;
+    fn started(&mut self, model: &Model, first_step: i64, steps: i64) -> Result<(), TrainError> {
+        self.writer.add_graph(&graph_def(&model.graph(1)?))?;
         if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new(steps).with_position(first_step);
+            let bar = ProgressBar::new(steps.max(0) as u64).with_position(first_step.max(0) as u64);
             if let Ok(style) =
                 ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} < {eta}  {msg}")
             {
@@ -228,20 +255,20 @@ impl TrainSink for RunLog {
         Ok(())
     }
 
-    fn stepped(&mut self, step: u64, loss: f64, seconds: f64) {
-        if step % super::schedule::SUMMARY_EVERY == 0 {
+    fn stepped(&mut self, step: i64, loss: f64, seconds: f64, summary: bool) {
+        if summary {
             self.print(&format!(
                 "OUTPUT: Step {step}: loss = {loss:.3} ({seconds:.3} sec)"
             ));
         }
         if let Some(bar) = &self.progress {
-            bar.set_position(step + 1);
+            bar.set_position((step + 1).max(0) as u64);
             bar.set_message(format!("loss {loss:.3}"));
         }
     }
 
     fn summary(&mut self, summary: &SummaryStep<'_>) -> Result<(), TrainError> {
-        let step = summary.step as i64;
+        let step = summary.step;
         self.writer
             .add_scalar(self.kind_loss_tag, summary.loss as f32, step)?;
         if let Some(tag) = self.learning_rate_tag {
@@ -252,23 +279,49 @@ impl TrainSink for RunLog {
             self.write_images(summary)?;
         }
         if summary.step % self.cadence.histograms_every.max(1) == 0 {
-            for variable in summary.model.export_tf() {
+            // Histograms leave out NaN and infinity, so count them apart:
+            // a `nonfinite_weights` curve above 0 is a diverged model.
+            let mut nonfinite = 0usize;
+            for variable in summary.model.export_tf()? {
+                nonfinite += variable.values.iter().filter(|v| !v.is_finite()).count();
                 self.writer
                     .add_histogram(&variable.name, &variable.values, step)?;
             }
+            self.writer
+                .add_scalar(NONFINITE_WEIGHTS_TAG, nonfinite as f32, step)?;
         }
         self.writer.flush()?;
         Ok(())
     }
 
+    fn nonfinite(
+        &mut self,
+        step: i64,
+        what: NonFinite,
+        loss: f64,
+        skipped: u64,
+    ) -> Result<(), TrainError> {
+        let line = format!("step {step}: non-finite {what} (loss {loss})");
+        self.print(&format!("tbseg: {line}"));
+        self.writer.add_text(DIVERGENCE_TAG, &line, step)?;
+        self.writer
+            .add_scalar(NONFINITE_STEPS_TAG, skipped as f32, step)?;
+        // The run may stop right after this: make the record durable.
+        self.writer.sync()?;
+        Ok(())
+    }
+
     fn checkpoint(
         &mut self,
-        name_step: u64,
-        global_step: u64,
+        name_step: i64,
+        global_step: i64,
         model: &Model,
     ) -> Result<(), TrainError> {
+        // Events first: once the checkpoint exists, every event a resumed
+        // run would not log again is on disk.
+        self.writer.sync()?;
         let tensors = checkpoint_tensors(model, global_step)?;
-        let path = self.saver.save(name_step as i64, &tensors)?;
+        let path = self.saver.save(name_step, &tensors)?;
         self.last_checkpoint = Some(path);
         Ok(())
     }

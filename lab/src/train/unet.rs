@@ -15,7 +15,7 @@
 //! No batch normalisation, so training and inference compute the same
 //! function and a checkpoint holds only kernels and biases.
 
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Kind, TchError, Tensor};
 
 use super::model::{GraphNode, Layout, Variable, CLASSES};
 
@@ -130,16 +130,21 @@ impl Conv {
         }
     }
 
-    fn forward(&self, input: &Act, trace: &mut Option<&mut Trace>, relu: bool) -> Act {
+    fn forward(
+        &self,
+        input: &Act,
+        trace: &mut Option<&mut Trace>,
+        relu: bool,
+    ) -> Result<Act, TchError> {
         let pad = self.kernel.size()[2] / 2;
-        let y = input.x.conv2d(
+        let y = input.x.f_conv2d(
             &self.kernel,
             Some(&self.bias),
             [1, 1],
             [pad, pad],
             [1, 1],
             1,
-        );
+        )?;
         let kernel = format!("{}/kernel", self.scope);
         let bias = format!("{}/bias", self.scope);
         let conv = traced(
@@ -150,16 +155,16 @@ impl Conv {
             y,
         );
         if !relu {
-            return conv;
+            return Ok(conv);
         }
-        let y = conv.x.relu();
-        traced(
+        let y = conv.x.f_relu()?;
+        Ok(traced(
             trace,
             format!("{}/Relu", self.scope),
             "Relu",
             &[&conv.node],
             y,
-        )
+        ))
     }
 }
 
@@ -177,8 +182,8 @@ impl DoubleConv {
         }
     }
 
-    fn forward(&self, input: &Act, trace: &mut Option<&mut Trace>) -> Act {
-        let x = self.conv1.forward(input, trace, true);
+    fn forward(&self, input: &Act, trace: &mut Option<&mut Trace>) -> Result<Act, TchError> {
+        let x = self.conv1.forward(input, trace, true)?;
         self.conv2.forward(&x, trace, true)
     }
 }
@@ -224,8 +229,13 @@ impl Up {
         }
     }
 
-    fn forward(&self, input: &Act, skip: &Act, trace: &mut Option<&mut Trace>) -> Act {
-        let y = input.x.conv_transpose2d(
+    fn forward(
+        &self,
+        input: &Act,
+        skip: &Act,
+        trace: &mut Option<&mut Trace>,
+    ) -> Result<Act, TchError> {
+        let y = input.x.f_conv_transpose2d(
             &self.kernel,
             Some(&self.bias),
             [2, 2],
@@ -233,7 +243,7 @@ impl Up {
             [0, 0],
             1,
             [1, 1],
-        );
+        )?;
         let kernel = format!("{}/upconv/kernel", self.scope);
         let up = traced(
             trace,
@@ -242,7 +252,7 @@ impl Up {
             &[&input.node, &kernel],
             y,
         );
-        let y = Tensor::cat(&[&skip.x, &up.x], 1);
+        let y = Tensor::f_cat(&[&skip.x, &up.x], 1)?;
         let joined = traced(
             trace,
             format!("{}/concat", self.scope),
@@ -306,28 +316,29 @@ impl Unet {
         self.config
     }
 
-    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`.
-    pub fn forward(&self, images: &Tensor) -> Tensor {
+    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`, or libtorch's
+    /// error (out of memory, a wrong input shape).
+    pub fn forward(&self, images: &Tensor) -> Result<Tensor, TchError> {
         self.run(images, None)
     }
 
     /// The graph `forward` runs, recorded on a `batch`-sized zero input:
     /// the placeholder `x`, one `VariableV2` node per variable, then one
     /// node per operation.
-    pub fn graph(&self, batch: i64, variables: &[GraphNode]) -> Vec<GraphNode> {
+    pub fn graph(&self, batch: i64, variables: &[GraphNode]) -> Result<Vec<GraphNode>, TchError> {
         let size = self.config.image_size;
-        let input = Tensor::zeros(
+        let input = Tensor::f_zeros(
             [batch, 1, size, size],
             (Kind::Float, self.score.kernel.device()),
-        );
+        )?;
         let mut trace = Trace::default();
         trace.record("x", "Placeholder", &[], &input);
         trace.nodes.extend_from_slice(variables);
-        let _logits = tch::no_grad(|| self.run(&input, Some(&mut trace)));
-        trace.nodes
+        let _logits = tch::no_grad(|| self.run(&input, Some(&mut trace)))?;
+        Ok(trace.nodes)
     }
 
-    fn run(&self, images: &Tensor, mut trace: Option<&mut Trace>) -> Tensor {
+    fn run(&self, images: &Tensor, mut trace: Option<&mut Trace>) -> Result<Tensor, TchError> {
         let trace = &mut trace;
         let mut x = Act {
             x: images.shallow_clone(),
@@ -335,8 +346,10 @@ impl Unet {
         };
         let mut skips = Vec::new();
         for (level, block) in self.down.iter().enumerate() {
-            let features = block.forward(&x, trace);
-            let pooled = features.x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+            let features = block.forward(&x, trace)?;
+            let pooled = features
+                .x
+                .f_max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)?;
             x = traced(
                 trace,
                 format!("pool{}/MaxPool", level + 1),
@@ -346,11 +359,11 @@ impl Unet {
             );
             skips.push(features);
         }
-        x = self.bottom.forward(&x, trace);
+        x = self.bottom.forward(&x, trace)?;
         for (block, skip) in self.up.iter().zip(skips.iter().rev()) {
-            x = block.forward(&x, skip, trace);
+            x = block.forward(&x, skip, trace)?;
         }
-        self.score.forward(&x, trace, false).x
+        Ok(self.score.forward(&x, trace, false)?.x)
     }
 }
 
@@ -377,7 +390,8 @@ mod tests {
         let model = Model::new(ModelKind::Unet, Device::Cpu);
         let logits = tch::no_grad(|| {
             model.forward(&Tensor::zeros([2, 1, 256, 256], (Kind::Float, Device::Cpu)))
-        });
+        })
+        .unwrap();
         assert_eq!(logits.size(), [2, 2, 256, 256]);
         // 8-16-32-64-128 channels: 3×3 convolutions, 2×2 up-convolutions, biases.
         assert_eq!(model.parameter_count(), 485_682);
@@ -401,7 +415,7 @@ mod tests {
     #[test]
     fn graph_follows_forward_with_scopes_and_shapes() {
         let model = small();
-        let graph = model.graph(1);
+        let graph = model.graph(1).unwrap();
         let find = |name: &str| {
             graph
                 .iter()
@@ -447,21 +461,22 @@ mod tests {
         tch::manual_seed(9);
         let mut target = small();
         let x = Tensor::rand([2, 1, 32, 32], (Kind::Float, Device::Cpu));
-        for variable in source.export_tf() {
+        for variable in source.export_tf().unwrap() {
             target
                 .import_tf(&variable.name, &variable.shape, &variable.values)
                 .unwrap();
         }
-        let (a, b) = tch::no_grad(|| (source.forward(&x), target.forward(&x)));
+        let (a, b) = tch::no_grad(|| (source.forward(&x).unwrap(), target.forward(&x).unwrap()));
         assert!(a.equal(&b));
 
         use tch::nn::OptimizerConfig;
-        let before = source.export_tf();
+        let before = source.export_tf().unwrap();
         let mut sgd = nn::Sgd::default().build(source.var_store(), 0.1).unwrap();
         let labels = Tensor::randint(2, [2, 32, 32], (Kind::Int64, Device::Cpu));
-        let loss = crate::train::model::cross_entropy_mean(&source.forward(&x), &labels);
+        let loss =
+            crate::train::model::cross_entropy_mean(&source.forward(&x).unwrap(), &labels).unwrap();
         sgd.backward_step(&loss);
-        for (old, new) in before.iter().zip(source.export_tf()) {
+        for (old, new) in before.iter().zip(source.export_tf().unwrap()) {
             assert_ne!(old.values, new.values, "{} did not train", old.name);
         }
     }

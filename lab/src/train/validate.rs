@@ -19,12 +19,16 @@ use super::eval::{evaluate, Evaluation};
 use super::examples::Examples;
 use super::model::{MetricKind, Model, ModelKind};
 use super::scores::ImageScores;
-use super::trainer::{Flow, SummaryStep, TrainSink};
+use super::trainer::{weights_finite, Flow, NonFinite, SummaryStep, TrainSink};
 use super::weights::checkpoint_tensors;
 use super::TrainError;
 
 /// The best checkpoint's folder inside the checkpoint folder.
 pub const BEST_DIR: &str = "best";
+
+/// The validation events' folder inside the checkpoint folder (the same
+/// folder `tbseg eval` writes to, so its points join the curve).
+pub const EVAL_DIR: &str = "eval";
 
 /// The file in [`BEST_DIR`] recording the best metric and its step.
 pub const BEST_RECORD: &str = "best_metric.txt";
@@ -33,23 +37,33 @@ pub const BEST_RECORD: &str = "best_metric.txt";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ValidationOptions {
     /// `--eval_every`: validate every this many steps (0 = never).
-    pub every: u64,
+    pub every: i64,
     /// `--patience`: stop after this many validations without a new best
     /// (`None` = never stop early).
-    pub patience: Option<u64>,
+    pub patience: Option<i64>,
 }
 
 impl ValidationOptions {
-    /// Rejects a patience without validation, naming the flag.
+    /// Rejects a negative interval and a patience that is below 1 or has
+    /// no validation to count, naming the flag.
     pub fn validate(&self) -> Result<(), TrainError> {
+        if self.every < 0 {
+            return Err(TrainError::InvalidFlag {
+                flag: "--eval_every",
+                reason: format!(
+                    "{} (must be 0, for never, or a number of steps)",
+                    self.every
+                ),
+            });
+        }
         match self.patience {
+            Some(patience) if patience < 1 => Err(TrainError::InvalidFlag {
+                flag: "--patience",
+                reason: format!("{patience} (must be at least 1)"),
+            }),
             Some(_) if self.every == 0 => Err(TrainError::InvalidFlag {
                 flag: "--patience",
                 reason: "needs --eval_every N (there is nothing to be patient about)".into(),
-            }),
-            Some(0) => Err(TrainError::InvalidFlag {
-                flag: "--patience",
-                reason: "0 (must be at least 1)".into(),
             }),
             _ => Ok(()),
         }
@@ -60,7 +74,7 @@ impl ValidationOptions {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BestRecord {
     /// Step of the validation (the checkpoint's name step).
-    pub step: u64,
+    pub step: i64,
     /// The metric's value.
     pub value: f64,
 }
@@ -72,7 +86,7 @@ impl BestRecord {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(TrainError::Io { path, source }),
+            Err(error) => return Err(TrainError::Io { path, error }),
         };
         let field = |key: &str| {
             text.lines()
@@ -80,13 +94,14 @@ impl BestRecord {
                 .map(str::trim)
         };
         let parsed = field("step")
-            .and_then(|s| s.parse().ok())
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|&step| step >= 0)
             .zip(field("value").and_then(|v| v.parse().ok()));
         match parsed {
             Some((step, value)) => Ok(Some(BestRecord { step, value })),
             None => Err(TrainError::Io {
                 path,
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "expected `step=N` and `value=X` lines",
                 ),
@@ -94,15 +109,12 @@ impl BestRecord {
         }
     }
 
-    /// Writes `dir/best_metric.txt` (through a temporary file, so a crash
-    /// leaves the old record or the new one).
+    /// Writes `dir/best_metric.txt` atomically, so a crash leaves the old
+    /// record or the new one.
     pub fn write(&self, dir: &Path, tag: &str) -> Result<(), TrainError> {
         let path = dir.join(BEST_RECORD);
-        let temp = dir.join(format!("{BEST_RECORD}.tmp"));
         let text = format!("metric={tag}\nstep={}\nvalue={}\n", self.step, self.value);
-        std::fs::write(&temp, text)
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .map_err(|source| TrainError::Io { path, source })
+        tbseg::atomic::write(&path, text.as_bytes()).map_err(|error| TrainError::Io { path, error })
     }
 }
 
@@ -120,13 +132,13 @@ pub struct Verdict {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BestTracker {
     best: Option<BestRecord>,
-    since_best: u64,
-    patience: Option<u64>,
+    since_best: i64,
+    patience: Option<i64>,
 }
 
 impl BestTracker {
     /// Starts from an earlier best (a resumed run) or none.
-    pub fn new(best: Option<BestRecord>, patience: Option<u64>) -> BestTracker {
+    pub fn new(best: Option<BestRecord>, patience: Option<i64>) -> BestTracker {
         BestTracker {
             best,
             since_best: 0,
@@ -140,7 +152,7 @@ impl BestTracker {
     }
 
     /// Records the value of the validation at `step`.
-    pub fn observe(&mut self, step: u64, value: f64) -> Verdict {
+    pub fn observe(&mut self, step: i64, value: f64) -> Verdict {
         let improved = !value.is_nan() && self.best.is_none_or(|best| value > best.value);
         if improved {
             self.best = Some(BestRecord { step, value });
@@ -169,19 +181,31 @@ pub fn log_image_scores(
     if hausdorff.is_finite() {
         writer.add_scalar("eval/mean_hausdorff_px", hausdorff as f32, step)?;
     }
-    writer.add_histogram_f64("eval/image_dice", &scores.dices(), step)?;
+    writer.add_histogram("eval/image_dice", &scores.dices(), step)?;
     Ok(())
 }
 
 /// Evaluates `model` on `examples` with the lab's counts and the per-image
 /// scores.
-pub fn evaluate_with_scores(model: &Model, examples: &Examples) -> (Evaluation, ImageScores) {
+pub fn evaluate_with_scores(
+    model: &Model,
+    examples: &Examples,
+) -> Result<(Evaluation, ImageScores), TrainError> {
     let mut scores = ImageScores::default();
     let side = examples.size() as usize;
+    let mut failed = None;
     let evaluation = evaluate(model, examples, 8, |index, mask| {
-        scores.add(mask, &examples.label_values(index), side);
-    });
-    (evaluation, scores)
+        match examples.label_values(index) {
+            Ok(label) => scores.add(mask, &label, side),
+            Err(err) => {
+                failed.get_or_insert(err);
+            }
+        }
+    })?;
+    match failed {
+        Some(err) => Err(err),
+        None => Ok((evaluation, scores)),
+    }
 }
 
 /// The name the lab printed for a metric.
@@ -198,19 +222,20 @@ pub struct Validator<'a> {
     inner: &'a mut dyn TrainSink,
     examples: &'a Examples,
     kind: ModelKind,
-    every: u64,
+    every: i64,
     writer: SummaryWriter,
     best_dir: PathBuf,
     tracker: BestTracker,
-    last_validated: Option<u64>,
-    history: Vec<(u64, f64)>,
+    last_validated: Option<i64>,
+    history: Vec<(i64, f64)>,
 }
 
 impl<'a> Validator<'a> {
     /// Validates `kind`'s metric on `examples`, writing events into
-    /// `eval_dir` and the best checkpoint into `checkpoint_dir/best`. When
-    /// `resume` is set the earlier best is read back, so only a better
-    /// model replaces it.
+    /// `eval_dir` and the best checkpoint into `checkpoint_dir/best`. A
+    /// run resumed at `resume_step` reads the earlier best back, so only a
+    /// better model replaces it, and its event file purges the validation
+    /// points the interrupted run logged at and after that step.
     pub fn new(
         inner: &'a mut dyn TrainSink,
         examples: &'a Examples,
@@ -218,25 +243,28 @@ impl<'a> Validator<'a> {
         options: ValidationOptions,
         checkpoint_dir: &Path,
         eval_dir: &Path,
-        resume: bool,
+        resume_step: Option<i64>,
     ) -> Result<Validator<'a>, TrainError> {
         options.validate()?;
         let best_dir = checkpoint_dir.join(BEST_DIR);
-        let earlier = if resume {
-            BestRecord::read(&best_dir)?
-        } else {
-            None
+        let earlier = match resume_step {
+            Some(_) => BestRecord::read(&best_dir)?,
+            None => None,
         };
-        std::fs::create_dir_all(eval_dir).map_err(|source| TrainError::Io {
+        std::fs::create_dir_all(eval_dir).map_err(|error| TrainError::Io {
             path: eval_dir.to_path_buf(),
-            source,
+            error,
         })?;
+        let mut builder = SummaryWriter::builder(eval_dir);
+        if let Some(step) = resume_step {
+            builder = builder.purge_step(step);
+        }
         Ok(Validator {
             inner,
             examples,
             kind,
             every: options.every.max(1),
-            writer: SummaryWriter::new(eval_dir)?,
+            writer: builder.build()?,
             best_dir,
             tracker: BestTracker::new(earlier, options.patience),
             last_validated: None,
@@ -245,7 +273,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Every validation of this session as (step, metric value).
-    pub fn history(&self) -> &[(u64, f64)] {
+    pub fn history(&self) -> &[(i64, f64)] {
         &self.history
     }
 
@@ -254,8 +282,9 @@ impl<'a> Validator<'a> {
         self.tracker.best()
     }
 
-    /// Flushes and closes the evaluation event file.
+    /// Flushes, syncs and closes the evaluation event file.
     pub fn close(&self) -> Result<(), TrainError> {
+        self.writer.sync()?;
         self.writer.close()?;
         Ok(())
     }
@@ -263,24 +292,34 @@ impl<'a> Validator<'a> {
     fn save_best(
         &self,
         record: BestRecord,
-        global_step: u64,
+        global_step: i64,
         model: &Model,
     ) -> Result<(), TrainError> {
         let tensors = checkpoint_tensors(model, global_step)?;
         Saver::new(&self.best_dir)
             .max_to_keep(1)
-            .save(record.step as i64, &tensors)?;
+            .save(record.step, &tensors)?;
         record.write(&self.best_dir, self.kind.eval_tag())
     }
 }
 
 impl TrainSink for Validator<'_> {
-    fn started(&mut self, model: &Model, first_step: u64, steps: u64) -> Result<(), TrainError> {
+    fn started(&mut self, model: &Model, first_step: i64, steps: i64) -> Result<(), TrainError> {
         self.inner.started(model, first_step, steps)
     }
 
-    fn stepped(&mut self, step: u64, loss: f64, seconds: f64) {
-        self.inner.stepped(step, loss, seconds);
+    fn stepped(&mut self, step: i64, loss: f64, seconds: f64, summary: bool) {
+        self.inner.stepped(step, loss, seconds, summary);
+    }
+
+    fn nonfinite(
+        &mut self,
+        step: i64,
+        what: NonFinite,
+        loss: f64,
+        skipped: u64,
+    ) -> Result<(), TrainError> {
+        self.inner.nonfinite(step, what, loss, skipped)
     }
 
     fn summary(&mut self, summary: &SummaryStep<'_>) -> Result<(), TrainError> {
@@ -289,8 +328,8 @@ impl TrainSink for Validator<'_> {
 
     fn validate(
         &mut self,
-        step: u64,
-        global_step: u64,
+        step: i64,
+        global_step: i64,
         last: bool,
         model: &Model,
     ) -> Result<Flow, TrainError> {
@@ -303,17 +342,18 @@ impl TrainSink for Validator<'_> {
             return Ok(Flow::Continue);
         }
         self.last_validated = Some(global_step);
-        let (evaluation, scores) = evaluate_with_scores(model, self.examples);
+        let (evaluation, scores) = evaluate_with_scores(model, self.examples)?;
         let metric = self.kind.metric();
         let value = evaluation.value(metric);
-        let at = step as i64;
         self.writer
-            .add_scalar(self.kind.eval_tag(), value as f32, at)?;
-        log_image_scores(&self.writer, &scores, at)?;
+            .add_scalar(self.kind.eval_tag(), value as f32, step)?;
+        log_image_scores(&self.writer, &scores, step)?;
         self.writer.flush()?;
         self.history.push((step, value));
         let verdict = self.tracker.observe(step, value);
-        if verdict.improved {
+        // Weights an update overflowed are never kept as the best, whatever
+        // they score: the loop stops on them at its next checkpoint.
+        if verdict.improved && weights_finite(model)? {
             if let Some(record) = self.tracker.best() {
                 self.save_best(record, global_step, model)?;
             }
@@ -336,10 +376,13 @@ impl TrainSink for Validator<'_> {
 
     fn checkpoint(
         &mut self,
-        name_step: u64,
-        global_step: u64,
+        name_step: i64,
+        global_step: i64,
         model: &Model,
     ) -> Result<(), TrainError> {
+        // The validation events up to this step become durable with the
+        // checkpoint, as the training events do.
+        self.writer.sync()?;
         self.inner.checkpoint(name_step, global_step, model)
     }
 }
@@ -454,7 +497,7 @@ mod tests {
         dir: &Path,
         learning_rate: f64,
         options: ValidationOptions,
-    ) -> (TrainOutcome, Vec<(u64, f64)>, Option<BestRecord>) {
+    ) -> (TrainOutcome, Vec<(i64, f64)>, Option<BestRecord>) {
         let examples = discs();
         let model = tiny_model();
         let config = TrainConfig {
@@ -471,7 +514,7 @@ mod tests {
             options,
             dir,
             &dir.join("eval"),
-            false,
+            None,
         )
         .unwrap();
         let stop = AtomicBool::new(false);
@@ -489,7 +532,7 @@ mod tests {
         };
         let (outcome, history, best) = run(dir.path(), 0.5, options);
         assert_eq!(outcome.steps, 29);
-        let steps: Vec<u64> = history.iter().map(|&(s, _)| s).collect();
+        let steps: Vec<i64> = history.iter().map(|&(s, _)| s).collect();
         assert_eq!(steps, [10, 20, 29], "every 10 steps, then the final model");
 
         let logdir = tbseg::reader::Logdir::scan(dir.path().join("eval")).unwrap();
@@ -510,7 +553,7 @@ mod tests {
         let top = history
             .iter()
             .filter(|(_, v)| !v.is_nan())
-            .fold(None::<(u64, f64)>, |m, &(s, v)| match m {
+            .fold(None::<(i64, f64)>, |m, &(s, v)| match m {
                 Some((_, mv)) if mv >= v => m,
                 _ => Some((s, v)),
             })
@@ -551,7 +594,7 @@ mod tests {
         let verdicts: Vec<Verdict> = [0.5, 0.7, 0.6, f64::NAN, 0.7]
             .iter()
             .enumerate()
-            .map(|(i, &v)| tracker.observe(i as u64 * 100, v))
+            .map(|(i, &v)| tracker.observe(i as i64 * 100, v))
             .collect();
         let improved: Vec<bool> = verdicts.iter().map(|v| v.improved).collect();
         assert_eq!(improved, [true, true, false, false, false]);

@@ -12,10 +12,10 @@ use super::TrainError;
 /// The checkpoint tensors of `model` after `global_step` updates.
 pub fn checkpoint_tensors(
     model: &Model,
-    global_step: u64,
+    global_step: i64,
 ) -> Result<BTreeMap<String, TensorData>, TrainError> {
     let mut tensors = BTreeMap::new();
-    for variable in model.export_tf() {
+    for variable in model.export_tf()? {
         let data =
             TensorData::from_f32(variable.shape.clone(), &variable.values).map_err(|source| {
                 TrainError::CheckpointTensor {
@@ -25,25 +25,34 @@ pub fn checkpoint_tensors(
             })?;
         tensors.insert(variable.name, data);
     }
-    tensors.insert(
-        GLOBAL_STEP.to_string(),
-        TensorData::scalar_i64(global_step as i64),
-    );
+    tensors.insert(GLOBAL_STEP.to_string(), TensorData::scalar_i64(global_step));
     Ok(tensors)
 }
 
 /// Loads every variable of `model` from the checkpoint at `prefix` and
 /// returns its `global_step`. Every model variable must be present.
-pub fn restore(model: &mut Model, prefix: &Path) -> Result<u64, TrainError> {
+///
+/// The error says what is wrong: a variable the checkpoint lacks (wrong
+/// `--model`), one of the wrong shape or dtype, or the library's own
+/// report of a truncated, corrupt or mis-checksummed file, naming the file
+/// and the tensor.
+pub fn restore(model: &mut Model, prefix: &Path) -> Result<i64, TrainError> {
     let reader = BundleReader::open(prefix)?;
-    for (name, _) in model.tf_variable_shapes() {
+    for (name, expected) in model.tf_variable_shapes() {
         let tensor = reader.get(&name).map_err(|err| match err {
-            checkpoint::CheckpointError::Io { .. } => TrainError::Checkpoint(err),
-            _ => TrainError::MissingVariable {
+            checkpoint::CheckpointError::NotFound { .. } => TrainError::MissingVariable {
                 prefix: prefix.to_path_buf(),
                 name: name.clone(),
             },
+            other => TrainError::Checkpoint(other),
         })?;
+        if tensor.shape() != expected.as_slice() {
+            return Err(TrainError::VariableShape {
+                name,
+                expected,
+                found: tensor.shape().to_vec(),
+            });
+        }
         let values = tensor
             .to_f32()
             .map_err(|source| TrainError::CheckpointTensor {
@@ -53,7 +62,13 @@ pub fn restore(model: &mut Model, prefix: &Path) -> Result<u64, TrainError> {
         model.import_tf(&name, tensor.shape(), &values)?;
     }
     let step = checkpoint::read_global_step(&reader)?;
-    Ok(u64::try_from(step).unwrap_or(0))
+    if step < 0 {
+        return Err(TrainError::CheckpointTensor {
+            name: GLOBAL_STEP.to_string(),
+            message: format!("{step} in {} (must be at least 0)", prefix.display()),
+        });
+    }
+    Ok(step)
 }
 
 /// The newest checkpoint in `dir`, or an error saying there is none.
@@ -65,7 +80,7 @@ pub fn latest(dir: &Path) -> Result<PathBuf, TrainError> {
 
 /// The step in a checkpoint file name (`model.ckpt-1000` → 1000), which the
 /// lab's evaluation used as the step of its summaries.
-pub fn step_from_name(prefix: &Path) -> Option<u64> {
+pub fn step_from_name(prefix: &Path) -> Option<i64> {
     let name = prefix.file_name()?.to_str()?;
     name.rsplit_once('-')?.1.parse().ok()
 }
@@ -100,11 +115,13 @@ mod tests {
         let x = Tensor::rand([1, 1, 32, 32], (Kind::Float, Device::Cpu));
         assert!(!tch::no_grad(|| source
             .forward(&x)
-            .equal(&target.forward(&x))));
+            .unwrap()
+            .equal(&target.forward(&x).unwrap())));
         assert_eq!(restore(&mut target, &prefix).unwrap(), 1001);
         assert!(tch::no_grad(|| source
             .forward(&x)
-            .equal(&target.forward(&x))));
+            .unwrap()
+            .equal(&target.forward(&x).unwrap())));
     }
 
     #[test]
@@ -124,5 +141,43 @@ mod tests {
             latest(&dir.path().join("none")),
             Err(TrainError::NoCheckpoint { .. })
         ));
+    }
+
+    #[test]
+    fn restore_reports_the_real_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensors = checkpoint_tensors(&tiny(1), 7).unwrap();
+        let prefix = Saver::new(dir.path()).save(7, &tensors).unwrap();
+        let data = dir.path().join("model.ckpt-7.data-00000-of-00001");
+        let good = std::fs::read(&data).unwrap();
+
+        // One flipped byte: the checksum of the tensor it belongs to.
+        let mut flipped = good.clone();
+        flipped[good.len() - 1] ^= 0x55;
+        std::fs::write(&data, &flipped).unwrap();
+        let err = restore(&mut tiny(2), &prefix).unwrap_err().to_string();
+        assert!(
+            err.contains("checksum") && err.contains("model.ckpt-7"),
+            "{err}"
+        );
+        assert!(!err.contains("wrong --model"), "{err}");
+
+        // A truncated data file: the tensor that runs past its end.
+        std::fs::write(&data, &good[..good.len() / 2]).unwrap();
+        let err = restore(&mut tiny(2), &prefix).unwrap_err().to_string();
+        assert!(err.contains("past the end"), "{err}");
+
+        // Another model's shapes under the same names.
+        std::fs::write(&data, &good).unwrap();
+        tch::manual_seed(3);
+        let config = CnnConfig {
+            image_size: 32,
+            channels: [3, 4, 5, 7],
+        };
+        let mut wider =
+            Model::with_architecture(ModelKind::CnnDice, Architecture::Cnn(config), Device::Cpu);
+        let err = restore(&mut wider, &prefix).unwrap_err().to_string();
+        assert!(err.contains("has shape"), "{err}");
+        assert_eq!(restore(&mut tiny(2), &prefix).unwrap(), 7);
     }
 }

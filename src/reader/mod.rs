@@ -1,13 +1,23 @@
-//! Reading event files back, one file or a whole log directory.
+//! Reading event files back, one file, a whole log directory, or a run
+//! that is still being written.
 //!
 //! [`EventFileReader`] decodes the `tensorflow.Event` records of one file.
 //! A torn final record, as left by a writer that crashed or is still
 //! writing, ends the file normally and is reported as [`FileEnd::TornTail`]
-//! rather than as corruption. [`Logdir::scan`] walks a directory the way
-//! TensorBoard does (every file whose name contains `tfevents` belongs to
-//! the run named by its directory) and summarizes every tag of every run:
-//! its dashboard, how many points, the step range and, for scalars, every
-//! value. `tbseg inspect` prints that summary.
+//! rather than as corruption. A record with a bad data checksum or one that
+//! is not an `Event` is skipped and reported with its byte offset, so one
+//! bad record does not hide the rest of the file; a bad length checksum
+//! ends the file, since the next record cannot be found.
+//!
+//! [`Logdir::scan`] walks a directory the way TensorBoard does (every file
+//! whose name contains `tfevents` belongs to the run named by its
+//! directory) and keeps every tag of every run: scalars as numbers, every
+//! other kind (images, histograms, text, PR curves, audio, hparams ...) as
+//! the logged value with its plugin's metadata, plus graphs and session
+//! logs. A `SessionLog START` drops the earlier points at or after its
+//! step, as TensorBoard does, so a resumed run reads as one curve.
+//! [`LogdirWatcher`] does the same incrementally for a run still being
+//! written. `tbseg inspect` prints a [`Logdir`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,9 +27,15 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
+use crate::proto::tensorflow::session_log::SessionStatus;
 use crate::proto::tensorflow::summary::value::Value as ValueKind;
-use crate::proto::tensorflow::{event, summary, DataType, Event, TensorProto};
+use crate::proto::tensorflow::{
+    event, summary, DataType, Event, SessionLog, SummaryMetadata, TensorProto,
+};
 use crate::record::{OpenError, ReadRecordError, RecordReader};
+
+mod follow;
+pub use follow::{LogdirWatcher, NewEvent};
 
 /// Reading one event failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,26 +84,43 @@ pub enum FileEnd {
     },
 }
 
+/// How many skipped-record errors a reader keeps in full; past this only
+/// [`EventFileReader::skipped_count`] grows, so a file of nothing but
+/// damaged records cannot fill memory with error values.
+pub const MAX_SKIPPED_KEPT: usize = 100;
+
 /// Reads the `tensorflow.Event`s of one event file.
+///
+/// [`read_event`](Self::read_event) returns every error as it comes;
+/// [`for_each`](Self::for_each) and [`read_all`](Self::read_all) skip the
+/// retryable ones (a record with a bad data checksum, a record that is not
+/// an `Event`, a NaN wall time), so one bad record does not hide the rest of
+/// the file, and keep them for [`skipped`](Self::skipped).
 #[derive(Debug)]
 pub struct EventFileReader<R> {
     records: RecordReader<R>,
+    skipped: Vec<ReadEventError>,
+    skipped_count: u64,
 }
 
 impl EventFileReader<BufReader<File>> {
     /// Opens an event file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
-        Ok(EventFileReader {
-            records: RecordReader::open(path)?,
-        })
+        Ok(Self::from_records(RecordReader::open(path)?))
     }
 }
 
 impl<R: Read> EventFileReader<R> {
     /// Reads events from `inner`.
     pub fn new(inner: R) -> Self {
+        Self::from_records(RecordReader::new(inner))
+    }
+
+    fn from_records(records: RecordReader<R>) -> Self {
         EventFileReader {
-            records: RecordReader::new(inner),
+            records,
+            skipped: Vec::new(),
+            skipped_count: 0,
         }
     }
 
@@ -111,7 +144,12 @@ impl<R: Read> EventFileReader<R> {
     }
 
     /// Calls `visit` with every remaining event, and says how the file
-    /// ended. Stops at the first error other than a torn tail.
+    /// ended. Retryable errors are skipped and kept (see
+    /// [`skipped`](Self::skipped)); a torn tail ends the file normally
+    /// (`Ok(FileEnd::TornTail)`), and calling again once the file has grown
+    /// continues after the last complete record. `Err` is a fatal framing
+    /// error (the rest of the file cannot be found) or an I/O error; the
+    /// events before it have been visited.
     pub fn for_each(&mut self, mut visit: impl FnMut(Event)) -> Result<FileEnd, ReadEventError> {
         loop {
             match self.read_event() {
@@ -120,16 +158,68 @@ impl<R: Read> EventFileReader<R> {
                 Err(ReadEventError::Record(ReadRecordError::Truncated { offset })) => {
                     return Ok(FileEnd::TornTail { offset })
                 }
+                Err(e) if e.is_retryable() => self.skip(e),
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Reads every remaining event into memory.
+    /// Reads every remaining event into memory; see
+    /// [`for_each`](Self::for_each) for which errors end the file.
     pub fn read_all(&mut self) -> Result<(Vec<Event>, FileEnd), ReadEventError> {
         let mut events = Vec::new();
         let end = self.for_each(|event| events.push(event))?;
         Ok((events, end))
+    }
+
+    /// The records [`for_each`](Self::for_each) skipped, each error with its
+    /// byte offset, in file order; at most [`MAX_SKIPPED_KEPT`] of them.
+    pub fn skipped(&self) -> &[ReadEventError] {
+        &self.skipped
+    }
+
+    /// How many records were skipped in all (may exceed
+    /// [`skipped`](Self::skipped)'s length).
+    pub fn skipped_count(&self) -> u64 {
+        self.skipped_count
+    }
+
+    /// Takes the kept skipped-record errors out of the reader (the count
+    /// stays), for a caller that reports them as they come.
+    pub fn take_skipped(&mut self) -> Vec<ReadEventError> {
+        std::mem::take(&mut self.skipped)
+    }
+
+    fn skip(&mut self, error: ReadEventError) {
+        self.skipped_count += 1;
+        if self.skipped.len() < MAX_SKIPPED_KEPT {
+            self.skipped.push(error);
+        }
+    }
+}
+
+impl ReadEventError {
+    /// Whether reading can go on after this error with the next record:
+    /// a bad data checksum, an undecodable record or a NaN wall time affect
+    /// only their own record.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ReadEventError::Record(ReadRecordError::BadDataCrc { .. })
+                | ReadEventError::Decode { .. }
+                | ReadEventError::NanWallTime { .. }
+        )
+    }
+
+    /// The byte offset of the record concerned, where there is one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            ReadEventError::Open(_) => None,
+            ReadEventError::Record(e) => e.offset(),
+            ReadEventError::Decode { offset, .. } | ReadEventError::NanWallTime { offset, .. } => {
+                Some(*offset)
+            }
+        }
     }
 }
 
@@ -243,29 +333,94 @@ fn tensor_scalar(tensor: &TensorProto) -> Option<f32> {
     }
 }
 
+/// One non-scalar value of a series, as it was logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedValue {
+    /// The event's step.
+    pub step: i64,
+    /// The event's wall time, in seconds since the Unix epoch.
+    pub wall_time: f64,
+    /// The value: a tensor for every summary written the TensorFlow 2 way
+    /// (images, histograms, text, PR curves, audio, hparams ...), or a
+    /// legacy `Summary.Image`, `HistogramProto` or `Summary.Audio`.
+    pub value: ValueKind,
+}
+
 /// The values of one tag in one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// The dashboard, taken from the tag's first value.
     pub kind: SeriesKind,
-    /// How many values the tag has.
+    /// How many values the tag has (after any purge).
     pub count: u64,
     /// Step of the first value, in file order.
     pub first_step: i64,
     /// Step of the last value, in file order.
     pub last_step: i64,
+    /// The metadata of the tag's first value (plugin name and content,
+    /// display name), which is the one TensorBoard keeps too.
+    pub metadata: Option<SummaryMetadata>,
     points: Vec<(i64, f32)>,
+    values: Vec<TimedValue>,
 }
 
 impl Series {
-    fn new(kind: SeriesKind, step: i64) -> Self {
+    fn new(value: &summary::Value, step: i64) -> Self {
         Series {
-            kind,
+            kind: SeriesKind::of(value),
             count: 0,
             first_step: step,
             last_step: step,
+            metadata: value.metadata.clone(),
             points: Vec::new(),
+            values: Vec::new(),
         }
+    }
+
+    fn push(&mut self, step: i64, wall_time: f64, value: &summary::Value) {
+        if self.count == 0 {
+            self.first_step = step;
+        }
+        self.count += 1;
+        self.last_step = step;
+        let scalar = match self.kind {
+            SeriesKind::Scalar => scalar_value(value),
+            _ => None,
+        };
+        match (scalar, &value.value) {
+            (Some(x), _) => self.points.push((step, x)),
+            (None, Some(kind)) => self.values.push(TimedValue {
+                step,
+                wall_time,
+                value: kind.clone(),
+            }),
+            // A value with no payload at all has nothing to keep but its
+            // step, which the count and range already hold.
+            (None, None) => {}
+        }
+    }
+
+    /// Drops every value at `step` or later, as TensorBoard does when a
+    /// run restarts (`SessionLog START`); returns how many went.
+    fn purge_from(&mut self, step: i64) -> u64 {
+        let before = self.points.len() + self.values.len();
+        self.points.retain(|&(s, _)| s < step);
+        self.values.retain(|v| v.step < step);
+        let removed = (before - self.points.len() - self.values.len()) as u64;
+        if removed > 0 {
+            self.count = self.count.saturating_sub(removed);
+            let firsts = [
+                self.points.first().map(|p| p.0),
+                self.values.first().map(|v| v.step),
+            ];
+            let lasts = [
+                self.points.last().map(|p| p.0),
+                self.values.last().map(|v| v.step),
+            ];
+            self.first_step = firsts.into_iter().flatten().min().unwrap_or(step);
+            self.last_step = lasts.into_iter().flatten().max().unwrap_or(step);
+        }
+        removed
     }
 
     /// Every `(step, value)` of a scalar tag, in file order; empty for
@@ -277,6 +432,49 @@ impl Series {
     /// The last scalar value, if this is a scalar tag.
     pub fn last_value(&self) -> Option<f32> {
         self.points.last().map(|&(_, v)| v)
+    }
+
+    /// Every non-scalar value (and any scalar value that held no number),
+    /// in file order.
+    pub fn values(&self) -> &[TimedValue] {
+        &self.values
+    }
+
+    /// The `(step, tensor)` of every value stored as a tensor, in file
+    /// order; read them with the plugin named by
+    /// [`plugin_name`](Self::plugin_name).
+    pub fn tensors(&self) -> impl Iterator<Item = (i64, &TensorProto)> {
+        self.values.iter().filter_map(|v| match &v.value {
+            ValueKind::Tensor(tensor) => Some((v.step, tensor)),
+            _ => None,
+        })
+    }
+
+    /// The plugin named in the first value's metadata; `""` when none is.
+    pub fn plugin_name(&self) -> &str {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.plugin_data.as_ref())
+            .map_or("", |p| p.plugin_name.as_str())
+    }
+
+    /// The steps present more than once, sorted: after a crash and
+    /// resume without a purge, TensorBoard would show them twice.
+    pub fn duplicate_steps(&self) -> Vec<i64> {
+        let mut steps: Vec<i64> = self
+            .points
+            .iter()
+            .map(|p| p.0)
+            .chain(self.values.iter().map(|v| v.step))
+            .collect();
+        steps.sort_unstable();
+        let mut dups: Vec<i64> = steps
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        dups.dedup();
+        dups
     }
 }
 
@@ -290,7 +488,7 @@ pub enum FileStatus {
         /// Byte offset of the torn record.
         offset: u64,
     },
-    /// Reading stopped at an error; the events before it were counted.
+    /// Reading stopped at a fatal error; the events before it were read.
     Failed(ReadEventError),
 }
 
@@ -303,6 +501,12 @@ pub struct EventFileSummary {
     pub events: u64,
     /// How reading it ended.
     pub status: FileStatus,
+    /// Records skipped for a retryable error (bad data checksum, not an
+    /// `Event`, NaN wall time), each with its byte offset; at most
+    /// [`MAX_SKIPPED_KEPT`] are kept.
+    pub skipped: Vec<ReadEventError>,
+    /// How many records were skipped in all.
+    pub skipped_count: u64,
 }
 
 /// One run: the event files of one directory, read in file name order.
@@ -314,6 +518,14 @@ pub struct Run {
     pub files: Vec<EventFileSummary>,
     /// How many events carried a `graph_def`.
     pub graphs: u64,
+    /// The last serialized `GraphDef` logged, the one the Graphs dashboard
+    /// shows.
+    pub graph_def: Option<Vec<u8>>,
+    /// Every `SessionLog` event, as `(step, log)`, in file order.
+    pub session_logs: Vec<(i64, SessionLog)>,
+    /// Values dropped because a `SessionLog START` at an equal or lower
+    /// step came after them (a resumed run).
+    pub purged: u64,
 }
 
 impl Run {
@@ -336,48 +548,42 @@ impl Run {
     }
 
     /// Adds one event's contribution.
+    ///
+    /// A `SessionLog` with status START at step `s` drops every value
+    /// already read at step `s` or later, in every tag, the way
+    /// TensorBoard's event loader does: a run that crashed and was resumed
+    /// from an earlier checkpoint then reads as one curve, without the
+    /// points the crashed process logged after that checkpoint.
     pub fn add_event(&mut self, event: &Event) {
         match &event.what {
-            Some(event::What::GraphDef(_)) => self.graphs += 1,
+            Some(event::What::GraphDef(graph)) => {
+                self.graphs += 1;
+                self.graph_def = Some(graph.clone());
+            }
+            Some(event::What::SessionLog(log)) => {
+                if log.status == SessionStatus::Start as i32 {
+                    self.purge_from(event.step);
+                }
+                self.session_logs.push((event.step, log.clone()));
+            }
             Some(event::What::Summary(summary)) => {
                 for value in &summary.value {
-                    let series = self
-                        .tags
+                    self.tags
                         .entry(value.tag.clone())
-                        .or_insert_with(|| Series::new(SeriesKind::of(value), event.step));
-                    series.count += 1;
-                    series.last_step = event.step;
-                    if series.kind == SeriesKind::Scalar {
-                        if let Some(x) = scalar_value(value) {
-                            series.points.push((event.step, x));
-                        }
-                    }
+                        .or_insert_with(|| Series::new(value, event.step))
+                        .push(event.step, event.wall_time, value);
                 }
             }
             _ => {}
         }
     }
 
-    /// Reads one event file into the run, tolerating a torn tail.
-    fn add_file(&mut self, logdir: &Path, path: &Path) {
-        let mut events = 0;
-        let status = match EventFileReader::open(path) {
-            Err(e) => FileStatus::Failed(e.into()),
-            Ok(mut reader) => match reader.for_each(|event| {
-                events += 1;
-                self.add_event(&event);
-            }) {
-                Ok(FileEnd::Clean) => FileStatus::Complete,
-                Ok(FileEnd::TornTail { offset }) => FileStatus::TornTail { offset },
-                Err(e) => FileStatus::Failed(e),
-            },
-        };
-        let path = path.strip_prefix(logdir).unwrap_or(path).to_owned();
-        self.files.push(EventFileSummary {
-            path,
-            events,
-            status,
-        });
+    fn purge_from(&mut self, step: i64) {
+        for series in self.tags.values_mut() {
+            self.purged += series.purge_from(step);
+        }
+        // A tag all of whose values went is gone from TensorBoard too.
+        self.tags.retain(|_, series| series.count > 0);
     }
 }
 
@@ -408,49 +614,9 @@ impl Logdir {
     /// [`FileStatus`]) rather than failing the scan; only a directory that
     /// cannot be listed does. `root` may also be a single event file.
     pub fn scan(root: impl AsRef<Path>) -> Result<Self, ScanError> {
-        let root = root.as_ref();
-        let err = |path: &Path| {
-            let path = path.to_owned();
-            move |source| ScanError { path, source }
-        };
-        let meta = std::fs::metadata(root).map_err(err(root))?;
-        let mut logdir = Logdir {
-            root: root.to_owned(),
-            runs: BTreeMap::new(),
-        };
-        if meta.is_file() {
-            let parent = root.parent().unwrap_or(Path::new(""));
-            logdir
-                .runs
-                .entry(".".into())
-                .or_default()
-                .add_file(parent, root);
-            return Ok(logdir);
-        }
-        let mut dirs = vec![root.to_owned()];
-        while let Some(dir) = dirs.pop() {
-            let mut files = Vec::new();
-            for entry in std::fs::read_dir(&dir).map_err(err(&dir))? {
-                let entry = entry.map_err(err(&dir))?;
-                let kind = entry.file_type().map_err(err(&entry.path()))?;
-                // Symlinked directories are not followed, so a link cycle
-                // cannot make the walk endless.
-                if kind.is_dir() {
-                    dirs.push(entry.path());
-                } else if entry.file_name().to_string_lossy().contains("tfevents") {
-                    files.push(entry.path());
-                }
-            }
-            if files.is_empty() {
-                continue;
-            }
-            files.sort();
-            let run = logdir.runs.entry(run_name(root, &dir)).or_default();
-            for file in files {
-                run.add_file(root, &file);
-            }
-        }
-        Ok(logdir)
+        let mut watcher = LogdirWatcher::new(root.as_ref());
+        watcher.poll()?;
+        Ok(watcher.into_logdir())
     }
 
     /// The run named `name`.
@@ -481,19 +647,6 @@ fn step_range(series: &Series) -> String {
         series.first_step.to_string()
     } else {
         format!("{}..{}", series.first_step, series.last_step)
-    }
-}
-
-fn run_name(root: &Path, dir: &Path) -> String {
-    let rel = dir.strip_prefix(root).unwrap_or(dir);
-    let parts: Vec<_> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect();
-    if parts.is_empty() {
-        ".".to_owned()
-    } else {
-        parts.join("/")
     }
 }
 
@@ -552,7 +705,14 @@ impl fmt::Display for Logdir {
             );
             writeln!(f, "{}", line.trim_end())?;
         }
-        for run in self.runs.values() {
+        for (name, run) in &self.runs {
+            if run.purged > 0 {
+                writeln!(
+                    f,
+                    "note: run {name}: {} points dropped by a SessionLog START (a resumed run)",
+                    run.purged
+                )?;
+            }
             for file in &run.files {
                 match &file.status {
                     FileStatus::Complete => {}
@@ -568,6 +728,22 @@ impl fmt::Display for Logdir {
                         error_chain(e),
                         file.events
                     )?,
+                }
+                for e in &file.skipped {
+                    writeln!(
+                        f,
+                        "warning: {}: skipped: {}",
+                        file.path.display(),
+                        error_chain(e)
+                    )?;
+                }
+                let unlisted = file.skipped_count.saturating_sub(file.skipped.len() as u64);
+                if unlisted > 0 {
+                    writeln!(
+                        f,
+                        "warning: {}: skipped {unlisted} more damaged records",
+                        file.path.display()
+                    )?;
                 }
             }
         }

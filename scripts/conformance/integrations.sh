@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The integrations' files as TensorBoard and TensorFlow see them:
+#   - examples/tch_logging.rs (feature tch): scalars, histograms and image
+#     grids straight from tch tensors;
+#   - examples/train_lab.rs (feature trainer) on a tiny synthetic lab data
+#     set: loss, learning rate, Dice, masks, histograms, the graph, and a
+#     checkpoint TensorFlow reads by the lab's variable names.
+# (The Burn logger is checked by `cargo test --features burn --test
+# burn_logger`, not here: the burn feature is a long build.)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+scripts/cargo.sh build --quiet --release -p tbseg --features trainer \
+    --example tch_logging --example train_lab
+scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
+. scripts/env.sh
+bin="$CARGO_TARGET_DIR/release"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin/examples/tch_logging" "$tmp/runs/tch" > /dev/null
+"$bin/tbseg" data synth --out "$tmp/data" --train 3 --val 2 > /dev/null
+"$bin/examples/train_lab" --data_dir "$tmp/data" --logdir "$tmp/runs/lab" --num_epochs 2 > /dev/null
+
+tbseg_py scripts/conformance/check_tb_server.py "$tmp/runs" \
+    --plugins scalars,images,histograms,graphs \
+    --scalar tch:loss:50 --image tch:inputs:1 --image tch:reconstructions:1 \
+    --scalar lab:loss:6 --scalar lab:learning_rate:6 --scalar lab:dice:2 \
+    --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput
+
+tbseg_py - "$tmp/runs" <<'PY'
+import sys
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator as ea
+
+runs = sys.argv[1]
+tch = ea.EventAccumulator(runs + "/tch", size_guidance={ea.TENSORS: 0})
+tch.Reload()
+tags = tch.Tags()["tensors"]
+for name in ["encode.weight", "encode.bias", "decode.weight", "decode.bias"]:
+    assert f"weights/{name}" in tags and f"grads/{name}" in tags, (name, tags)
+hist = tf.make_ndarray(tch.Tensors("weights/encode.weight")[0].tensor_proto)
+assert hist.shape == (30, 3) and hist[:, 2].sum() == 8 * 3 * 3 * 3, hist
+
+latest = tf.train.latest_checkpoint(runs + "/lab")
+assert latest and latest.endswith("model.ckpt-6"), latest
+shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+expected = {
+    "Conv1/kernel": [5, 5, 1, 100], "Conv2/kernel": [5, 5, 100, 200],
+    "Conv3/kernel": [3, 3, 200, 300], "conv4/kernel": [3, 3, 300, 300],
+    "score_classes/kernel": [1, 1, 300, 2], "upscore/kernel": [31, 31, 2, 2],
+    "global_step": [],
+}
+assert shapes == expected, shapes
+print("integrations conformance: tch and train_lab runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
+PY

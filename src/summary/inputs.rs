@@ -1,0 +1,123 @@
+//! What the `add_*` methods of [`crate::summary::SummaryWriter`] accept:
+//! a [`Step`] (the step, and optionally the event's wall time) and
+//! [`Scalar`] numbers of any primitive type.
+
+/// When an event happened: its step and, optionally, its wall time.
+///
+/// Every `add_*` method takes `impl Into<Step>`, so a plain step works
+/// (`writer.add_scalar("loss", 0.5, 10)`), and a wall time can be given
+/// to any of them without a second method (`Step::new(10).wall_time(t)`),
+/// for example to replay metrics recorded earlier. Without one, the event
+/// gets the current time when the `add_*` call is made.
+///
+/// Steps are `i64`, as in TensorFlow's `Event.step` and everywhere in this
+/// crate (the reader, [`crate::checkpoint::Saver`]). The integer types that
+/// convert to `i64` without loss convert to a `Step`; convert `u64` and
+/// `usize` counters yourself (`i64::try_from(n)`).
+///
+/// ```
+/// use tbseg::summary::{Step, SummaryWriter};
+/// # let dir = std::env::temp_dir().join(format!("tbseg-step-{}", std::process::id()));
+/// let writer = SummaryWriter::new(&dir)?;
+/// writer.add_scalar("loss", 0.25, 3)?;
+/// writer.add_scalar("loss", 0.125, Step::new(4).wall_time(1.7e9))?;
+/// # writer.close()?;
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), tbseg::summary::SummaryError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// The step.
+    pub step: i64,
+    /// Seconds since the Unix epoch; `None` (the default) means "now".
+    pub wall_time: Option<f64>,
+}
+
+impl Step {
+    /// `step`, at the time of the `add_*` call.
+    pub fn new(step: i64) -> Self {
+        Step {
+            step,
+            wall_time: None,
+        }
+    }
+
+    /// The same step, at `secs` seconds since the Unix epoch.
+    pub fn wall_time(self, secs: f64) -> Self {
+        Step {
+            wall_time: Some(secs),
+            ..self
+        }
+    }
+}
+
+macro_rules! step_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Step {
+            fn from(step: $t) -> Self {
+                Step::new(i64::from(step))
+            }
+        }
+    )*};
+}
+step_from!(i64, i32, i16, i8, u32, u16, u8);
+
+/// A number that can be logged as a scalar or a histogram sample: every
+/// primitive integer and float type.
+///
+/// Scalars are written as 32-bit floats, as `tf.summary.scalar` and
+/// PyTorch's writer do; histogram samples are bucketed as `f64`. Implement
+/// it for your own number types (a half-precision float) with
+/// [`Scalar::to_f64`].
+pub trait Scalar: Copy {
+    /// The value as an `f64` (integers above 2^53 are rounded).
+    fn to_f64(self) -> f64;
+
+    /// The value as an `f32`, the type scalar summaries store.
+    fn to_f32(self) -> f32 {
+        self.to_f64() as f32
+    }
+}
+
+impl Scalar for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+macro_rules! scalar_as {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+scalar_as!(f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_convert_from_integers_and_take_a_wall_time() {
+        assert_eq!(Step::from(7u8), Step::new(7));
+        assert_eq!(Step::from(u32::MAX).step, i64::from(u32::MAX));
+        assert_eq!(Step::from(-3i64).wall_time, None);
+        assert_eq!(Step::new(2).wall_time(5.5).wall_time, Some(5.5));
+    }
+
+    #[test]
+    fn scalars_of_every_type() {
+        assert_eq!(0.1f32.to_f32(), 0.1f32);
+        assert_eq!(0.1f64.to_f32(), 0.1f32);
+        assert_eq!(3u8.to_f64(), 3.0);
+        assert_eq!((-9i64).to_f32(), -9.0);
+        assert_eq!(usize::MAX.to_f64(), 18446744073709551615.0);
+        assert!(f64::NAN.to_f32().is_nan());
+    }
+}
