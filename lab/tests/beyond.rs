@@ -162,3 +162,91 @@ fn bad_flags_are_refused_by_name_before_anything_is_written() {
         "--workers",
     );
 }
+
+/// Whether `dir` holds a TensorBoard event file (`tbseg train` opens its
+/// own once the data and flags have been checked).
+fn has_events(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("events.out.tfevents.")
+        })
+    })
+}
+
+#[test]
+fn sigterm_stops_a_sweep_whose_trials_resume_on_the_same_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    stdout_of(
+        here,
+        &[
+            "data", "synth", "--out", "data", "--train", "4", "--val", "2",
+        ],
+    );
+    // Trial 000 trains 20 epochs (79 steps, seconds); trial 001 one epoch.
+    let sweep = [
+        "sweep",
+        "--logdir",
+        "sweeps",
+        "--threads",
+        "1",
+        "--",
+        "--data_dir",
+        "data",
+        "--model",
+        "cnn-dice",
+        "--num_epochs",
+        "20,1",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_tbseg"))
+        .args(sweep)
+        .current_dir(here)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = here.join("sweeps/000-num_epochs=20");
+    let started = std::time::Instant::now();
+    while !has_events(&first) {
+        assert!(started.elapsed().as_secs() < 120, "trial 000 never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    // The signal reached the trial, which saved a checkpoint and stopped.
+    let log = std::fs::read_to_string(first.join("train.log")).unwrap();
+    assert!(log.contains("stopped by signal 15"), "{log}");
+    assert!(!first.join("sweep_result.txt").exists());
+    assert!(
+        !here.join("sweeps/001-num_epochs=1").exists(),
+        "a trial started after the signal"
+    );
+
+    let again = stdout_of(here, &sweep);
+    assert!(again.contains("2 trial(s) to train"), "{again}");
+    let log = std::fs::read_to_string(first.join("train.log")).unwrap();
+    assert!(log.contains("resuming from"), "{log}");
+    assert!(
+        log.contains("OUTPUT: Done training for 20 epochs, 79 steps."),
+        "{log}"
+    );
+    for trial in ["000-num_epochs=20", "001-num_epochs=1"] {
+        assert!(here
+            .join("sweeps")
+            .join(trial)
+            .join("sweep_result.txt")
+            .is_file());
+    }
+    let third = stdout_of(here, &sweep);
+    assert!(third.contains("0 trial(s) to train"), "{third}");
+}
