@@ -10,6 +10,7 @@
 //! - [`variables`]: the lab's TensorFlow variable names and shapes, in one
 //!   table.
 //! - [`overlay`]: the prediction overlay in the lab's colours.
+//! - [`sweep`]: the trials of a hyper-parameter sweep and their results.
 //! - `train` (cargo feature `trainer`, libtorch): the lab's networks with
 //!   TensorFlow names and `SAME` padding, the training loop, evaluation
 //!   (pixel accuracy, Dice) and prediction.
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod data;
 pub mod overlay;
+pub mod sweep;
 #[cfg(feature = "trainer")]
 pub mod train;
 pub mod variables;

@@ -1,6 +1,7 @@
 //! The `tbseg` binary: parse, run, and turn an error into a one-line
 //! message and a non-zero exit status (1 for errors, 2 for a bad command
-//! line, `128 + signal` for a training run stopped by SIGINT or SIGTERM).
+//! line, `128 + signal` for a training run or sweep stopped by SIGINT or
+//! SIGTERM).
 
 use std::process::ExitCode;
 
@@ -14,9 +15,9 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            if let Some(interrupted) = err.downcast_ref::<cli::Interrupted>() {
-                eprintln!("tbseg: {interrupted}");
-                return ExitCode::from(interrupted.exit_code());
+            if let Some(code) = cli::signal_exit_code(&err) {
+                eprintln!("tbseg: {err}");
+                return ExitCode::from(code);
             }
             eprintln!("tbseg: error: {}", one_line(&err));
             ExitCode::FAILURE

@@ -75,8 +75,8 @@ fn unknown_model_lists_the_choices() {
     let dir = tempfile::tempdir().unwrap();
     assert_fails_cleanly(
         dir.path(),
-        &["train", "--model", "unet"],
-        "simple, cnn, cnn-dice",
+        &["train", "--model", "vgg"],
+        "simple, cnn, cnn-dice, unet",
     );
 }
 

@@ -9,6 +9,8 @@ use tch::Device;
 use crate::data;
 use crate::train::eval::evaluate;
 use crate::train::model::MetricKind;
+use crate::train::scores::ImageScores;
+use crate::train::validate::{log_image_scores, metric_name, CheckpointChoice};
 use crate::train::{weights, Model, ModelKind, TrainError};
 use tbseg::summary::SummaryWriter;
 
@@ -32,6 +34,12 @@ pub struct Args {
     /// Prediction overlays logged to TensorBoard (the first N images).
     #[arg(long, default_value_t = 6)]
     pub images: usize,
+    /// Which checkpoint: `latest`, `best` (kept by `train --eval_every`) or a checkpoint prefix.
+    #[arg(long, default_value = "latest")]
+    pub checkpoint: CheckpointChoice,
+    /// Same as `--checkpoint best`.
+    #[arg(long, conflicts_with = "checkpoint")]
+    pub best: bool,
     /// Device and thread count.
     #[command(flatten)]
     pub runtime: Runtime,
@@ -50,6 +58,8 @@ pub struct EvalJob {
     pub eval_dir: PathBuf,
     /// Overlays to log.
     pub images: usize,
+    /// Which checkpoint to score.
+    pub checkpoint: CheckpointChoice,
 }
 
 /// The result of an evaluation.
@@ -81,6 +91,11 @@ impl Args {
                 .unwrap_or_else(|| checkpoint_dir.join("eval")),
             checkpoint_dir,
             images: self.images,
+            checkpoint: if self.best {
+                CheckpointChoice::Best
+            } else {
+                self.checkpoint.clone()
+            },
         }
     }
 }
@@ -103,7 +118,7 @@ pub fn timestamp() -> String {
 /// Evaluates the latest checkpoint and prints the lab's lines.
 pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let val_path = data_file(&job.data_dir, data::VAL_FILE)?;
-    let prefix = weights::latest(&job.checkpoint_dir)?;
+    let prefix = job.checkpoint.resolve(&job.checkpoint_dir)?;
     let examples = load_examples(&val_path, device)?;
     let mut model = Model::new(job.kind, device);
     weights::restore(&mut model, &prefix)
@@ -114,22 +129,34 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     let writer = SummaryWriter::new(&job.eval_dir).map_err(TrainError::from)?;
     let side = examples.size() as u32;
     let mut overlays = Vec::new();
-    let mut overlay_error = None;
+    // The first error reading an example back; the callback cannot return it.
+    let mut failed = None;
+    let mut scores = ImageScores::default();
     let evaluation = evaluate(&model, &examples, 8, |index, mask| {
-        if index >= job.images || overlay_error.is_some() {
+        if failed.is_some() {
+            return;
+        }
+        let label = match examples.label_values(index) {
+            Ok(label) => label,
+            Err(err) => {
+                failed = Some(err);
+                return;
+            }
+        };
+        scores.add(mask, &label, side as usize);
+        if index >= job.images {
             return;
         }
         let overlay = (|| -> Result<_, TrainError> {
             let image = examples.image_values(index)?;
-            let label = examples.label_values(index)?;
             Ok(crate::overlay::overlay(&image, side, side, &label, mask)?)
         })();
         match overlay {
             Ok(overlay) => overlays.push(overlay),
-            Err(err) => overlay_error = Some(err),
+            Err(err) => failed = Some(err),
         }
     })?;
-    if let Some(err) = overlay_error {
+    if let Some(err) = failed {
         return Err(err.into());
     }
     if !overlays.is_empty() {
@@ -143,16 +170,22 @@ pub fn eval_job(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     writer
         .add_scalar(job.kind.eval_tag(), value as f32, step)
         .map_err(TrainError::from)?;
+    log_image_scores(&writer, &scores, step)?;
     writer.close().map_err(TrainError::from)?;
-    let name = match metric {
-        MetricKind::PixelAccuracy => "precision",
-        MetricKind::Dice => "Dice metric",
-    };
+    let name = metric_name(metric);
     println!("OUTPUT: {}: {name} = {value:.3}", timestamp());
     println!(
         "OUTPUT: {} images evaluated from file {}",
         evaluation.images,
         val_path.display()
+    );
+    println!(
+        "per-image Dice: mean {:.3}, min {:.3}; mean IoU {:.3}; mean Hausdorff distance {:.1} px ({})",
+        scores.mean_dice(),
+        scores.dices().iter().copied().fold(f64::INFINITY, f64::min),
+        scores.mean_iou(),
+        scores.mean_hausdorff(),
+        prefix.display()
     );
     Ok(EvalReport {
         metric,

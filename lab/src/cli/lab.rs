@@ -120,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // never mixed with the new one.
             overwrite: true,
             cadence: SummaryCadence::default(),
+            validation: Default::default(),
         };
         let trained = train_job(&job, device)?;
         if trained.interrupted {
@@ -140,6 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 eval_dir: dir.join("eval"),
                 checkpoint_dir: dir,
                 images: 6,
+                checkpoint: Default::default(),
             },
             device,
         )?;

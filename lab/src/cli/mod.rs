@@ -18,6 +18,8 @@ pub mod predict;
 #[cfg(feature = "trainer")]
 mod signals;
 #[cfg(feature = "trainer")]
+pub mod sweep;
+#[cfg(feature = "trainer")]
 pub mod train;
 
 /// TensorBoard-compatible logging and NVIDIA's cardiac MRI segmentation lab on libtorch.
@@ -46,6 +48,9 @@ enum Command {
     /// Write predicted masks and overlays for a TFRecord file or a PNG.
     #[cfg(feature = "trainer")]
     Predict(predict::Args),
+    /// Train a grid of trials (any train flag may take comma-separated values) and rank them.
+    #[cfg(feature = "trainer")]
+    Sweep(sweep::Args),
     /// The whole lab on synthetic data: three tasks, trained and evaluated, in about 4 minutes.
     #[cfg(feature = "trainer")]
     Lab(lab::Args),
@@ -76,6 +81,19 @@ impl Interrupted {
     }
 }
 
+/// The exit status of a command stopped by SIGINT or SIGTERM
+/// (`128 + signal`), when `err` is such a stop.
+pub fn signal_exit_code(err: &anyhow::Error) -> Option<u8> {
+    if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
+        return Some(interrupted.exit_code());
+    }
+    #[cfg(feature = "trainer")]
+    if let Some(interrupted) = err.downcast_ref::<sweep::SweepInterrupted>() {
+        return Some(interrupted.exit_code());
+    }
+    None
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -88,6 +106,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         #[cfg(feature = "trainer")]
         Command::Predict(args) => predict::run(args),
+        #[cfg(feature = "trainer")]
+        Command::Sweep(args) => sweep::run(args),
         #[cfg(feature = "trainer")]
         Command::Lab(args) => lab::run(args),
         #[cfg(feature = "trainer")]

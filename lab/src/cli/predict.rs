@@ -17,6 +17,7 @@ use anyhow::{bail, Context};
 
 use crate::data;
 use crate::train::eval::predict;
+use crate::train::validate::CheckpointChoice;
 use crate::train::{weights, Model, ModelKind, TrainError};
 
 use super::train::{default_checkpoint_dir, Runtime};
@@ -30,6 +31,12 @@ pub struct Args {
     /// Folder with the checkpoints (default: `logs/<model>`).
     #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Which checkpoint: `latest`, `best` (kept by `train --eval_every`) or a checkpoint prefix.
+    #[arg(long, default_value = "latest")]
+    pub checkpoint: CheckpointChoice,
+    /// Same as `--checkpoint best`.
+    #[arg(long, conflicts_with = "checkpoint")]
+    pub best: bool,
     /// A lab TFRecord file or a 256x256 grayscale PNG.
     #[arg(long)]
     pub input: PathBuf,
@@ -94,7 +101,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|example| (example.image, Some(example.label)))
             .collect()
     };
-    let prefix = weights::latest(&checkpoint_dir)?;
+    let choice = if args.best {
+        CheckpointChoice::Best
+    } else {
+        args.checkpoint.clone()
+    };
+    let prefix = choice.resolve(&checkpoint_dir)?;
     let device = args.runtime.start()?;
     let mut model = Model::new(args.model, device);
     weights::restore(&mut model, &prefix)

@@ -14,8 +14,12 @@ use tch::Device;
 
 use crate::data;
 use crate::train::examples::Examples;
+use crate::train::loss::LossKind;
+use crate::train::optim::OptimizerKind;
+use crate::train::options::TrainOptions;
 use crate::train::output::{RunLog, SummaryCadence};
 use crate::train::trainer::{self, OnNonFinite, TrainConfig, CHECKPOINT_EVERY};
+use crate::train::validate::{metric_name, ValidationOptions, Validator, BEST_DIR, EVAL_DIR};
 use crate::train::{device, run_dir, weights, DeviceChoice, Model, ModelKind, TrainError};
 
 use super::signals;
@@ -174,6 +178,26 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub histogram_every: i64,
+    /// Loss to minimise.
+    #[arg(long, value_enum, default_value_t = LossKind::CrossEntropy)]
+    pub loss: LossKind,
+    /// Update rule (all follow the staircase learning rate).
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// Flip, rotate, transpose, warp and jitter every training example on the fly (seeded by --seed).
+    #[arg(long)]
+    pub augment: bool,
+    /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never).
+    #[arg(
+        long = "eval_every",
+        visible_alias = "eval-every",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub eval_every: i64,
+    /// Stop after this many validations without a new best (needs --eval_every).
+    #[arg(long, allow_negative_numbers = true)]
+    pub patience: Option<i64>,
     /// Device and thread count.
     #[command(flatten)]
     pub runtime: Runtime,
@@ -194,6 +218,8 @@ pub struct TrainJob {
     pub overwrite: bool,
     /// How often images and histograms are logged.
     pub cadence: SummaryCadence,
+    /// Validation during training (default: none).
+    pub validation: ValidationOptions,
 }
 
 /// What a training job did.
@@ -241,8 +267,18 @@ impl Args {
             checkpoint_every: positive("--checkpoint_every", self.checkpoint_every)? as i64,
             on_nonfinite: self.on_nonfinite,
             summary_every: positive("--summary_every", self.summary_every)? as i64,
+            options: TrainOptions {
+                loss: self.loss,
+                optimizer: self.optimizer,
+                augment: self.augment,
+            },
         };
         config.validate()?;
+        let validation = ValidationOptions {
+            every: self.eval_every,
+            patience: self.patience,
+        };
+        validation.validate()?;
         for (flag, every) in [
             ("--image_every", self.image_every),
             ("--histogram_every", self.histogram_every),
@@ -270,6 +306,7 @@ impl Args {
                 images_every: self.image_every,
                 histograms_every: self.histogram_every,
             },
+            validation,
         })
     }
 }
@@ -329,6 +366,12 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     job.config.validate()?;
     let train_path = data_file(&job.data_dir, data::TRAIN_FILE)?;
     let examples = load_examples(&train_path, device)?;
+    let validation_examples = if job.validation.every > 0 {
+        let val_path = data_file(&job.data_dir, data::VAL_FILE)?;
+        Some(load_examples(&val_path, device)?)
+    } else {
+        None
+    };
     let steps = job.config.step_count(examples.len())?;
     let dir = &job.checkpoint_dir;
     if !job.resume {
@@ -393,7 +436,19 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
     let mut log = RunLog::create(dir, &job.config, job.cadence, resume_step)?;
     let stop = signals::stop_flag();
     let first_step = resume_step.unwrap_or(0);
-    let outcome = match trainer::train(&job.config, &model, &examples, first_step, &mut log, stop) {
+    let trained = match &validation_examples {
+        Some(validation_examples) => train_validating(
+            job,
+            &model,
+            &examples,
+            validation_examples,
+            first_step,
+            &mut log,
+            stop,
+        ),
+        None => trainer::train(&job.config, &model, &examples, first_step, &mut log, stop),
+    };
+    let outcome = match trained {
         Ok(outcome) => outcome,
         Err(err) => {
             // The run's error is the one to report; the events written so
@@ -419,6 +474,13 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
                 outcome.skipped
             );
         }
+        if outcome.stopped_early {
+            println!(
+                "OUTPUT: stopped early at step {}: no better validation in the last {} evaluations.",
+                outcome.steps,
+                job.validation.patience.unwrap_or(0)
+            );
+        }
         println!(
             "OUTPUT: Done training for {} epochs, {} steps.",
             job.config.num_epochs, outcome.steps
@@ -429,4 +491,47 @@ pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> 
         interrupted: outcome.interrupted,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs the loop with validation every `job.validation.every` steps into
+/// `<checkpoint_dir>/eval` and the best model kept in
+/// `<checkpoint_dir>/best`, then prints the best validation.
+fn train_validating(
+    job: &TrainJob,
+    model: &Model,
+    examples: &Examples,
+    validation_examples: &Examples,
+    first_step: i64,
+    log: &mut RunLog,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<trainer::TrainOutcome, TrainError> {
+    let mut validator = Validator::new(
+        log,
+        validation_examples,
+        job.config.kind,
+        job.validation,
+        &job.checkpoint_dir,
+        &job.checkpoint_dir.join(EVAL_DIR),
+        job.resume.then_some(first_step),
+    )?;
+    let outcome = trainer::train(
+        &job.config,
+        model,
+        examples,
+        first_step,
+        &mut validator,
+        stop,
+    );
+    validator.close()?;
+    let outcome = outcome?;
+    if let Some(best) = validator.best() {
+        println!(
+            "OUTPUT: best validation {} = {:.3} at step {} (in {})",
+            metric_name(job.config.kind.metric()),
+            best.value,
+            best.step,
+            job.checkpoint_dir.join(BEST_DIR).display()
+        );
+    }
+    Ok(outcome)
 }

@@ -8,21 +8,34 @@
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
 //! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
 //! - [`eval`]: evaluation (accuracy, Dice) and prediction masks.
+//! - [`scores`]: per-image Dice, IoU and Hausdorff distance.
+//! - [`validate`]: validation during training (`--eval_every`), the best
+//!   checkpoint and early stopping.
+//! - [`unet`]: `--model unet`, a U-Net written as a struct of layers.
+//! - [`loss`], [`optim`], [`augment`], [`options`]: the losses, optimisers
+//!   and on-the-fly augmentation beyond the lab's recipe.
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
 //! - [`run_dir`]: whether a checkpoint folder holds a run; clearing it.
 //! - [`weights`]: a model as a TensorFlow checkpoint (TF names and layouts).
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
+pub mod augment;
 pub mod device;
 pub mod eval;
 pub mod examples;
+pub mod loss;
 pub mod metrics;
 pub mod model;
+pub mod optim;
+pub mod options;
 pub mod output;
 pub mod run_dir;
 pub mod schedule;
+pub mod scores;
 pub mod trainer;
+pub mod unet;
+pub mod validate;
 pub mod weights;
 
 pub use device::DeviceChoice;

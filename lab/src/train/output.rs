@@ -107,6 +107,16 @@ impl RunLog {
             HParamValue::Float(config.batch_size as f64),
         );
         hparams.insert("seed".to_string(), HParamValue::Float(config.seed as f64));
+        let options = &config.options;
+        hparams.insert(
+            "loss".to_string(),
+            HParamValue::Text(options.loss.name().to_string()),
+        );
+        hparams.insert(
+            "optimizer".to_string(),
+            HParamValue::Text(options.optimizer.name().to_string()),
+        );
+        hparams.insert("augment".to_string(), HParamValue::Bool(options.augment));
         writer.add_hparams(&hparams, None)?;
         Ok(RunLog {
             writer,

@@ -4,9 +4,11 @@
 use std::path::Path;
 
 /// Whether `name` is a file a training run writes: an event file, a
-/// checkpoint, the `checkpoint` state file, or what a killed save left.
+/// checkpoint, the `checkpoint` state file, the best checkpoint's record,
+/// or what a killed save left.
 fn is_run_file(name: &str) -> bool {
     name == "checkpoint"
+        || name == super::validate::BEST_RECORD
         || name.starts_with("model.ckpt-")
         || name.starts_with("events.out.tfevents.")
 }

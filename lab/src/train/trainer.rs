@@ -4,11 +4,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tch::nn::{Optimizer, OptimizerConfig, Sgd};
+use tch::nn::Optimizer;
 use tch::Tensor;
 
+use super::augment::Augmenter;
 use super::examples::Examples;
-use super::model::{cross_entropy_mean, Model, ModelKind};
+use super::model::{Model, ModelKind};
+use super::options::TrainOptions;
 use super::schedule::{staircase_learning_rate, ExampleStream, SUMMARY_EVERY};
 use super::TrainError;
 
@@ -56,6 +58,8 @@ pub struct TrainConfig {
     /// `--summary_every`: steps between the loss line, the summaries and
     /// their extra batch (the lab's [`SUMMARY_EVERY`], 100).
     pub summary_every: i64,
+    /// Loss, optimiser and augmentation (default: the lab's).
+    pub options: TrainOptions,
 }
 
 impl Default for TrainConfig {
@@ -71,6 +75,7 @@ impl Default for TrainConfig {
             checkpoint_every: CHECKPOINT_EVERY,
             on_nonfinite: OnNonFinite::Stop,
             summary_every: SUMMARY_EVERY,
+            options: TrainOptions::default(),
         }
     }
 }
@@ -186,6 +191,15 @@ pub struct SummaryStep<'a> {
     pub model: &'a Model,
 }
 
+/// Whether training goes on after a validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep training.
+    Continue,
+    /// Stop now (early stopping): the loop saves a final checkpoint.
+    Stop,
+}
+
 /// Which value of a step was not finite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NonFinite {
@@ -226,6 +240,20 @@ pub trait TrainSink {
         Ok(())
     }
 
+    /// After every step (`last` false, `step` the loop counter) and once
+    /// after the last one (`last` true, `step` the final `global_step`):
+    /// a chance to score the model on held-out data. Returning
+    /// [`Flow::Stop`] ends the run early.
+    fn validate(
+        &mut self,
+        _step: i64,
+        _global_step: i64,
+        _last: bool,
+        _model: &Model,
+    ) -> Result<Flow, TrainError> {
+        Ok(Flow::Continue)
+    }
+
     /// At a step whose loss (`loss`) or gradient was not finite, before
     /// the loop stops or skips it; `skipped` counts such steps so far in
     /// this session, this one included.
@@ -262,6 +290,9 @@ pub struct TrainOutcome {
     pub steps: i64,
     /// Whether the stop flag (a signal) ended the run early.
     pub interrupted: bool,
+    /// Whether validation ended the run early (no improvement within the
+    /// patience).
+    pub stopped_early: bool,
     /// Training loss of the last step run in this session.
     pub last_loss: Option<f64>,
     /// Training loss of every step run in this session, in order.
@@ -272,7 +303,7 @@ pub struct TrainOutcome {
 }
 
 /// Whether every weight of `model` is finite.
-fn weights_finite(model: &Model) -> Result<bool, TrainError> {
+pub(crate) fn weights_finite(model: &Model) -> Result<bool, TrainError> {
     for variable in model.var_store().trainable_variables() {
         if !bool::try_from(variable.f_isfinite()?.f_all()?)? {
             return Ok(false);
@@ -293,8 +324,9 @@ fn gradients_finite(model: &Model) -> Result<bool, TrainError> {
     Ok(true)
 }
 
-/// Runs the lab's loop: plain SGD on the per-pixel cross-entropy, the
-/// staircase learning rate, a summary every `config.summary_every` steps on an
+/// Runs the lab's loop: plain SGD on the per-pixel cross-entropy (or the
+/// loss, optimiser and augmentation of `config.options`), the staircase
+/// learning rate, a summary every `config.summary_every` steps on an
 /// extra batch, a checkpoint every `config.checkpoint_every` steps and at
 /// the end. Starts at `first_step` (a resumed run's `global_step`; a step
 /// at or beyond the run's total trains and saves nothing, so `global_step`
@@ -313,10 +345,16 @@ pub fn train(
     config.validate()?;
     let steps = config.step_count(examples.len())?;
     let mut stream = config.stream(examples.len());
-    let mut optimizer: Optimizer = Sgd::default().build(model.var_store(), config.learning_rate)?;
+    let mut optimizer: Optimizer = config
+        .options
+        .optimizer
+        .build(model.var_store(), config.learning_rate)?;
+    let loss_kind = config.options.loss;
+    let augmenter = config.options.augment.then(|| Augmenter::new(config.seed));
     let mut outcome = TrainOutcome {
         steps: first_step,
         interrupted: false,
+        stopped_early: false,
         last_loss: None,
         losses: Vec::new(),
         skipped: 0,
@@ -337,8 +375,12 @@ pub fn train(
         optimizer.set_lr(learning_rate);
         let (images, labels) = examples.batch(&indices)?;
         let started = Instant::now();
+        let (images, labels) = match &augmenter {
+            Some(augmenter) => augmenter.apply(step, &images, &labels)?,
+            None => (images, labels),
+        };
         optimizer.zero_grad();
-        let loss = cross_entropy_mean(&model.forward(&images)?, &labels)?;
+        let loss = loss_kind.compute(&model.forward(&images)?, &labels)?;
         loss.f_backward()?;
         let loss = loss.f_double_value(&[])?;
         let nonfinite = if !loss.is_finite() {
@@ -370,7 +412,7 @@ pub fn train(
                 let (images, labels) = examples.batch(&indices)?;
                 let (logits, loss) = tch::no_grad(|| -> Result<_, TrainError> {
                     let logits = model.forward(&images)?;
-                    let loss = cross_entropy_mean(&logits, &labels)?.f_double_value(&[])?;
+                    let loss = loss_kind.compute(&logits, &labels)?.f_double_value(&[])?;
                     Ok((logits, loss))
                 })?;
                 sink.summary(&SummaryStep {
@@ -384,13 +426,21 @@ pub fn train(
                 })?;
             }
         }
+        let flow = sink.validate(step, step + 1, false, model)?;
         if step % config.checkpoint_every == 0 {
             checked_checkpoint(sink, step, step + 1, model, &outcome)?;
         }
+        if flow == Flow::Stop {
+            outcome.stopped_early = true;
+            break;
+        }
     }
-    // A run stopped before its first update has nothing new to save: the
-    // restored checkpoint is already the latest.
+    // A run stopped before its first update has nothing new to validate
+    // or save: the restored checkpoint is already the latest.
     if outcome.steps > first_step {
+        if !outcome.interrupted {
+            sink.validate(outcome.steps, outcome.steps, true, model)?;
+        }
         checked_checkpoint(sink, outcome.steps, outcome.steps, model, &outcome)?;
     }
     Ok(outcome)
