@@ -15,6 +15,10 @@ use tch::{nn, Device, Kind, TchError, Tensor};
 
 use super::unet::{Unet, UnetConfig};
 use super::TrainError;
+use crate::variables::{
+    CONV1_KERNEL, CONV2_KERNEL, CONV3_KERNEL, CONV4_KERNEL, FINAL_W_FC2, HIDDEN1_W_FC,
+    SCORE_CLASSES_KERNEL, UPSCORE_KERNEL,
+};
 
 /// Which of the lab's networks to train (`--model`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -787,8 +791,12 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// Adds a truncated-normal variable `scope/name` (torch shape `shape`).
-    fn variable(&mut self, scope: &str, name: &str, shape: &[i64], layout: Layout) -> usize {
+    /// Adds a truncated-normal variable named `tf_name` (`scope/name`, one
+    /// of the lab's names from [`crate::variables`]; torch shape `shape`).
+    fn variable(&mut self, tf_name: &str, shape: &[i64], layout: Layout) -> usize {
+        let (scope, name) = tf_name
+            .split_once('/')
+            .expect("the lab's variable names are scope/name");
         let path = self.root.sub(scope);
         let mut init = truncated_normal(shape, INIT_STDDEV, path.device());
         if self.channels_last_kernels && layout == Layout::Conv {
@@ -799,7 +807,7 @@ impl Builder<'_> {
         }
         let tensor = path.add(name, init, true);
         self.variables.push(Variable {
-            tf_name: format!("{scope}/{name}"),
+            tf_name: tf_name.to_string(),
             layout,
             tensor,
         });
@@ -817,10 +825,9 @@ impl Builder<'_> {
     /// reshaped to `[N, 256, 256, 2]`.
     fn simple(&mut self, config: SimpleConfig) {
         let pixels = config.image_size * config.image_size;
-        let w_fc = self.variable("Hidden1", "W_fc", &[pixels, config.hidden], Layout::Matrix);
+        let w_fc = self.variable(HIDDEN1_W_FC, &[pixels, config.hidden], Layout::Matrix);
         let w_fc2 = self.variable(
-            "Final",
-            "W_fc2",
+            FINAL_W_FC2,
             &[config.hidden, pixels * CLASSES],
             Layout::Matrix,
         );
@@ -846,19 +853,13 @@ impl Builder<'_> {
     /// the lab's `tf.layers` version (no biases).
     fn cnn(&mut self, config: CnnConfig) {
         let [c1, c2, c3, c4] = config.channels;
-        let conv1 = self.variable("Conv1", "kernel", &[c1, 1, 5, 5], Layout::Conv);
-        let conv2 = self.variable("Conv2", "kernel", &[c2, c1, 5, 5], Layout::Conv);
-        let conv3 = self.variable("Conv3", "kernel", &[c3, c2, 3, 3], Layout::Conv);
-        let conv4 = self.variable("conv4", "kernel", &[c4, c3, 3, 3], Layout::Conv);
-        let score = self.variable(
-            "score_classes",
-            "kernel",
-            &[CLASSES, c4, 1, 1],
-            Layout::Conv,
-        );
+        let conv1 = self.variable(CONV1_KERNEL, &[c1, 1, 5, 5], Layout::Conv);
+        let conv2 = self.variable(CONV2_KERNEL, &[c2, c1, 5, 5], Layout::Conv);
+        let conv3 = self.variable(CONV3_KERNEL, &[c3, c2, 3, 3], Layout::Conv);
+        let conv4 = self.variable(CONV4_KERNEL, &[c4, c3, 3, 3], Layout::Conv);
+        let score = self.variable(SCORE_CLASSES_KERNEL, &[CLASSES, c4, 1, 1], Layout::Conv);
         let upscore = self.variable(
-            "upscore",
-            "kernel",
+            UPSCORE_KERNEL,
             &[CLASSES, CLASSES, 31, 31],
             Layout::ConvTranspose,
         );
@@ -1121,19 +1122,13 @@ mod tests {
                 .unwrap()
         });
         assert_eq!(logits.size(), [1, 2, 256, 256]);
-        let shapes = model.tf_variable_shapes();
-        let expected: Vec<(String, Vec<u64>)> = [
-            ("Conv1/kernel", vec![5, 5, 1, 100]),
-            ("Conv2/kernel", vec![5, 5, 100, 200]),
-            ("Conv3/kernel", vec![3, 3, 200, 300]),
-            ("conv4/kernel", vec![3, 3, 300, 300]),
-            ("score_classes/kernel", vec![1, 1, 300, 2]),
-            ("upscore/kernel", vec![31, 31, 2, 2]),
-        ]
-        .into_iter()
-        .map(|(name, shape)| (name.to_string(), shape))
-        .collect();
-        assert_eq!(shapes, expected);
+        // The lab's table (without global_step, which the trainer adds).
+        let expected: Vec<(String, Vec<u64>)> = crate::variables::CNN_VARIABLES
+            .iter()
+            .filter(|v| v.name != tbseg::checkpoint::GLOBAL_STEP)
+            .map(|v| (v.name.to_string(), v.shape.to_vec()))
+            .collect();
+        assert_eq!(model.tf_variable_shapes(), expected);
     }
 
     #[test]
