@@ -129,6 +129,31 @@ pub fn exists(path: impl AsRef<Path>) -> io::Result<bool> {
     }
 }
 
+/// Whether `path` is a file, or an object (not merely a prefix).
+pub fn is_file(path: impl AsRef<Path>) -> io::Result<bool> {
+    let path = path.as_ref();
+    match Location::of(path) {
+        Location::Local(local) => Ok(local.is_file()),
+        #[cfg(feature = "object-store")]
+        Location::Remote(url) => Ok(remote::Remote::open(url)?.size()?.is_some()),
+        #[cfg(not(feature = "object-store"))]
+        Location::Remote(url) => Err(feature_missing(url)),
+    }
+}
+
+/// Deletes a file or object. A missing object is not an error; a missing
+/// local file is (`NotFound`), as for [`std::fs::remove_file`].
+pub fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
+    match Location::of(path) {
+        Location::Local(local) => std::fs::remove_file(local),
+        #[cfg(feature = "object-store")]
+        Location::Remote(url) => remote::Remote::open(url)?.delete(),
+        #[cfg(not(feature = "object-store"))]
+        Location::Remote(url) => Err(feature_missing(url)),
+    }
+}
+
 /// `dir` joined with the relative `name`, for local paths and URLs alike
 /// (`s3://b/run` + `x/y` is `s3://b/run/x/y`).
 pub fn join(dir: &Path, name: &str) -> PathBuf {
