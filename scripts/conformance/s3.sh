@@ -1,39 +1,19 @@
 #!/usr/bin/env bash
 # The real TensorBoard 2.21 reads a run on a real S3 server while tbseg is
 # still writing it: an s3s-fs server on 127.0.0.1 (scripts/setup-s3.sh),
-# tbseg's writer streaming scalars to s3://tb/runs/live for a few seconds
-# (endpoint from S3_ENDPOINT, as TensorBoard takes it), and TensorBoard's
-# Python loader (tensorboard + boto3, no TensorFlow) reloading the log
-# directory meanwhile. The server is stopped on any exit.
+# tbseg's writer streaming scalars to s3://tb/runs/live for 12 seconds
+# (endpoint from S3_ENDPOINT, the variable TensorBoard reads), and
+# TensorBoard's Python loader (tensorboard + boto3, no TensorFlow)
+# reloading the log directory meanwhile. The server is stopped on any exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
+. scripts/s3-server.sh
 scripts/setup-s3.sh
 tmp="$(mktemp -d)"
-server=""
-cleanup() {
-    if [ -n "$server" ]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-mkdir -p "$tmp/store/tb"
-export AWS_ACCESS_KEY_ID=tbseg-conformance AWS_SECRET_ACCESS_KEY=tbseg-conformance-secret
-export AWS_REGION=us-east-1 S3_ENDPOINT="http://127.0.0.1:$port"
-"$TBSEG_S3_ROOT/bin/s3s-fs" --host 127.0.0.1 --port "$port" \
-    --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$tmp/store" \
-    >"$tmp/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
-        break
-    fi
-    sleep 0.1
-done
+trap 'tbseg_s3_stop; rm -rf "$tmp"' EXIT
 cargo build --quiet --release -p tbseg --features object-store --example stream_to_store
+tbseg_s3_start "$tmp/store" tb
 events=3000
 "$CARGO_TARGET_DIR/release/examples/stream_to_store" s3://tb/runs/live \
     --events "$events" --seconds 12 --flush-ms 250 >"$tmp/writer.json" &
