@@ -7,7 +7,6 @@
 mod s3_server;
 
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

@@ -970,9 +970,7 @@ fn read_remote_range(
     if (bytes.len() as u64) < size {
         return Err(truncated(offset + bytes.len() as u64));
     }
-    let crc = bytes
-        .chunks(CHUNK)
-        .fold(0, |crc, chunk| crc32c::crc32c_append(crc, chunk));
+    let crc = bytes.chunks(CHUNK).fold(0, crc32c::crc32c_append);
     Ok((bytes, MaskedCrc::from_crc(crc)))
 }
 
