@@ -15,7 +15,7 @@
 //!   `s3:`.
 //!
 //! Credentials and endpoints come from each provider's usual environment
-//! variables (see [`remote`] with the feature on). The functions here
+//! variables (see `tbseg::storage::remote`, with the feature on). The functions here
 //! ([`read`], [`write`], [`exists`]) work on either kind of location, for
 //! callers with whole files to move.
 
