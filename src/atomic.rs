@@ -164,7 +164,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// 64 random bits from the standard library alone: `RandomState` is seeded
 /// from the operating system's randomness once per process and advanced for
 /// every new state, and the hashed counter makes each call differ.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -19,6 +19,9 @@
 //! - [`checkpoint`]: TensorFlow V2 checkpoints (tensor bundles), the
 //!   `checkpoint` state file, crash-safe saving with retention, PyTorch ⇄
 //!   TensorFlow weight layouts and safetensors export.
+//! - [`storage`]: local paths and object-store URLs (`s3://`, `gs://`,
+//!   `az://`, with the `object-store` feature), accepted by every function
+//!   that takes a path.
 //! - [`summary`]: TensorBoard event files: the asynchronous
 //!   [`summary::SummaryWriter`] (scalars, images, histograms, text, PR
 //!   curves, graphs, hparams) over the synchronous
@@ -54,4 +57,5 @@ pub mod integrations;
 pub mod proto;
 pub mod reader;
 pub mod record;
+pub mod storage;
 pub mod summary;

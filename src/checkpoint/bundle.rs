@@ -323,9 +323,18 @@ impl TensorData {
 /// files to their final names. Dropping an unfinished writer deletes its
 /// temporary file, and a crash leaves only `*.tempstate*` files behind, so
 /// `<prefix>.index` only ever appears complete.
+///
+/// An object-store prefix (`s3://bucket/dir/model.ckpt-100`; feature
+/// `object-store`) is staged in the temporary folder and uploaded by
+/// `finish`: the data object first, the index after it, so an index on
+/// the store always names data that is there.
 #[derive(Debug)]
 pub struct BundleWriter {
+    /// Where the files are written: the prefix asked for, or for an
+    /// object-store prefix a local staging prefix in the temporary folder.
     prefix: PathBuf,
+    /// The object-store prefix the finished files are uploaded to.
+    upload_to: Option<PathBuf>,
     data_temp: PathBuf,
     data: Option<BufWriter<File>>,
     offset: u64,
@@ -336,7 +345,26 @@ impl BundleWriter {
     /// Starts a checkpoint at `prefix` (e.g. `dir/model.ckpt-100`), creating
     /// the directory if needed.
     pub fn create(prefix: impl Into<PathBuf>) -> Result<Self> {
-        let prefix = prefix.into();
+        let asked = prefix.into();
+        let (prefix, upload_to) = if crate::storage::is_remote(&asked) {
+            if !cfg!(feature = "object-store") {
+                let url = asked.to_string_lossy().into_owned();
+                return Err(CheckpointError::io("writing", &asked)(
+                    crate::storage::feature_missing(&url),
+                ));
+            }
+            let name = asked
+                .file_name()
+                .map_or_else(|| "bundle".into(), |name| name.to_string_lossy());
+            let staging = std::env::temp_dir().join(format!(
+                "tbseg-upload-{}-{:016x}-{name}",
+                std::process::id(),
+                crate::atomic::random_u64()
+            ));
+            (staging, Some(asked))
+        } else {
+            (asked, None)
+        };
         let dir = parent_dir(&prefix);
         fs::create_dir_all(dir).map_err(CheckpointError::io("creating directory", dir))?;
         let data_temp = temp_path_for(&data_path(&prefix, 0, 1));
@@ -347,6 +375,7 @@ impl BundleWriter {
             .map_err(CheckpointError::io("creating", &data_temp))?;
         Ok(BundleWriter {
             prefix,
+            upload_to,
             data_temp,
             data: Some(BufWriter::with_capacity(1 << 20, file)),
             offset: 0,
@@ -429,7 +458,39 @@ impl BundleWriter {
         if result.is_err() {
             let _ = fs::remove_file(&data_temp);
         }
-        result.map(|()| self.prefix.clone())
+        result?;
+        match self.upload_to.clone() {
+            None => Ok(self.prefix.clone()),
+            Some(remote) => {
+                let uploaded = self.upload(&remote);
+                let _ = fs::remove_file(data_path(&self.prefix, 0, 1));
+                let _ = fs::remove_file(index_path(&self.prefix));
+                uploaded.map(|()| remote)
+            }
+        }
+    }
+
+    /// Uploads the finished staging files to the object-store prefix
+    /// `remote`: data, then index.
+    #[cfg(feature = "object-store")]
+    fn upload(&self, remote: &Path) -> Result<()> {
+        use crate::storage::remote::Remote;
+        for (local, target) in [
+            (data_path(&self.prefix, 0, 1), data_path(remote, 0, 1)),
+            (index_path(&self.prefix), index_path(remote)),
+        ] {
+            let url = target.to_string_lossy();
+            Remote::open(&url)
+                .and_then(|object| object.put_file(&local))
+                .map_err(CheckpointError::io("uploading", &target))?;
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "object-store"))]
+    fn upload(&self, remote: &Path) -> Result<()> {
+        // `create` refuses object-store prefixes without the feature.
+        unreachable!("no object-store support for {}", remote.display())
     }
 
     fn finish_files(&self, data: BufWriter<File>) -> Result<()> {
@@ -540,7 +601,8 @@ impl BundleReader {
     pub fn open(prefix: impl Into<PathBuf>) -> Result<Self> {
         let prefix = prefix.into();
         let index_path = index_path(&prefix);
-        let bytes = fs::read(&index_path).map_err(CheckpointError::io("reading", &index_path))?;
+        let bytes = crate::storage::read(&index_path)
+            .map_err(CheckpointError::io("reading", &index_path))?;
         let table = read_table(&bytes).map_err(|source| CheckpointError::Table {
             path: index_path.clone(),
             source,
@@ -627,6 +689,11 @@ impl BundleReader {
             num_shards,
             entries,
         })
+    }
+
+    /// How many data shards the checkpoint has.
+    pub(crate) fn num_shards(&self) -> u32 {
+        self.num_shards
     }
 
     /// The checkpoint prefix.
@@ -829,6 +896,10 @@ fn decode_strings(
 /// Reads `size` bytes at `offset` of `path` and their masked CRC-32C,
 /// reporting a short file as [`CheckpointError::DataTruncated`].
 fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<(Vec<u8>, MaskedCrc)> {
+    #[cfg(feature = "object-store")]
+    if let crate::storage::Location::Remote(url) = crate::storage::Location::of(path) {
+        return read_remote_range(path, url, name, offset, size);
+    }
     let io_error = CheckpointError::io("reading", path);
     let mut file = File::open(path).map_err(CheckpointError::io("opening", path))?;
     let file_len = file
@@ -863,6 +934,43 @@ fn read_range(path: &Path, name: &str, offset: u64, size: u64) -> Result<(Vec<u8
             io::ErrorKind::UnexpectedEof => truncated(),
             _ => io_error(err),
         })?;
+    Ok((bytes, MaskedCrc::from_crc(crc)))
+}
+
+/// [`read_range`] of an object: one ranged download; an object shorter
+/// than the range is [`CheckpointError::DataTruncated`].
+#[cfg(feature = "object-store")]
+fn read_remote_range(
+    path: &Path,
+    url: &str,
+    name: &str,
+    offset: u64,
+    size: u64,
+) -> Result<(Vec<u8>, MaskedCrc)> {
+    let object =
+        crate::storage::remote::Remote::open(url).map_err(CheckpointError::io("opening", path))?;
+    let end = offset.saturating_add(size);
+    let truncated = |file_len: u64| CheckpointError::DataTruncated {
+        path: path.to_owned(),
+        name: name.to_owned(),
+        offset,
+        end,
+        file_len,
+    };
+    let bytes = match object.get_range(offset..end) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            // A range past the end: say so, with the object's real size.
+            return match object.size() {
+                Ok(Some(len)) if len < end => Err(truncated(len)),
+                _ => Err(CheckpointError::io("reading", path)(err)),
+            };
+        }
+    };
+    if (bytes.len() as u64) < size {
+        return Err(truncated(offset + bytes.len() as u64));
+    }
+    let crc = bytes.chunks(CHUNK).fold(0, crc32c::crc32c_append);
     Ok((bytes, MaskedCrc::from_crc(crc)))
 }
 

@@ -131,19 +131,33 @@ impl Saver {
         let name = self.checkpoint_name(step);
         let prefix = self.dir.join(&name);
         let is_this = |path: &str| names_checkpoint(&self.dir, path, &prefix);
-        fs::create_dir_all(&self.dir)
-            .map_err(CheckpointError::io("creating directory", &self.dir))?;
+        // On an object store there is no directory to create and no lock:
+        // one saver per checkpoint folder (see the README).
+        let remote = crate::storage::is_remote(&self.dir);
+        let lock = || -> Result<Option<StateLock>> {
+            if remote {
+                Ok(None)
+            } else {
+                StateLock::acquire(&self.dir).map(Some)
+            }
+        };
+        if !remote {
+            fs::create_dir_all(&self.dir)
+                .map_err(CheckpointError::io("creating directory", &self.dir))?;
+        }
         {
             // Re-saving a step: the state file must stop naming the old
             // files before they are overwritten.
-            let _lock = StateLock::acquire(&self.dir)?;
+            let _lock = lock()?;
             let mut kept = self.retained()?;
-            if kept.iter().any(|(path, _)| is_this(path)) && index_path(&prefix).exists() {
+            if kept.iter().any(|(path, _)| is_this(path)) && index_exists(&prefix)? {
                 kept.retain(|(path, _)| !is_this(path));
                 self.write_state(&kept)?;
             }
         }
 
+        // On an object store: staged locally, then data and index uploaded,
+        // in that order (see `BundleWriter`).
         let mut writer = BundleWriter::create(&prefix)?;
         for (tensor_name, tensor) in tensors {
             writer.add(tensor_name.as_ref(), tensor.borrow())?;
@@ -154,7 +168,7 @@ impl Saver {
         // directory may have added its checkpoint meanwhile, and its entry
         // must survive this write.
         let removed = {
-            let _lock = StateLock::acquire(&self.dir)?;
+            let _lock = lock()?;
             let mut kept = self.retained()?;
             kept.retain(|(path, _)| !is_this(path));
             kept.push((name, Some(unix_time_now())));
@@ -169,7 +183,9 @@ impl Saver {
         for (path, _) in removed {
             delete_checkpoint_files(&self.dir.join(path));
         }
-        self.delete_stale_temp_files();
+        if !remote {
+            self.delete_stale_temp_files();
+        }
         Ok(prefix)
     }
 
@@ -223,7 +239,7 @@ impl Saver {
     fn write_state(&self, kept: &[(String, Option<f64>)]) -> Result<()> {
         let Some((newest, _)) = kept.last() else {
             let path = self.dir.join(STATE_FILE_NAME);
-            return match fs::remove_file(&path) {
+            return match crate::storage::remove_file(&path) {
                 Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
                     Err(CheckpointError::io("removing", path)(err))
                 }
@@ -274,6 +290,16 @@ fn unix_time_now() -> f64 {
 /// Failures are ignored: the new checkpoint is already safe, and a file
 /// left behind only costs disk space.
 fn delete_checkpoint_files(prefix: &Path) {
+    if crate::storage::is_remote(prefix) {
+        // No listing (the folder may hold thousands of event segments):
+        // the index says how many data shards there are.
+        let shards = BundleReader::open(prefix).map_or(1, |reader| reader.num_shards());
+        let _ = crate::storage::remove_file(index_path(prefix));
+        for shard in 0..shards {
+            let _ = crate::storage::remove_file(data_path(prefix, shard, shards));
+        }
+        return;
+    }
     let _ = fs::remove_file(index_path(prefix));
     let Some(base) = prefix.file_name().and_then(|name| name.to_str()) else {
         return;
@@ -319,7 +345,13 @@ pub fn latest_checkpoint(dir: impl AsRef<Path>) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     let prefix = state.model_checkpoint_prefix(dir);
-    Ok(index_path(&prefix).exists().then_some(prefix))
+    Ok(index_exists(&prefix)?.then_some(prefix))
+}
+
+/// Whether the checkpoint at `prefix` has its index (file or object).
+fn index_exists(prefix: &Path) -> Result<bool> {
+    let index = index_path(prefix);
+    crate::storage::is_file(&index).map_err(CheckpointError::io("looking up", index))
 }
 
 /// The name TensorFlow gives the training step counter in a checkpoint:

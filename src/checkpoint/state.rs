@@ -165,7 +165,9 @@ impl CheckpointState {
     /// Reads `dir/checkpoint`; `Ok(None)` if there is none.
     pub fn read(dir: &Path) -> Result<Option<Self>> {
         let path = dir.join(STATE_FILE_NAME);
-        let text = match fs::read_to_string(&path) {
+        let text = match crate::storage::read(&path).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        }) {
             Ok(text) => text,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(CheckpointError::io("reading", &path)(err)),
@@ -175,9 +177,16 @@ impl CheckpointState {
             .map_err(|(line, reason)| CheckpointError::BadState { path, line, reason })
     }
 
-    /// Replaces `dir/checkpoint` atomically (temporary file, fsync, rename).
+    /// Replaces `dir/checkpoint` atomically (temporary file, fsync, rename;
+    /// on an object store, one upload, which readers see whole or not at
+    /// all).
     pub fn write(&self, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join(STATE_FILE_NAME), self.to_text().as_bytes())
+        let path = dir.join(STATE_FILE_NAME);
+        if crate::storage::is_remote(&path) {
+            return crate::storage::write(&path, self.to_text().as_bytes())
+                .map_err(CheckpointError::io("writing", path));
+        }
+        write_atomic(&path, self.to_text().as_bytes())
     }
 
     /// `model_checkpoint_path` joined to `dir` if it is relative.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{
@@ -30,7 +30,95 @@ struct Tail {
     summary: usize,
     /// `None` once the file failed for good (it cannot be opened, or its
     /// framing is lost): it is not read again.
-    reader: Option<EventFileReader<BufReader<File>>>,
+    reader: Option<EventFileReader<Source>>,
+    /// For an object: its size at the last listing.
+    listed_size: Option<u64>,
+}
+
+/// Where an event file's bytes come from.
+#[derive(Debug)]
+enum Source {
+    File(BufReader<File>),
+    /// An object in a store, downloaded piece by piece as it grows (an
+    /// object written by tbseg never grows: each segment is complete; one
+    /// rewritten whole by another writer may).
+    #[cfg(feature = "object-store")]
+    Object(ObjectTail),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::File(file) => file.read(buf),
+            #[cfg(feature = "object-store")]
+            Source::Object(tail) => tail.read(buf),
+        }
+    }
+}
+
+/// The downloaded, not yet consumed bytes of an object.
+#[cfg(feature = "object-store")]
+#[derive(Debug)]
+struct ObjectTail {
+    object: crate::storage::remote::Remote,
+    /// Bytes downloaded so far.
+    fetched: u64,
+    buffered: Vec<u8>,
+    /// Bytes of `buffered` already read.
+    consumed: usize,
+}
+
+#[cfg(feature = "object-store")]
+impl ObjectTail {
+    /// Downloads the bytes between what was fetched and `size`.
+    fn top_up(&mut self, size: u64) -> io::Result<()> {
+        if size <= self.fetched {
+            return Ok(());
+        }
+        let bytes = self.object.get_range(self.fetched..size)?;
+        self.buffered.drain(..self.consumed);
+        self.consumed = 0;
+        self.fetched += bytes.len() as u64;
+        self.buffered.extend_from_slice(&bytes);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "object-store")]
+impl Read for ObjectTail {
+    /// What was downloaded; the end of it reads as the end of the file,
+    /// which the record reader treats as "more may come".
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = &self.buffered[self.consumed..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.consumed += n;
+        Ok(n)
+    }
+}
+
+/// Opens the event file or object `path` for reading.
+fn open_source(path: &Path) -> Result<Source, ReadEventError> {
+    #[cfg(feature = "object-store")]
+    if let crate::storage::Location::Remote(url) = crate::storage::Location::of(path) {
+        let object = crate::storage::remote::Remote::open(url).map_err(|source| {
+            crate::record::OpenError {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        return Ok(Source::Object(ObjectTail {
+            object,
+            fetched: 0,
+            buffered: Vec::new(),
+            consumed: 0,
+        }));
+    }
+    let file = File::open(path).map_err(|source| crate::record::OpenError {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Source::File(BufReader::new(file)))
 }
 
 /// Follows a log directory (or one event file) that is still being
@@ -77,9 +165,10 @@ impl LogdirWatcher {
     /// files, then new files. Fails only when the directory (or a
     /// subdirectory) cannot be listed; file problems are noted per file.
     pub fn poll(&mut self) -> Result<Vec<NewEvent>, ScanError> {
-        for (run, path) in event_files(&self.logdir.root)? {
+        for (run, path, listed_size) in event_files(&self.logdir.root)? {
             let key = (run, path);
-            if self.tails.contains_key(&key) {
+            if let Some(tail) = self.tails.get_mut(&key) {
+                tail.listed_size = listed_size;
                 continue;
             }
             let (run, path) = key;
@@ -92,10 +181,10 @@ impl LogdirWatcher {
                 skipped_count: 0,
             });
             let summary = files.len() - 1;
-            let reader = match EventFileReader::open(&path) {
-                Ok(reader) => Some(reader),
+            let reader = match open_source(&path) {
+                Ok(source) => Some(EventFileReader::new(source)),
                 Err(e) => {
-                    files[summary].status = FileStatus::Failed(e.into());
+                    files[summary].status = FileStatus::Failed(e);
                     None
                 }
             };
@@ -105,6 +194,7 @@ impl LogdirWatcher {
                     run,
                     summary,
                     reader,
+                    listed_size,
                 },
             );
         }
@@ -114,6 +204,16 @@ impl LogdirWatcher {
                 continue;
             };
             let run = self.logdir.runs.entry(tail.run.clone()).or_default();
+            #[cfg(feature = "object-store")]
+            if let (Source::Object(object), Some(size)) = (reader.get_mut(), tail.listed_size) {
+                if let Err(e) = object.top_up(size) {
+                    // Kept: the download is tried again on the next poll.
+                    run.files[tail.summary].status = FileStatus::Failed(ReadEventError::Record(
+                        crate::record::ReadRecordError::Io(e),
+                    ));
+                    continue;
+                }
+            }
             let file = run.files[tail.summary].path.clone();
             let mut events = 0;
             let end = reader.for_each(|event| {
@@ -147,16 +247,25 @@ impl LogdirWatcher {
 }
 
 /// Every file under `root` whose name contains `tfevents`, with its run
-/// name, sorted by run and then file name. `root` may be a single file,
-/// which is then run `.`. Symlinked directories are not followed, so a
-/// link cycle cannot make the walk endless.
-fn event_files(root: &Path) -> Result<Vec<(String, PathBuf)>, ScanError> {
+/// name (and, for an object, its size), sorted by run and then file name.
+/// `root` may be a single file, which is then run `.`. Symlinked
+/// directories are not followed, so a link cycle cannot make the walk
+/// endless.
+fn event_files(root: &Path) -> Result<Vec<(String, PathBuf, Option<u64>)>, ScanError> {
     let err = |path: &Path| {
         let path = path.to_owned();
         move |source| ScanError { path, source }
     };
+    #[cfg(feature = "object-store")]
+    if let crate::storage::Location::Remote(url) = crate::storage::Location::of(root) {
+        return event_objects(url).map_err(err(root));
+    }
+    #[cfg(not(feature = "object-store"))]
+    if let crate::storage::Location::Remote(url) = crate::storage::Location::of(root) {
+        return Err(err(root)(crate::storage::feature_missing(url)));
+    }
     if std::fs::metadata(root).map_err(err(root))?.is_file() {
-        return Ok(vec![(".".to_owned(), root.to_owned())]);
+        return Ok(vec![(".".to_owned(), root.to_owned(), None)]);
     }
     let mut found = Vec::new();
     let mut dirs = vec![root.to_owned()];
@@ -167,10 +276,39 @@ fn event_files(root: &Path) -> Result<Vec<(String, PathBuf)>, ScanError> {
             if kind.is_dir() {
                 dirs.push(entry.path());
             } else if entry.file_name().to_string_lossy().contains("tfevents") {
-                found.push((run_name(root, &dir), entry.path()));
+                found.push((run_name(root, &dir), entry.path(), None));
             }
         }
     }
+    found.sort();
+    Ok(found)
+}
+
+/// [`event_files`] of an object-store prefix: one listing of every object
+/// under it; run names are the objects' folders relative to the prefix.
+#[cfg(feature = "object-store")]
+fn event_objects(url: &str) -> io::Result<Vec<(String, PathBuf, Option<u64>)>> {
+    let root = crate::storage::remote::Remote::open(url)?;
+    let listed = root.list()?;
+    if listed.is_empty() {
+        // The URL may name one event object rather than a folder.
+        if let Some(size) = root.size()? {
+            return Ok(vec![(".".to_owned(), PathBuf::from(url), Some(size))]);
+        }
+    }
+    let mut found: Vec<_> = listed
+        .into_iter()
+        .filter_map(|(key, size)| {
+            let (dir, name) = key.rsplit_once('/').unwrap_or((".", &key));
+            name.contains("tfevents").then(|| {
+                (
+                    dir.to_owned(),
+                    PathBuf::from(root.child(&key).url()),
+                    Some(size),
+                )
+            })
+        })
+        .collect();
     found.sort();
     Ok(found)
 }

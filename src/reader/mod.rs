@@ -116,6 +116,12 @@ impl<R: Read> EventFileReader<R> {
         Self::from_records(RecordReader::new(inner))
     }
 
+    /// The input, for callers that feed it more bytes between reads.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        self.records.get_mut()
+    }
+
     fn from_records(records: RecordReader<R>) -> Self {
         EventFileReader {
             records,

@@ -50,6 +50,7 @@ pub mod mesh;
 pub mod png;
 mod pr_curve;
 pub mod projector_config;
+pub mod segments;
 pub mod text_table;
 pub mod values;
 pub mod video;

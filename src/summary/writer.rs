@@ -41,6 +41,7 @@ use super::inputs::{Scalar, Step};
 use super::values::{self, Summary};
 use super::{histogram_buckets, pr_curve_counts, SummaryError};
 use crate::proto::tensorflow::{event, Event, GraphDef};
+use crate::storage::Location;
 
 /// Default time after which queued events are written and flushed even if
 /// nobody calls [`SummaryWriter::flush`]. TensorFlow uses 120 s, which
@@ -108,6 +109,12 @@ fn hostname() -> &'static str {
             })
             .collect()
     })
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn now() -> f64 {
@@ -195,16 +202,30 @@ impl SummaryWriterBuilder {
     /// by one process, by several processes or on several machines sharing
     /// the directory get different names; should a name be taken anyway,
     /// the next counter value is tried.
+    ///
+    /// An object-store URL (`s3://bucket/run`, `gs://...`, `az://...`;
+    /// feature `object-store`) gives a writer that uploads the run as
+    /// rolling segment objects, one per flush, which TensorBoard reads in
+    /// order while the run goes on (see [`crate::summary::segments`]); its
+    /// [`SummaryWriter::path`] is the segments' common prefix. The first
+    /// segment (the `file_version` record) is uploaded before `build`
+    /// returns, so a store that cannot be reached or refuses the
+    /// credentials is an error here.
     pub fn build(self) -> Result<SummaryWriter, SummaryError> {
-        fs::create_dir_all(&self.logdir).map_err(|e| SummaryError::CreateDir {
-            path: self.logdir.clone(),
+        let logdir = match Location::of(&self.logdir) {
+            Location::Local(local) => local.into_owned(),
+            Location::Remote(url) => {
+                let url = url.to_owned();
+                return self.build_remote(url);
+            }
+        };
+        fs::create_dir_all(&logdir).map_err(|e| SummaryError::CreateDir {
+            path: logdir.clone(),
             source: Arc::new(e),
         })?;
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let secs = unix_secs();
         let (file, path) = create_event_file(
-            &self.logdir,
+            &logdir,
             |counter| {
                 event_file_name(
                     secs,
@@ -218,7 +239,6 @@ impl SummaryWriterBuilder {
         )?;
         // The directory entry of the new file is made durable with the
         // first `sync`, not here: creating a writer stays cheap.
-        let logdir = self.logdir.clone();
         let mut dir_synced = false;
         self.spawn(file, path, move |file: &mut File| {
             file.sync_data()?;
@@ -227,6 +247,46 @@ impl SummaryWriterBuilder {
                 dir_synced = true;
             }
             Ok(())
+        })
+    }
+
+    /// A writer of rolling segment objects under the run URL `url`.
+    #[cfg(feature = "object-store")]
+    fn build_remote(self, url: String) -> Result<SummaryWriter, SummaryError> {
+        use super::segments::SegmentSink;
+        use crate::storage::remote::Remote;
+        let run = Remote::open(&url).map_err(|e| SummaryError::CreateDir {
+            path: PathBuf::from(&url),
+            source: Arc::new(e),
+        })?;
+        // No create-if-absent on object stores: 32 random bits beside the
+        // host, pid and counter keep two writers (two containers whose
+        // pid is 1 under one host name, say) from ever sharing a name.
+        let base = format!(
+            "{}.{:08x}",
+            event_file_name(
+                unix_secs(),
+                hostname(),
+                std::process::id(),
+                FILE_COUNTER.fetch_add(1, Ordering::Relaxed),
+                "",
+            ),
+            crate::atomic::random_u64() as u32
+        );
+        let label = PathBuf::from(run.child(&base).url());
+        // A segment is uploaded at every flush, or sooner when this much
+        // is waiting: a quarter of the queue bound, at most 16 MiB.
+        let max_segment = (self.max_queue_bytes / 4).clamp(BATCH_BYTES, 16 << 20);
+        let sink = SegmentSink::new(run, base, self.filename_suffix.clone(), max_segment);
+        // Every flush uploads; what was flushed is on the store.
+        self.spawn(sink, label, |sink: &mut SegmentSink| sink.flush())
+    }
+
+    #[cfg(not(feature = "object-store"))]
+    fn build_remote(self, url: String) -> Result<SummaryWriter, SummaryError> {
+        Err(SummaryError::CreateDir {
+            source: Arc::new(crate::storage::feature_missing(&url)),
+            path: PathBuf::from(url),
         })
     }
 

@@ -16,7 +16,7 @@ use tbseg::reader::Logdir;
 /// or that are damaged are listed after the table.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The log directory (or a single event file).
+    /// The log directory (or a single event file); also an s3://, gs:// or az:// URL.
     logdir: PathBuf,
 }
 

@@ -147,10 +147,10 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub batch_size: i64,
-    /// Folder with `train_images.tfrecords` (`tbseg data synth` makes one).
+    /// Folder with `train_images.tfrecords` (`tbseg data synth` makes one); also an s3://, gs:// or az:// URL.
     #[arg(long = "data_dir", visible_alias = "data-dir", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Folder for checkpoints and TensorBoard events (default: `logs/<model>`).
+    /// Folder for checkpoints and TensorBoard events (default: `logs/<model>`); an s3://, gs:// or az:// URL keeps them on object storage (credentials from the AWS_*, GOOGLE_*, AZURE_* variables).
     #[arg(long = "checkpoint_dir", visible_alias = "checkpoint-dir")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Seed of the initial weights and the per-epoch shuffles.
@@ -329,7 +329,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// The data file `name` in `dir`, or the error that says how to make it.
 pub fn data_file(dir: &Path, name: &str) -> Result<PathBuf, TrainError> {
-    let path = dir.join(name);
+    let path = tbseg::storage::join(dir, name);
+    if tbseg::storage::is_remote(dir) {
+        // One lookup of the object; an unreachable store is its own error.
+        return match tbseg::storage::is_file(&path) {
+            Ok(true) => Ok(path),
+            Ok(false) => Err(TrainError::MissingData { path }),
+            Err(error) => Err(TrainError::Io { path, error }),
+        };
+    }
     if path.is_file() {
         Ok(path)
     } else if dir.is_dir() {

@@ -202,7 +202,20 @@ where
 /// or wait for, since a training set must be read whole.
 pub fn read_lab_slices(path: impl AsRef<Path>) -> Result<Vec<LabSlice>, DataError> {
     let path = path.as_ref();
-    let mut records = RecordReader::open(path).map_err(|e| DataError::io(path, e.source))?;
+    if tbseg::storage::is_remote(path) {
+        // An object: downloaded whole (the lab's files are tens of MB).
+        let bytes = tbseg::storage::read(path).map_err(|e| DataError::io(path, e))?;
+        return read_slices(RecordReader::new(std::io::Cursor::new(bytes)), path);
+    }
+    let records = RecordReader::open(path).map_err(|e| DataError::io(path, e.source))?;
+    read_slices(records, path)
+}
+
+/// Every slice of a lab file read through `records`.
+fn read_slices<R: std::io::Read>(
+    mut records: RecordReader<R>,
+    path: &Path,
+) -> Result<Vec<LabSlice>, DataError> {
     let mut out = Vec::new();
     loop {
         let index = out.len();

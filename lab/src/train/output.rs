@@ -72,10 +72,12 @@ impl RunLog {
         cadence: SummaryCadence,
         resume_step: Option<i64>,
     ) -> Result<RunLog, TrainError> {
-        std::fs::create_dir_all(dir).map_err(|error| TrainError::Io {
-            path: dir.to_path_buf(),
-            error,
-        })?;
+        if !tbseg::storage::is_remote(dir) {
+            std::fs::create_dir_all(dir).map_err(|error| TrainError::Io {
+                path: dir.to_path_buf(),
+                error,
+            })?;
+        }
         let mut builder = SummaryWriter::builder(dir);
         if let Some(step) = resume_step {
             builder = builder.purge_step(step);

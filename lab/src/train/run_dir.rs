@@ -17,6 +17,19 @@ fn is_run_file(name: &str) -> bool {
 /// other subfolders belong to the run beside them), or `None` when the
 /// folder is missing or holds no run.
 pub fn existing_run(dir: &Path) -> Option<String> {
+    #[cfg(feature = "object-store")]
+    if let tbseg::storage::Location::Remote(url) = tbseg::storage::Location::of(dir) {
+        // Top-level objects only, as for a folder. A store that cannot be
+        // listed is reported when the run writes to it.
+        let listed = tbseg::storage::remote::Remote::open(url)
+            .ok()?
+            .list()
+            .ok()?;
+        return listed
+            .into_iter()
+            .map(|(name, _)| name)
+            .find(|name| !name.contains('/') && is_run_file(name));
+    }
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
@@ -32,6 +45,17 @@ pub fn existing_run(dir: &Path) -> Option<String> {
 /// (`eval/`, `best/`, ...): events, checkpoints and state files. Other
 /// files stay. A missing folder is nothing to clear.
 pub fn clear_run(dir: &Path) -> std::io::Result<()> {
+    #[cfg(feature = "object-store")]
+    if let tbseg::storage::Location::Remote(url) = tbseg::storage::Location::of(dir) {
+        let root = tbseg::storage::remote::Remote::open(url)?;
+        for (key, _) in root.list()? {
+            let name = key.rsplit('/').next().unwrap_or(&key);
+            if is_run_file(name) {
+                root.child(&key).delete()?;
+            }
+        }
+        return Ok(());
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),

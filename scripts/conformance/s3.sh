@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The real TensorBoard 2.21 reads a run on a real S3 server while tbseg is
+# still writing it: an s3s-fs server on 127.0.0.1 (scripts/setup-s3.sh),
+# tbseg's writer streaming scalars to s3://tblogs/runs/live for 20 seconds
+# (endpoint from S3_ENDPOINT, the variable TensorBoard reads), and
+# TensorBoard's Python loader (tensorboard + boto3, no TensorFlow)
+# reloading the log directory meanwhile. The server is stopped on any exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. scripts/env.sh
+. scripts/s3-server.sh
+scripts/setup-s3.sh
+tmp="$(mktemp -d)"
+trap 'tbseg_s3_stop; rm -rf "$tmp"' EXIT
+cargo build --quiet --release -p tbseg --features object-store --example stream_to_store
+tbseg_s3_start "$tmp/store" tblogs
+events=3000
+"$CARGO_TARGET_DIR/release/examples/stream_to_store" s3://tblogs/runs/live \
+    --events "$events" --seconds 20 --flush-ms 250 >"$tmp/writer.json" &
+writer=$!
+"$TBSEG_S3_PY_VENV/bin/python" scripts/conformance/check_s3_tensorboard.py \
+    s3://tblogs/runs live "$events" "$writer"
+wait "$writer"
+echo "s3: writer: $(cat "$tmp/writer.json")" >&2
