@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs into the cache
 # (libtorch, the pinned Python readers), then runs
-#   1. the library's tests without libtorch (`-p tbseg`),
+#   1. the library's tests without libtorch (`-p tbseg`), then with the
+#      `object-store` feature against a real S3 server (s3s-fs, cached by
+#      scripts/setup-s3.sh),
 #   2. the Burn metric logger's test (a short Burn training run), then
 #      the whole workspace's tests with the trainer (libtorch) enabled,
 #      then the library's tch integration and the training example on tiny
@@ -18,6 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/env.sh
 scripts/setup-libtorch.sh
 scripts/setup-python.sh
+scripts/setup-s3.sh
 
 echo "== lint (cargo fmt --check, clippy and rustdoc with -D warnings)" >&2
 cargo fmt --all -- --check
@@ -28,12 +31,17 @@ cargo fmt --all -- --check
 ( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features trainer --quiet )
 
 echo "== cargo test (the library alone, no libtorch)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg )
+
+echo "== cargo test (object storage against a real S3 server, s3s-fs on 127.0.0.1)" >&2
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features object-store --lib --test object_store )
 
 echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
 # Burn is a long first build (about 9 minutes on this 2-core VM while
