@@ -539,3 +539,73 @@ fn train_validating(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::train::loss::LossKind;
+    use crate::train::optim::OptimizerKind;
+
+    /// `tbseg train`'s flags on their own.
+    #[derive(Debug, Parser)]
+    struct Line {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn job(flags: &[&str]) -> TrainJob {
+        let line =
+            Line::try_parse_from(std::iter::once("train").chain(flags.iter().copied())).unwrap();
+        line.args.job().unwrap()
+    }
+
+    #[test]
+    fn a_recipe_sets_its_flags_and_explicit_flags_override_it() {
+        let lab = job(&[]);
+        assert_eq!(lab.config.kind, ModelKind::CnnDice);
+        assert_eq!((lab.config.learning_rate, lab.config.num_epochs), (0.01, 1));
+        assert_eq!(lab.validation.every, 0);
+
+        let best = job(&["--recipe", "best"]);
+        let values = Recipe::Best.values();
+        assert_eq!(best.config.kind, values.model);
+        assert_eq!(best.config.learning_rate, values.learning_rate);
+        assert_eq!(best.config.num_epochs, values.num_epochs as u64);
+        assert_eq!(best.config.options.optimizer, OptimizerKind::Adam);
+        assert_eq!(best.config.options.loss, LossKind::DiceCrossEntropy);
+        assert!(best.config.options.augment);
+        assert_eq!(best.validation.every, values.eval_every);
+        assert_eq!(best.checkpoint_dir, Path::new("logs").join("unet"));
+
+        let overridden = job(&[
+            "--recipe",
+            "best",
+            "--model",
+            "cnn-dice",
+            "--num_epochs",
+            "2",
+            "--eval_every",
+            "0",
+            "--optimizer",
+            "momentum",
+        ]);
+        assert_eq!(overridden.config.kind, ModelKind::CnnDice);
+        assert_eq!(overridden.config.num_epochs, 2);
+        assert_eq!(overridden.validation.every, 0);
+        assert_eq!(overridden.config.options.optimizer, OptimizerKind::Momentum);
+        assert_eq!(overridden.config.learning_rate, values.learning_rate);
+        assert_eq!(
+            overridden.checkpoint_dir,
+            Path::new("logs").join("cnn-dice")
+        );
+
+        let lab_best = job(&["--recipe", "lab-best", "--learning_rate", "0.05"]);
+        assert_eq!(lab_best.config.learning_rate, 0.05);
+        assert_eq!(
+            (lab_best.config.decay_rate, lab_best.config.decay_steps),
+            (0.75, 10_000)
+        );
+    }
+}
