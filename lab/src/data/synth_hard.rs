@@ -44,7 +44,7 @@ pub fn generate_slice(seed: u64, index: u64, difficulty: f64) -> LabSlice {
     let level = index % SLICES_PER_PATIENT;
     // The patient's generator is keyed apart from the slices' so that
     // patient p and slice p do not share draws.
-    let mut patient_rng = SplitMix64::new(slice_seed(seed ^ 0x5eed_0f_9a71_e475, patient_index));
+    let mut patient_rng = SplitMix64::new(slice_seed(seed ^ 0x005e_ed0f_9a71_e475, patient_index));
     let patient = Patient::draw(&mut patient_rng, difficulty);
     let mut rng = SplitMix64::new(slice_seed(seed, index));
     let apex = level as f64 / (SLICES_PER_PATIENT - 1) as f64;
