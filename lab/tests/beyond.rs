@@ -250,3 +250,37 @@ fn sigterm_stops_a_sweep_whose_trials_resume_on_the_same_command() {
     let third = stdout_of(here, &sweep);
     assert!(third.contains("0 trial(s) to train"), "{third}");
 }
+
+#[test]
+fn hard_synthetic_data_is_a_style_of_data_synth_with_a_checked_difficulty() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let out = stdout_of(
+        here,
+        &[
+            "data", "synth", "--style", "hard", "--out", "hard", "--train", "3", "--val", "2",
+        ],
+    );
+    assert!(out.contains("3 train + 2 val hard slices"), "{out}");
+    assert!(here.join("hard/train_images.tfrecords").is_file());
+    for (args, needle) in [
+        (
+            &["--style", "hard", "--difficulty", "-1"][..],
+            "--difficulty",
+        ),
+        (
+            &["--style", "hard", "--difficulty", "NaN"][..],
+            "--difficulty",
+        ),
+        (&["--difficulty", "2"][..], "only --style hard"),
+        (&["--style", "noisy"][..], "noisy"),
+    ] {
+        let mut line = vec!["data", "synth", "--out", "refused"];
+        line.extend_from_slice(args);
+        let output = tbseg(here, &line);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{line:?} succeeded");
+        assert!(stderr.contains(needle), "{line:?}: {stderr}");
+        assert!(!here.join("refused").exists(), "{line:?} wrote files");
+    }
+}

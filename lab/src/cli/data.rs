@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::data::{self, synth, LabSlice, SIZE, TRAIN_FILE, VAL_FILE};
+use crate::data::{self, synth, synth_hard, LabSlice, SynthStyle, SIZE, TRAIN_FILE, VAL_FILE};
 
 /// Make, convert and look at the lab's data files.
 #[derive(Debug, clap::Args)]
@@ -41,6 +41,12 @@ struct SynthArgs {
     /// Number of validation slices.
     #[arg(long, default_value_t = 26)]
     val: usize,
+    /// `classic`: independent slices, easier than real MRI; `hard`: patients sliced base to apex, calibrated to the lab's Sunnybrook figures.
+    #[arg(long, value_enum, default_value_t = SynthStyle::Classic)]
+    style: SynthStyle,
+    /// Scale of the hard style's noise, bias field and blur (1 = calibrated).
+    #[arg(long, default_value_t = synth_hard::DEFAULT_DIFFICULTY, allow_negative_numbers = true)]
+    difficulty: f64,
     /// Replace existing files.
     #[arg(long)]
     force: bool,
@@ -82,6 +88,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
+    if !(args.difficulty.is_finite() && (0.0..=10.0).contains(&args.difficulty)) {
+        bail!(
+            "invalid --difficulty: {} (must be a number from 0 to 10)",
+            args.difficulty
+        );
+    }
+    if args.style == SynthStyle::Classic && args.difficulty != synth_hard::DEFAULT_DIFFICULTY {
+        bail!("invalid --difficulty: only --style hard has one");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let train = args.out.join(TRAIN_FILE);
@@ -93,17 +108,19 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
         (&train, args.train, 0),
         (&val, args.val, synth::VAL_FIRST_INDEX),
     ] {
-        let slices = synth::iter(args.seed, count, first).inspect(|s| {
-            stats.add(s);
-            progress.inc(1);
-        });
+        let slices = data::synthetic_slices(args.style, args.seed, count, first, args.difficulty)
+            .inspect(|s| {
+                stats.add(s);
+                progress.inc(1);
+            });
         data::write_lab_file(path, slices)?;
     }
     progress.finish_and_clear();
     println!(
-        "wrote {} train + {} val slices (seed {}) to {}; mean LV fraction {:.2} % (min {:.2} %, max {:.2} %)",
+        "wrote {} train + {} val {} slices (seed {}) to {}; mean LV fraction {:.2} % (min {:.2} %, max {:.2} %)",
         args.train,
         args.val,
+        clap::ValueEnum::to_possible_value(&args.style).map_or_else(String::new, |v| v.get_name().to_string()),
         args.seed,
         args.out.display(),
         100.0 * stats.mean(),

@@ -9,6 +9,7 @@ use tch::Device;
 use crate::data;
 use crate::train::eval::evaluate;
 use crate::train::model::MetricKind;
+use crate::train::recipe::Recipe;
 use crate::train::scores::ImageScores;
 use crate::train::validate::{log_image_scores, metric_name, CheckpointChoice};
 use crate::train::{weights, Model, ModelKind, TrainError};
@@ -19,9 +20,12 @@ use super::train::{data_file, default_checkpoint_dir, load_examples, Runtime};
 /// Flags of `tbseg eval`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which task's network the checkpoint holds.
-    #[arg(long, value_enum, default_value_t = ModelKind::CnnDice)]
-    pub model: ModelKind,
+    /// The recipe the checkpoint was trained with (`tbseg train --recipe`): its model, and with `best` its best checkpoint.
+    #[arg(long, value_enum)]
+    pub recipe: Option<Recipe>,
+    /// Which task's network the checkpoint holds [default: cnn-dice, or the recipe's].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
     /// Folder with `val_images.tfrecords`.
     #[arg(long = "data_dir", visible_alias = "data-dir", default_value = "data")]
     pub data_dir: PathBuf,
@@ -34,9 +38,9 @@ pub struct Args {
     /// Prediction overlays logged to TensorBoard (the first N images).
     #[arg(long, default_value_t = 6)]
     pub images: usize,
-    /// Which checkpoint: `latest`, `best` (kept by `train --eval_every`) or a checkpoint prefix.
-    #[arg(long, default_value = "latest")]
-    pub checkpoint: CheckpointChoice,
+    /// Which checkpoint: `latest`, `best` (kept by `train --eval_every`) or a checkpoint prefix [default: latest, or best with --recipe best].
+    #[arg(long)]
+    pub checkpoint: Option<CheckpointChoice>,
     /// Same as `--checkpoint best`.
     #[arg(long, conflicts_with = "checkpoint")]
     pub best: bool,
@@ -78,12 +82,14 @@ pub struct EvalReport {
 impl Args {
     /// Builds the job, filling in the default folders.
     pub fn job(&self) -> EvalJob {
+        let recipe = self.recipe.unwrap_or_default().values();
+        let model = self.model.unwrap_or(recipe.model);
         let checkpoint_dir = self
             .checkpoint_dir
             .clone()
-            .unwrap_or_else(|| default_checkpoint_dir(self.model));
+            .unwrap_or_else(|| default_checkpoint_dir(model));
         EvalJob {
-            kind: self.model,
+            kind: model,
             data_dir: self.data_dir.clone(),
             eval_dir: self
                 .eval_dir
@@ -91,10 +97,10 @@ impl Args {
                 .unwrap_or_else(|| checkpoint_dir.join("eval")),
             checkpoint_dir,
             images: self.images,
-            checkpoint: if self.best {
-                CheckpointChoice::Best
-            } else {
-                self.checkpoint.clone()
+            checkpoint: match &self.checkpoint {
+                Some(choice) => choice.clone(),
+                None if self.best || recipe.best_checkpoint => CheckpointChoice::Best,
+                None => CheckpointChoice::Latest,
             },
         }
     }

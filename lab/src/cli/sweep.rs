@@ -290,11 +290,12 @@ fn plan(trial: Trial, axes: &[Axis], logdir: &Path) -> anyhow::Result<Planned> {
                 .trim_start_matches("error: ")
         )
     })?;
-    line.args
+    let job = line
+        .args
         .job()
         .with_context(|| format!("sweep trial {name}"))?;
     Ok(Planned {
-        model: line.args.model.name().to_string(),
+        model: job.config.kind.name().to_string(),
         data_dir: line.args.data_dir.clone(),
         device: clap::ValueEnum::to_possible_value(&line.args.runtime.device)
             .map_or_else(|| "auto".to_string(), |v| v.get_name().to_string()),

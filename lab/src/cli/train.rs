@@ -18,6 +18,7 @@ use crate::train::loss::LossKind;
 use crate::train::optim::OptimizerKind;
 use crate::train::options::TrainOptions;
 use crate::train::output::{RunLog, SummaryCadence};
+use crate::train::recipe::Recipe;
 use crate::train::trainer::{self, OnNonFinite, TrainConfig, CHECKPOINT_EVERY};
 use crate::train::validate::{metric_name, ValidationOptions, Validator, BEST_DIR, EVAL_DIR};
 use crate::train::{device, run_dir, weights, DeviceChoice, Model, ModelKind, TrainError};
@@ -80,33 +81,33 @@ pub fn announce(device: Device) {
 /// Flags of `tbseg train`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which task's network to train.
-    #[arg(long, value_enum, default_value_t = ModelKind::CnnDice)]
-    pub model: ModelKind,
-    /// Initial learning rate.
+    /// A named preset of the flags below: `lab` (the defaults), `lab-best` (the lab's best: lr 0.03, decay 0.75 per 10000 steps, 100 epochs) or `best` (tbseg's: unet, adam 0.001, dice-cross-entropy, --augment, 30 epochs, --eval_every 231). Flags given explicitly override it.
+    #[arg(long, value_enum)]
+    pub recipe: Option<Recipe>,
+    /// Which task's network to train [default: cnn-dice, or the recipe's].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+    /// Initial learning rate [default: 0.01, or the recipe's].
     #[arg(
         long = "learning_rate",
         visible_alias = "learning-rate",
-        default_value_t = 0.01,
         allow_negative_numbers = true
     )]
-    pub learning_rate: f64,
-    /// Staircase decay factor per `decay_steps` (cnn tasks; 1.0 = constant).
+    pub learning_rate: Option<f64>,
+    /// Staircase decay factor per `decay_steps` (not for simple; 1.0 = constant) [default: 1.0, or the recipe's].
     #[arg(
         long = "decay_rate",
         visible_alias = "decay-rate",
-        default_value_t = 1.0,
         allow_negative_numbers = true
     )]
-    pub decay_rate: f64,
-    /// Steps per decay level.
+    pub decay_rate: Option<f64>,
+    /// Steps per decay level [default: 1000, or the recipe's].
     #[arg(
         long = "decay_steps",
         visible_alias = "decay-steps",
-        default_value_t = 1000,
         allow_negative_numbers = true
     )]
-    pub decay_steps: i64,
+    pub decay_steps: Option<i64>,
     /// Steps between the loss line and summaries (the lab's 100; each also takes the lab's extra summary batch).
     #[arg(
         long = "summary_every",
@@ -131,14 +132,13 @@ pub struct Args {
         default_value_t = OnNonFinite::Stop
     )]
     pub on_nonfinite: OnNonFinite,
-    /// Passes over the training file.
+    /// Passes over the training file [default: 1, or the recipe's].
     #[arg(
         long = "num_epochs",
         visible_alias = "num-epochs",
-        default_value_t = 1,
         allow_negative_numbers = true
     )]
-    pub num_epochs: i64,
+    pub num_epochs: Option<i64>,
     /// Examples per step.
     #[arg(
         long = "batch_size",
@@ -178,23 +178,22 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     pub histogram_every: i64,
-    /// Loss to minimise.
-    #[arg(long, value_enum, default_value_t = LossKind::CrossEntropy)]
-    pub loss: LossKind,
-    /// Update rule (all follow the staircase learning rate).
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
-    pub optimizer: OptimizerKind,
-    /// Flip, rotate, transpose, warp and jitter every training example on the fly (seeded by --seed).
+    /// Loss to minimise [default: cross-entropy, or the recipe's].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossKind>,
+    /// Update rule, all following the staircase learning rate [default: sgd, or the recipe's].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Flip, rotate, transpose, warp and jitter every training example on the fly (seeded by --seed; on in --recipe best).
     #[arg(long)]
     pub augment: bool,
-    /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never).
+    /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never) [default: 0, or the recipe's].
     #[arg(
         long = "eval_every",
         visible_alias = "eval-every",
-        default_value_t = 0,
         allow_negative_numbers = true
     )]
-    pub eval_every: i64,
+    pub eval_every: Option<i64>,
     /// Stop after this many validations without a new best (needs --eval_every).
     #[arg(long, allow_negative_numbers = true)]
     pub patience: Option<i64>,
@@ -251,12 +250,17 @@ fn positive(flag: &'static str, value: i64) -> Result<u64, TrainError> {
 impl Args {
     /// Checks the flags and builds the job.
     pub fn job(&self) -> Result<TrainJob, TrainError> {
+        let recipe = self.recipe.unwrap_or_default().values();
+        let model = self.model.unwrap_or(recipe.model);
         let config = TrainConfig {
-            kind: self.model,
-            learning_rate: self.learning_rate,
-            decay_rate: self.decay_rate,
-            decay_steps: positive("--decay_steps", self.decay_steps)? as i64,
-            num_epochs: positive("--num_epochs", self.num_epochs)?,
+            kind: model,
+            learning_rate: self.learning_rate.unwrap_or(recipe.learning_rate),
+            decay_rate: self.decay_rate.unwrap_or(recipe.decay_rate),
+            decay_steps: positive(
+                "--decay_steps",
+                self.decay_steps.unwrap_or(recipe.decay_steps),
+            )? as i64,
+            num_epochs: positive("--num_epochs", self.num_epochs.unwrap_or(recipe.num_epochs))?,
             batch_size: usize::try_from(positive("--batch_size", self.batch_size)?).map_err(
                 |_| TrainError::InvalidFlag {
                     flag: "--batch_size",
@@ -268,14 +272,14 @@ impl Args {
             on_nonfinite: self.on_nonfinite,
             summary_every: positive("--summary_every", self.summary_every)? as i64,
             options: TrainOptions {
-                loss: self.loss,
-                optimizer: self.optimizer,
-                augment: self.augment,
+                loss: self.loss.unwrap_or(recipe.loss),
+                optimizer: self.optimizer.unwrap_or(recipe.optimizer),
+                augment: self.augment || recipe.augment,
             },
         };
         config.validate()?;
         let validation = ValidationOptions {
-            every: self.eval_every,
+            every: self.eval_every.unwrap_or(recipe.eval_every),
             patience: self.patience,
         };
         validation.validate()?;
@@ -299,7 +303,7 @@ impl Args {
             checkpoint_dir: self
                 .checkpoint_dir
                 .clone()
-                .unwrap_or_else(|| default_checkpoint_dir(self.model)),
+                .unwrap_or_else(|| default_checkpoint_dir(model)),
             resume: self.resume,
             overwrite: self.overwrite,
             cadence: SummaryCadence {
@@ -542,4 +546,74 @@ fn train_validating(
         );
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::train::loss::LossKind;
+    use crate::train::optim::OptimizerKind;
+
+    /// `tbseg train`'s flags on their own.
+    #[derive(Debug, Parser)]
+    struct Line {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn job(flags: &[&str]) -> TrainJob {
+        let line =
+            Line::try_parse_from(std::iter::once("train").chain(flags.iter().copied())).unwrap();
+        line.args.job().unwrap()
+    }
+
+    #[test]
+    fn a_recipe_sets_its_flags_and_explicit_flags_override_it() {
+        let lab = job(&[]);
+        assert_eq!(lab.config.kind, ModelKind::CnnDice);
+        assert_eq!((lab.config.learning_rate, lab.config.num_epochs), (0.01, 1));
+        assert_eq!(lab.validation.every, 0);
+
+        let best = job(&["--recipe", "best"]);
+        let values = Recipe::Best.values();
+        assert_eq!(best.config.kind, values.model);
+        assert_eq!(best.config.learning_rate, values.learning_rate);
+        assert_eq!(best.config.num_epochs, values.num_epochs as u64);
+        assert_eq!(best.config.options.optimizer, OptimizerKind::Adam);
+        assert_eq!(best.config.options.loss, LossKind::DiceCrossEntropy);
+        assert!(best.config.options.augment);
+        assert_eq!(best.validation.every, values.eval_every);
+        assert_eq!(best.checkpoint_dir, Path::new("logs").join("unet"));
+
+        let overridden = job(&[
+            "--recipe",
+            "best",
+            "--model",
+            "cnn-dice",
+            "--num_epochs",
+            "2",
+            "--eval_every",
+            "0",
+            "--optimizer",
+            "momentum",
+        ]);
+        assert_eq!(overridden.config.kind, ModelKind::CnnDice);
+        assert_eq!(overridden.config.num_epochs, 2);
+        assert_eq!(overridden.validation.every, 0);
+        assert_eq!(overridden.config.options.optimizer, OptimizerKind::Momentum);
+        assert_eq!(overridden.config.learning_rate, values.learning_rate);
+        assert_eq!(
+            overridden.checkpoint_dir,
+            Path::new("logs").join("cnn-dice")
+        );
+
+        let lab_best = job(&["--recipe", "lab-best", "--learning_rate", "0.05"]);
+        assert_eq!(lab_best.config.learning_rate, 0.05);
+        assert_eq!(
+            (lab_best.config.decay_rate, lab_best.config.decay_steps),
+            (0.75, 10_000)
+        );
+    }
 }

@@ -8,6 +8,8 @@
 //!   `train_images.tfrecords` / `val_images.tfrecords` files.
 //! - [`synth`] draws deterministic short-axis slices with an LV label, so
 //!   the lab runs without the (non-redistributable) Sunnybrook data;
+//!   [`synth_hard`] draws harder ones, from patients, calibrated against
+//!   the lab's Sunnybrook figures ([`SynthStyle`] picks one);
 //!   [`ensure_synthetic`] creates a train/val pair once.
 //! - [`sunnybrook`] turns the real Sunnybrook DICOM + contour tree into the
 //!   same two files.
@@ -25,11 +27,41 @@ pub mod polygon;
 mod schema;
 pub mod sunnybrook;
 pub mod synth;
+pub mod synth_hard;
 
 pub use schema::{
     decode_example, encode_example, read_lab_file, read_lab_slices, write_lab_file, LabImage,
     LabSlice,
 };
+
+/// Which synthetic generator draws the slices (`--style` of `tbseg data
+/// synth`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, clap::ValueEnum)]
+pub enum SynthStyle {
+    /// The original generator: independent slices with a bright,
+    /// well-separated LV (easier than real MRI).
+    #[default]
+    Classic,
+    /// Patients sliced base to apex, RV and vessels as bright as the LV,
+    /// trabeculation, strong bias, blur and noise ([`synth_hard`]).
+    Hard,
+}
+
+/// Slices `first .. first + count` of `seed` in `style`; `difficulty`
+/// scales the hard style's noise, bias and blur (1 = calibrated) and is
+/// ignored by the classic one.
+pub fn synthetic_slices(
+    style: SynthStyle,
+    seed: u64,
+    count: usize,
+    first: u64,
+    difficulty: f64,
+) -> impl Iterator<Item = LabSlice> {
+    (0..count as u64).map(move |i| match style {
+        SynthStyle::Classic => synth::generate_slice(seed, first + i),
+        SynthStyle::Hard => synth_hard::generate_slice(seed, first + i, difficulty),
+    })
+}
 
 /// Width and height of every lab image, in pixels.
 pub const SIZE: usize = 256;

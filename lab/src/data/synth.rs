@@ -111,20 +111,20 @@ impl SplitMix64 {
 /// An ellipse whose boundary radius (in units of the semi-axes) is
 /// `1 + Σ amp·cos(k·θ + phase)`.
 #[derive(Debug, Clone)]
-struct Blob {
-    cx: f64,
-    cy: f64,
-    ax: f64,
-    ay: f64,
+pub(crate) struct Blob {
+    pub(crate) cx: f64,
+    pub(crate) cy: f64,
+    pub(crate) ax: f64,
+    pub(crate) ay: f64,
     cos_r: f64,
     sin_r: f64,
-    harmonics: Vec<(f64, f64, f64)>,
+    pub(crate) harmonics: Vec<(f64, f64, f64)>,
     /// Width of the soft edge in pixels (partial volume).
-    edge: f64,
+    pub(crate) edge: f64,
 }
 
 impl Blob {
-    fn new(cx: f64, cy: f64, ax: f64, ay: f64, rotation: f64) -> Self {
+    pub(crate) fn new(cx: f64, cy: f64, ax: f64, ay: f64, rotation: f64) -> Self {
         Blob {
             cx,
             cy,
@@ -138,7 +138,7 @@ impl Blob {
     }
 
     /// Adds harmonics 2.. up to `max_k` with amplitudes up to `amp`.
-    fn wobble(mut self, rng: &mut SplitMix64, max_k: u32, amp: f64) -> Self {
+    pub(crate) fn wobble(mut self, rng: &mut SplitMix64, max_k: u32, amp: f64) -> Self {
         for k in 2..=max_k {
             let a = rng.range(0.0, amp) / f64::from(k - 1);
             self.harmonics.push((f64::from(k), a, rng.range(0.0, TAU)));
@@ -198,7 +198,7 @@ impl Blob {
     }
 
     /// The boundary point at parameter angle `theta`.
-    fn boundary_point(&self, theta: f64) -> (f64, f64) {
+    pub(crate) fn boundary_point(&self, theta: f64) -> (f64, f64) {
         let r = self.radius(theta);
         let (u, v) = (r * theta.cos() * self.ax, r * theta.sin() * self.ay);
         (
@@ -210,7 +210,7 @@ impl Blob {
 
 /// Alpha-blends `value` into `img` where `blob` (grown by `grow`) covers,
 /// optionally limited by a per-pixel `clip` weight.
-fn paint(img: &mut [f64], blob: &Blob, grow: f64, value: f64, clip: Option<&[f64]>) {
+pub(crate) fn paint(img: &mut [f64], blob: &Blob, grow: f64, value: f64, clip: Option<&[f64]>) {
     let (x0, x1, y0, y1) = blob.bbox(grow);
     for y in y0..=y1 {
         for x in x0..=x1 {
@@ -227,7 +227,7 @@ fn paint(img: &mut [f64], blob: &Blob, grow: f64, value: f64, clip: Option<&[f64
 }
 
 /// Per-pixel coverage of `blob` grown by `grow` over the whole image.
-fn coverage_map(blob: &Blob, grow: f64) -> Vec<f64> {
+pub(crate) fn coverage_map(blob: &Blob, grow: f64) -> Vec<f64> {
     let mut map = vec![0.0; PIXELS];
     paint(&mut map, blob, grow, 1.0, None);
     map
@@ -560,7 +560,7 @@ fn blur3(img: &[f64]) -> Vec<f64> {
 
 /// Smooth noise in [-1, 1]: random values on a grid every `cell` pixels,
 /// interpolated with a smoothstep.
-fn value_noise(rng: &mut SplitMix64, cell: usize) -> Vec<f64> {
+pub(crate) fn value_noise(rng: &mut SplitMix64, cell: usize) -> Vec<f64> {
     let n = SIZE / cell + 2;
     let grid: Vec<f64> = (0..n * n).map(|_| rng.range(-1.0, 1.0)).collect();
     let smooth = |t: f64| t * t * (3.0 - 2.0 * t);

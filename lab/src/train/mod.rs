@@ -14,6 +14,7 @@
 //! - [`unet`]: `--model unet`, a U-Net written as a struct of layers.
 //! - [`loss`], [`optim`], [`augment`], [`options`]: the losses, optimisers
 //!   and on-the-fly augmentation beyond the lab's recipe.
+//! - [`recipe`]: named presets of those flags (`--recipe`).
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
 //! - [`run_dir`]: whether a checkpoint folder holds a run; clearing it.
@@ -30,6 +31,7 @@ pub mod model;
 pub mod optim;
 pub mod options;
 pub mod output;
+pub mod recipe;
 pub mod run_dir;
 pub mod schedule;
 pub mod scores;
