@@ -5,6 +5,7 @@
 #![cfg(all(feature = "trainer", feature = "object-store"))]
 
 #[path = "../../tests/common/s3_server.rs"]
+#[allow(dead_code)] // the restart helpers serve the library's tests
 mod s3_server;
 
 use std::collections::BTreeMap;
@@ -102,7 +103,7 @@ fn train_resume_and_eval_on_s3() {
     );
 
     // The events on the store: one loss curve, each step once, in order.
-    let logdir = Logdir::scan(&store.join("runs")).unwrap();
+    let logdir = Logdir::scan(store.join("runs")).unwrap();
     let loss = logdir.runs["cnn-dice"]
         .scalars("2cnn_cross_entropy_mean")
         .expect("a loss curve");

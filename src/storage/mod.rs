@@ -16,7 +16,7 @@
 //!
 //! Credentials and endpoints come from each provider's usual environment
 //! variables (see `tbseg::storage::remote`, with the feature on). The functions here
-//! ([`read`], [`write`], [`exists`]) work on either kind of location, for
+//! ([`read`], [`write()`], [`exists`]) work on either kind of location, for
 //! callers with whole files to move.
 
 use std::borrow::Cow;

@@ -98,7 +98,8 @@ pub struct StoreStats {
     /// Requests: one per put, get, head, delete or listing page, one per
     /// part of a multipart upload plus its start and completion.
     pub requests: u64,
-    /// Bytes uploaded.
+    /// Bytes uploaded by requests that succeeded (a failed attempt that
+    /// tbseg sends again counts once, when it goes through).
     pub bytes_uploaded: u64,
     /// Bytes downloaded.
     pub bytes_downloaded: u64,
@@ -362,10 +363,19 @@ impl Remote {
         // A copy: the caller keeps its bytes for a later attempt if this
         // one fails.
         let payload = PutPayload::from(bytes.to_vec());
-        count(1, bytes.len() as u64, 0);
-        self.run("uploading", async move {
+        let result = self.run("uploading", async move {
             store.put(&path, payload).await.map(drop)
-        })
+        });
+        count(
+            1,
+            if result.is_ok() {
+                bytes.len() as u64
+            } else {
+                0
+            },
+            0,
+        );
+        result
     }
 
     /// Uploads the local file `local` as this object: in one request up to
@@ -400,11 +410,13 @@ impl Remote {
                 if part.is_empty() {
                     break;
                 }
-                count(1, part.len() as u64, 0);
+                let len = part.len() as u64;
                 if let Err(e) = upload.put_part(PutPayload::from(part)).await {
+                    count(1, 0, 0);
                     sent = Err(e);
                     break;
                 }
+                count(1, len, 0);
             }
             if sent.is_ok() {
                 count(1, 0, 0);
