@@ -18,6 +18,7 @@ use tbseg::storage::remote::object_store::aws::AmazonS3Builder;
 use tbseg::storage::remote::object_store::memory::InMemory;
 use tbseg::storage::remote::object_store::{BackoffConfig, RetryConfig};
 use tbseg::storage::remote::{register, stats, Remote};
+use tbseg::summary::embedding::Embedding;
 use tbseg::summary::SummaryWriter;
 
 /// The tests measure the process-wide request counters and set
@@ -370,6 +371,9 @@ fn a_store_that_fails_mid_run_reports_it_and_keeps_what_was_uploaded() {
 
 #[test]
 fn gcs_and_azure_urls_work_through_registered_in_memory_stores() {
+    // Its uploads count in the same process-wide stats the streaming
+    // test compares.
+    let _serial = serial();
     for root in ["gs://tbseg-test-gcs", "az://tbseg-test-container"] {
         register(root, Arc::new(InMemory::new()));
         let run = format!("{root}/runs/a");
@@ -388,5 +392,34 @@ fn gcs_and_azure_urls_work_through_registered_in_memory_stores() {
             reader.get("global_step").unwrap().to_scalar_i64().unwrap(),
             5
         );
+    }
+}
+
+#[test]
+fn embeddings_go_to_the_store_and_keep_earlier_ones() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path(), &["proj"]);
+    register_s3("proj", &server.endpoint, Duration::from_secs(5));
+    let writer = SummaryWriter::new("s3://proj/runs/emb").unwrap();
+    let points = [0.1f32, 0.9, 0.8, 0.2, 0.5, 0.5];
+    let words = Embedding::new(&points, 2).labels(&["cat", "dog", "cow"]);
+    writer.add_embedding("words", &words, 0).unwrap();
+    writer.add_embedding("words", &words, 10).unwrap();
+    writer.close().unwrap();
+
+    // The server's folder holds what TensorBoard's Projector reads: the
+    // config naming both steps, and each step's tensor and labels.
+    let run = server.root.join("proj/runs/emb");
+    let config = std::fs::read_to_string(run.join("projector_config.pbtxt")).unwrap();
+    for step in ["00000", "00010"] {
+        assert!(
+            config.contains(&format!("tensor_path: \"{step}/words/tensors.tsv\"")),
+            "{config}"
+        );
+        let tsv = std::fs::read_to_string(run.join(step).join("words/tensors.tsv")).unwrap();
+        assert_eq!(tsv.lines().count(), 3, "{tsv}");
+        let labels = std::fs::read_to_string(run.join(step).join("words/metadata.tsv")).unwrap();
+        assert_eq!(labels.lines().collect::<Vec<_>>(), ["cat", "dog", "cow"]);
     }
 }

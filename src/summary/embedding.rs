@@ -306,11 +306,11 @@ fn asset_error(path: &Path, source: io::Error) -> SummaryError {
     }
 }
 
-/// Writes `bytes` to `path` with [`crate::atomic::write`] (unique
-/// temporary name, fsync, rename, directory fsync), so `path` is either the
-/// old or the new content, even after a crash.
+/// Writes `bytes` to `path`: atomically for a local file
+/// ([`crate::atomic::write`]), as one upload on an object store (an object
+/// appears whole or not at all).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SummaryError> {
-    crate::atomic::write(path, bytes).map_err(|e| asset_error(path, e))
+    crate::storage::write(path, bytes).map_err(|e| asset_error(path, e))
 }
 
 /// Checks that `tag` can name a directory under the run: not empty, no
@@ -366,7 +366,9 @@ pub fn write_embedding(
 
     let subdir = format!("{step:05}/{tag}");
     let dir = logdir.join(format!("{step:05}")).join(tag);
-    fs::create_dir_all(&dir).map_err(|e| asset_error(&dir, e))?;
+    if !crate::storage::is_remote(&dir) {
+        fs::create_dir_all(&dir).map_err(|e| asset_error(&dir, e))?;
+    }
     let n = embedding.len();
     let mut info = EmbeddingInfo {
         tensor_name: format!("{tag}:{step:05}"),
@@ -405,7 +407,10 @@ pub fn write_embedding(
 
     let config_path = logdir.join(FILE_NAME);
     let _guard = CONFIG_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut config = match fs::read_to_string(&config_path) {
+    let text = crate::storage::read(&config_path).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    });
+    let mut config = match text {
         Ok(text) => projector_config::parse(&text).map_err(|reason| {
             asset_error(
                 &config_path,

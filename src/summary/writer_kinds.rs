@@ -27,7 +27,10 @@ impl SummaryWriter {
         let path = self.path();
         let name = path.file_name()?.to_str()?;
         let dir = path.parent()?;
-        let in_logdir = name.starts_with(EVENT_FILE_PREFIX) && path.is_file();
+        // On an object store the writer's path is its first segment's URL;
+        // the run is the prefix it sits under.
+        let in_logdir = name.starts_with(EVENT_FILE_PREFIX)
+            && (crate::storage::is_remote(path) || path.is_file());
         in_logdir.then_some(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
