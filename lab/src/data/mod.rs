@@ -42,7 +42,7 @@ pub enum SynthStyle {
     #[default]
     Classic,
     /// Patients sliced base to apex, RV and vessels as bright as the LV,
-    /// trabeculation, strong bias, blur and noise ([`synth_hard`]).
+    /// trabeculation, strong bias, blur and noise (see `synth_hard`).
     Hard,
 }
 
