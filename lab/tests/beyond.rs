@@ -163,17 +163,9 @@ fn bad_flags_are_refused_by_name_before_anything_is_written() {
     );
 }
 
-/// Whether `dir` holds a TensorBoard event file (`tbseg train` opens its
-/// own once the data and flags have been checked).
-fn has_events(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("events.out.tfevents.")
-        })
-    })
+/// Whether `dir` holds a checkpoint (`tbseg train` saves one after step 0).
+fn has_checkpoint(dir: &Path) -> bool {
+    dir.join("checkpoint").is_file()
 }
 
 #[test]
@@ -210,7 +202,9 @@ fn sigterm_stops_a_sweep_whose_trials_resume_on_the_same_command() {
         .unwrap();
     let first = here.join("sweeps/000-num_epochs=20");
     let started = std::time::Instant::now();
-    while !has_events(&first) {
+    // Once the step-0 checkpoint exists, a signal makes the trial save
+    // another at the step it has reached.
+    while !has_checkpoint(&first) {
         assert!(started.elapsed().as_secs() < 120, "trial 000 never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

@@ -41,10 +41,10 @@ struct SynthArgs {
     /// Number of validation slices.
     #[arg(long, default_value_t = 26)]
     val: usize,
-    /// `classic`: independent slices, easier than real MRI; `hard`: patients sliced base to apex, calibrated to the lab's Sunnybrook figures.
+    /// `classic`: independent slices, easier than real MRI; `hard`: patients sliced base to apex, meant to be as hard as the lab's Sunnybrook images.
     #[arg(long, value_enum, default_value_t = SynthStyle::Classic)]
     style: SynthStyle,
-    /// Scale of the hard style's noise, bias field and blur (1 = calibrated).
+    /// Scale of the hard style's noise, bias field and blur (1 = the level measured in the README).
     #[arg(long, default_value_t = synth_hard::DEFAULT_DIFFICULTY, allow_negative_numbers = true)]
     difficulty: f64,
     /// Replace existing files.

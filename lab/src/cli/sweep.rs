@@ -51,7 +51,7 @@ pub struct Args {
     /// Folder holding one run folder per trial.
     #[arg(long, default_value = "sweeps")]
     pub logdir: PathBuf,
-    /// Trials trained at the same time.
+    /// Trials trained at the same time (with several GPUs, worker w uses GPU w mod n).
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub workers: i64,
     /// CPU threads in all, split evenly between the workers (default: one per core).
@@ -219,21 +219,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    // With several GPUs, worker w trains on GPU w mod n (its children see
+    // only that one), so trials do not share a GPU while others idle.
+    let gpus = if planned_uses_gpu(&pending) {
+        usize::try_from(tch::Cuda::device_count()).unwrap_or(0)
+    } else {
+        0
+    };
     std::fs::create_dir_all(&args.logdir)
         .with_context(|| format!("creating {}", args.logdir.display()))?;
     let stop = signals::stop_flag();
     let queue = Mutex::new(pending);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
+        for worker in 0..workers {
+            let gpu = (gpus > 1).then(|| worker % gpus);
+            let queue = &queue;
+            let failures = &failures;
+            scope.spawn(move || loop {
                 if stop.load(Ordering::SeqCst) {
                     return;
                 }
                 let Some(next) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
                     return;
                 };
-                match run_trial(&next, threads, stop) {
+                match run_trial(&next, threads, gpu, stop) {
                     Ok(None) => {
                         println!(
                             "tbseg sweep: {} stopped; it resumes on a rerun",
@@ -304,6 +314,11 @@ fn plan(trial: Trial, axes: &[Axis], logdir: &Path) -> anyhow::Result<Planned> {
     })
 }
 
+/// Whether any trial may run on a GPU (`--device auto` or `cuda`).
+fn planned_uses_gpu(trials: &VecDeque<Planned>) -> bool {
+    trials.iter().any(|p| p.device != "cpu")
+}
+
 /// How often a worker looks at its child and at the stop flag.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -323,9 +338,18 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Ve
 /// returns its stdout text, or `None` when the sweep's stop flag was
 /// raised and the signal passed on to the child (which then saves a
 /// checkpoint and exits).
-fn child(args: &[String], log: &Path, stop: &AtomicBool) -> anyhow::Result<Option<String>> {
+fn child(
+    args: &[String],
+    log: &Path,
+    gpu: Option<usize>,
+    stop: &AtomicBool,
+) -> anyhow::Result<Option<String>> {
     let exe = std::env::current_exe().context("finding the tbseg executable")?;
-    let mut process = Command::new(exe)
+    let mut command = Command::new(exe);
+    if let Some(gpu) = gpu {
+        command.env("CUDA_VISIBLE_DEVICES", gpu.to_string());
+    }
+    let mut process = command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -370,6 +394,7 @@ fn child(args: &[String], log: &Path, stop: &AtomicBool) -> anyhow::Result<Optio
 fn run_trial(
     planned: &Planned,
     threads: usize,
+    gpu: Option<usize>,
     stop: &AtomicBool,
 ) -> anyhow::Result<Option<TrialResult>> {
     let started = Instant::now();
@@ -384,7 +409,7 @@ fn run_trial(
         "--threads".into(),
         threads.to_string(),
     ]);
-    let Some(trained) = child(&train, &dir.join("train.log"), stop)? else {
+    let Some(trained) = child(&train, &dir.join("train.log"), gpu, stop)? else {
         return Ok(None);
     };
     if stop.load(Ordering::SeqCst) {
@@ -414,7 +439,7 @@ fn run_trial(
         "--threads".into(),
         threads.to_string(),
     ];
-    let Some(evaluated) = child(&eval, &dir.join("eval.log"), stop)? else {
+    let Some(evaluated) = child(&eval, &dir.join("eval.log"), gpu, stop)? else {
         return Ok(None);
     };
     let (metric, final_value) = evaluated

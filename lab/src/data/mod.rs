@@ -8,7 +8,7 @@
 //!   `train_images.tfrecords` / `val_images.tfrecords` files.
 //! - [`synth`] draws deterministic short-axis slices with an LV label, so
 //!   the lab runs without the (non-redistributable) Sunnybrook data;
-//!   [`synth_hard`] draws harder ones, from patients, calibrated against
+//!   [`synth_hard`] draws harder ones, from patients, measured against
 //!   the lab's Sunnybrook figures ([`SynthStyle`] picks one);
 //!   [`ensure_synthetic`] creates a train/val pair once.
 //! - [`sunnybrook`] turns the real Sunnybrook DICOM + contour tree into the
@@ -43,12 +43,12 @@ pub enum SynthStyle {
     #[default]
     Classic,
     /// Patients sliced base to apex, RV and vessels as bright as the LV,
-    /// trabeculation, strong bias, blur and noise ([`synth_hard`]).
+    /// trabeculation, strong bias, blur and noise (see `synth_hard`).
     Hard,
 }
 
 /// Slices `first .. first + count` of `seed` in `style`; `difficulty`
-/// scales the hard style's noise, bias and blur (1 = calibrated) and is
+/// scales the hard style's noise, bias and blur (1 = the default level) and is
 /// ignored by the classic one.
 pub fn synthetic_slices(
     style: SynthStyle,

@@ -34,10 +34,11 @@ use super::{LabSlice, PIXELS, SIZE};
 /// Slices per synthetic patient, base to apex.
 pub const SLICES_PER_PATIENT: u64 = 10;
 
-/// The calibrated difficulty (`--difficulty` of `tbseg data synth`).
+/// The default difficulty (`--difficulty` of `tbseg data synth`), the
+/// level the README's calibration runs measured.
 pub const DEFAULT_DIFFICULTY: f64 = 1.0;
 
-/// Generates slice `index` of `seed` at `difficulty` (1 = calibrated;
+/// Generates slice `index` of `seed` at `difficulty` (1 = the default;
 /// larger is noisier, blurrier and less even).
 pub fn generate_slice(seed: u64, index: u64, difficulty: f64) -> LabSlice {
     let patient_index = index / SLICES_PER_PATIENT;
