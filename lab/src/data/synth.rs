@@ -124,6 +124,21 @@ pub(crate) struct Blob {
 }
 
 impl Blob {
+    /// The mask of the polygon through `vertices` boundary points, as the
+    /// lab makes a label from a contour file: float points truncated toward
+    /// zero, then filled.
+    pub(crate) fn contour_label(&self, vertices: usize) -> Vec<u8> {
+        let contour: Vec<Point> = (0..vertices)
+            .map(|i| {
+                let (x, y) = self.boundary_point(TAU * i as f64 / vertices as f64);
+                (x.trunc() as i32, y.trunc() as i32)
+            })
+            .collect();
+        let mut label = vec![0u8; PIXELS];
+        fill_poly(&contour, SIZE, SIZE, &mut label, 1);
+        label
+    }
+
     pub(crate) fn new(cx: f64, cy: f64, ax: f64, ay: f64, rotation: f64) -> Self {
         Blob {
             cx,
@@ -460,22 +475,8 @@ impl Scene {
         }
     }
 
-    /// The endocardial contour as the lab's contour files would give it:
-    /// float points, truncated toward zero.
-    fn contour(&self) -> Vec<Point> {
-        let n = self.contour_vertices;
-        (0..n)
-            .map(|i| {
-                let (x, y) = self.lv_endo.boundary_point(TAU * i as f64 / n as f64);
-                (x.trunc() as i32, y.trunc() as i32)
-            })
-            .collect()
-    }
-
     fn label(&self) -> Vec<u8> {
-        let mut label = vec![0u8; PIXELS];
-        fill_poly(&self.contour(), SIZE, SIZE, &mut label, 1);
-        label
+        self.lv_endo.contour_label(self.contour_vertices)
     }
 
     fn render(&self, rng: &mut SplitMix64) -> Vec<i64> {

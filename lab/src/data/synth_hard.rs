@@ -27,7 +27,6 @@
 
 use std::f64::consts::{PI, TAU};
 
-use super::polygon::{fill_poly, Point};
 use super::synth::{coverage_map, paint, slice_seed, value_noise, Blob, SplitMix64};
 use super::{LabSlice, PIXELS, SIZE};
 
@@ -343,22 +342,9 @@ impl Scene {
         }
     }
 
-    /// The endocardial contour, float points truncated toward zero as the
-    /// lab's contour files give them.
-    fn contour(&self) -> Vec<Point> {
-        let n = self.contour_vertices;
-        (0..n)
-            .map(|i| {
-                let (x, y) = self.lv_endo.boundary_point(TAU * i as f64 / n as f64);
-                (x.trunc() as i32, y.trunc() as i32)
-            })
-            .collect()
-    }
-
+    /// The label: the endocardial contour filled as the lab does.
     fn label(&self) -> Vec<u8> {
-        let mut label = vec![0u8; PIXELS];
-        fill_poly(&self.contour(), SIZE, SIZE, &mut label, 1);
-        label
+        self.lv_endo.contour_label(self.contour_vertices)
     }
 
     fn render(&self, p: &Patient, rng: &mut SplitMix64) -> Vec<i64> {
