@@ -1,5 +1,8 @@
 //! Round trips, corruption and retention of tbseg's own checkpoints.
 
+#[path = "common/error_chain.rs"]
+mod error_chain;
+use error_chain::error_chain;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -158,19 +161,6 @@ fn missing_tensor_and_wrong_dtype() {
     );
 }
 
-/// The error and its causes, `: `-separated, as anyhow's `{:#}` prints
-/// them: each message names its own part only, the cause comes after it.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
-
 /// Flips one bit at `at` (negative: from the end) of `path`.
 fn flip(path: &Path, at: i64) {
     let mut bytes = fs::read(path).unwrap();
@@ -183,7 +173,7 @@ fn corrupted_index_error(at: i64) -> String {
     let dir = tempfile::tempdir().unwrap();
     let prefix = save_one(dir.path(), &every_dtype());
     flip(&index_path(&prefix), at);
-    chain(&BundleReader::open(&prefix).unwrap_err())
+    error_chain(&BundleReader::open(&prefix).unwrap_err())
 }
 
 #[test]
@@ -272,10 +262,10 @@ fn truncated_files() {
     let index = index_path(&prefix);
     let bytes = fs::read(&index).unwrap();
     fs::write(&index, &bytes[..bytes.len() - 10]).unwrap();
-    let err = chain(&BundleReader::open(&prefix).unwrap_err());
+    let err = error_chain(&BundleReader::open(&prefix).unwrap_err());
     assert!(err.contains("bad magic number"), "{err}");
     fs::write(&index, &bytes[..30]).unwrap();
-    let err = chain(&BundleReader::open(&prefix).unwrap_err());
+    let err = error_chain(&BundleReader::open(&prefix).unwrap_err());
     assert!(
         err.contains("30 bytes is shorter than the 48-byte footer"),
         "{err}"

@@ -4,8 +4,10 @@
 //! absolute paths in the state file name the same checkpoints as relative
 //! ones; error chains print the operating system's error once.
 
+#[path = "common/error_chain.rs"]
+mod error_chain;
+use error_chain::error_chain;
 use std::collections::BTreeMap;
-use std::error::Error;
 use std::fs;
 use std::path::Path;
 
@@ -30,18 +32,6 @@ fn file_names(dir: &Path) -> Vec<String> {
     names
 }
 
-/// The error and its causes, `: `-separated, as anyhow's `{:#}` prints them.
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
-
 #[test]
 fn a_failed_index_rename_leaves_no_orphaned_data_and_the_old_checkpoint_loads() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,7 +43,7 @@ fn a_failed_index_rename_leaves_no_orphaned_data_and_the_old_checkpoint_loads() 
     fs::create_dir(&blocker).unwrap();
     fs::write(blocker.join("x"), b"").unwrap();
     let err = saver.save(2, &tensors(2)).unwrap_err();
-    let message = chain(&err);
+    let message = error_chain(&err);
     assert!(
         message.starts_with(&format!("renaming to {}: ", blocker.display())),
         "{message}"
@@ -162,7 +152,7 @@ fn error_messages_name_the_file_and_print_the_os_error_once() {
     let missing = dir.path().join("nope");
     let err = BundleReader::open(&missing).unwrap_err();
     assert_eq!(
-        chain(&err),
+        error_chain(&err),
         format!(
             "reading {}: No such file or directory (os error 2)",
             dir.path().join("nope.index").display()
@@ -182,7 +172,7 @@ fn error_messages_name_the_file_and_print_the_os_error_once() {
     bytes[last] ^= 0xff;
     fs::write(&index, &bytes).unwrap();
     let err = BundleReader::open(&prefix).unwrap_err();
-    let message = chain(&err);
+    let message = error_chain(&err);
     assert!(
         message.starts_with(&format!("{}: ", index.display())),
         "{message}"
@@ -199,7 +189,7 @@ fn error_messages_name_the_file_and_print_the_os_error_once() {
     let err = Saver::new(blocked.join("sub"))
         .save(1, &tensors(1))
         .unwrap_err();
-    let message = chain(&err);
+    let message = error_chain(&err);
     assert_eq!(message.matches("os error").count(), 1, "{message}");
     assert!(
         message.contains(&blocked.join("sub").display().to_string()),
@@ -249,7 +239,7 @@ fn an_index_with_keys_out_of_order_is_refused_not_a_panic() {
 
     let err = BundleReader::open(&prefix).unwrap_err();
     assert_eq!(
-        chain(&err),
+        error_chain(&err),
         format!(
             "{}: keys are not in strictly increasing order (\"zz\" before \"w\")",
             index.display()

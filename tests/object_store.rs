@@ -3,6 +3,9 @@
 //! registered for `gs://` and `az://` URLs (those services are not
 //! reachable here).
 
+#[path = "common/error_chain.rs"]
+mod error_chain;
+use error_chain::error_chain;
 #[path = "common/s3_server.rs"]
 mod s3_server;
 
@@ -55,17 +58,6 @@ fn register_s3(bucket: &str, endpoint: &str, retry: Duration) {
 /// Objects under `url`, with their sizes.
 fn objects(url: &str) -> Vec<(String, u64)> {
     Remote::open(url).unwrap().list().unwrap()
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }
 
 #[test]
