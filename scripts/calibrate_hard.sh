@@ -6,7 +6,8 @@
 #   labbest  cnn-dice, lr 0.03, decay 0.75/10000, 100 epochs (lab: 0.862)
 #   best     tbseg's best recipe (`--recipe best` flags), scored on its best checkpoint
 # and prints one line per run: difficulty, recipe, steps, Dice, seconds.
-#   scripts/calibrate_hard.sh [--device cpu|cuda] [--difficulties "0.7 1.0"] [--recipes "default labbest best"]
+#   scripts/calibrate_hard.sh [--device cpu|cuda] [--difficulties "2.5 1.0"] [--recipes "default labbest best"]
+# (default: the calibrated difficulty 2.5 alone)
 # Uses $TBSEG_BIN (default: the release build), writes the logs and the
 # summary into $OUT (or calibration/, git-ignored) and the data and runs
 # into $WORK (default: the same folder). On a GPU machine (no Rust there) run it with
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 device=cpu
-difficulties="1.0"
+difficulties="2.5"
 recipes="default labbest best"
 while [ $# -gt 0 ]; do
     case "$1" in

@@ -257,6 +257,30 @@ fn hard_synthetic_data_is_a_style_of_data_synth_with_a_checked_difficulty() {
     );
     assert!(out.contains("3 train + 2 val hard slices"), "{out}");
     assert!(here.join("hard/train_images.tfrecords").is_file());
+    // The default is the calibrated level, 2.5.
+    for (folder, difficulty) in [("hard-2.5", "2.5"), ("hard-1", "1")] {
+        stdout_of(
+            here,
+            &[
+                "data",
+                "synth",
+                "--style",
+                "hard",
+                "--out",
+                folder,
+                "--train",
+                "3",
+                "--val",
+                "2",
+                "--difficulty",
+                difficulty,
+            ],
+        );
+    }
+    let bytes =
+        |folder: &str| std::fs::read(here.join(folder).join("train_images.tfrecords")).unwrap();
+    assert_eq!(bytes("hard"), bytes("hard-2.5"));
+    assert_ne!(bytes("hard"), bytes("hard-1"));
     for (args, needle) in [
         (
             &["--style", "hard", "--difficulty", "-1"][..],
@@ -267,6 +291,7 @@ fn hard_synthetic_data_is_a_style_of_data_synth_with_a_checked_difficulty() {
             "--difficulty",
         ),
         (&["--difficulty", "2"][..], "only --style hard"),
+        (&["--difficulty", "2.5"][..], "only --style hard"),
         (&["--style", "noisy"][..], "noisy"),
     ] {
         let mut line = vec!["data", "synth", "--out", "refused"];

@@ -26,7 +26,7 @@ tbseg_py scripts/conformance/check_tb_server.py "$tmp/sweep" \
     --plugins scalars,graphs,hparams \
     --scalar "$trial/eval:2Dice metric:2" --scalar "$trial:sweep/final:1" \
     --graph "$trial:up1/concat" --graph "$trial:score/Conv2D" \
-    --hparam learning_rate --hparam loss --hparam optimizer --hparam augment \
+    --hparam learning_rate --hparam loss --hparam optimizer --hparam augment --hparam augment_symmetries \
     --metric sweep/best --metric sweep/final
 
 tbseg_py - "$tmp/sweep/$trial/best" <<'PY'

@@ -44,9 +44,9 @@ struct SynthArgs {
     /// `classic`: independent slices, easier than real MRI; `hard`: patients sliced base to apex, meant to be as hard as the lab's Sunnybrook images.
     #[arg(long, value_enum, default_value_t = SynthStyle::Classic)]
     style: SynthStyle,
-    /// Scale of the hard style's noise, bias field and blur (1 = the level measured in the README).
-    #[arg(long, default_value_t = synth_hard::DEFAULT_DIFFICULTY, allow_negative_numbers = true)]
-    difficulty: f64,
+    /// Scale of the hard style's noise, bias field and blur; 0 keeps the anatomy only [default: 2.5, calibrated against the lab's Sunnybrook figures in the README].
+    #[arg(long, allow_negative_numbers = true)]
+    difficulty: Option<f64>,
     /// Replace existing files.
     #[arg(long)]
     force: bool,
@@ -88,14 +88,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
-    if !(args.difficulty.is_finite() && (0.0..=10.0).contains(&args.difficulty)) {
-        bail!(
-            "invalid --difficulty: {} (must be a number from 0 to 10)",
-            args.difficulty
-        );
-    }
-    if args.style == SynthStyle::Classic && args.difficulty != synth_hard::DEFAULT_DIFFICULTY {
+    if args.style == SynthStyle::Classic && args.difficulty.is_some() {
         bail!("invalid --difficulty: only --style hard has one");
+    }
+    let difficulty = args.difficulty.unwrap_or(synth_hard::DEFAULT_DIFFICULTY);
+    if !(difficulty.is_finite() && (0.0..=10.0).contains(&difficulty)) {
+        bail!("invalid --difficulty: {difficulty} (must be a number from 0 to 10)");
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -108,7 +106,7 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
         (&train, args.train, 0),
         (&val, args.val, synth::VAL_FIRST_INDEX),
     ] {
-        let slices = data::synthetic_slices(args.style, args.seed, count, first, args.difficulty)
+        let slices = data::synthetic_slices(args.style, args.seed, count, first, difficulty)
             .inspect(|s| {
                 stats.add(s);
                 progress.inc(1);

@@ -81,7 +81,7 @@ pub fn announce(device: Device) {
 /// Flags of `tbseg train`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A named preset of the flags below: `lab` (the defaults), `lab-best` (the lab's best: lr 0.03, decay 0.75 per 10000 steps, 100 epochs) or `best` (tbseg's: unet, adam 0.001, dice-cross-entropy, --augment, 10 epochs, --eval_every 231). Flags given explicitly override it.
+    /// A named preset of the flags below: `lab` (the defaults), `lab-best` (the lab's best: lr 0.03, decay 0.75 per 10000 steps, 100 epochs) or `best` (tbseg's: unet, adam 0.001, dice-cross-entropy, --augment --augment_symmetries false, 10 epochs, --eval_every 231). Flags given explicitly override it.
     #[arg(long, value_enum)]
     pub recipe: Option<Recipe>,
     /// Which task's network to train [default: cnn-dice, or the recipe's].
@@ -184,9 +184,17 @@ pub struct Args {
     /// Update rule, all following the staircase learning rate [default: sgd, or the recipe's].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
-    /// Flip, rotate, transpose, warp and jitter every training example on the fly (seeded by --seed; on in --recipe best).
+    /// Warp (small rotation, scale, shift) and jitter every training example on the fly, and flip and turn it by quarter turns unless --augment_symmetries false (seeded by --seed; on in --recipe best).
     #[arg(long)]
     pub augment: bool,
+    /// With --augment, also rotate by quarter turns and flip; `false` keeps the heart's orientation (the RV on its side of the LV) [default: true, or the recipe's].
+    #[arg(
+        long = "augment_symmetries",
+        visible_alias = "augment-symmetries",
+        value_name = "BOOL",
+        action = clap::ArgAction::Set
+    )]
+    pub augment_symmetries: Option<bool>,
     /// Score the validation file every N steps into <checkpoint_dir>/eval and keep the best model in <checkpoint_dir>/best (0 = never) [default: 0, or the recipe's].
     #[arg(
         long = "eval_every",
@@ -275,6 +283,7 @@ impl Args {
                 loss: self.loss.unwrap_or(recipe.loss),
                 optimizer: self.optimizer.unwrap_or(recipe.optimizer),
                 augment: self.augment || recipe.augment,
+                augment_symmetries: self.augment_symmetries.unwrap_or(recipe.augment_symmetries),
             },
         };
         config.validate()?;
@@ -584,6 +593,7 @@ mod tests {
         assert_eq!(best.config.options.optimizer, OptimizerKind::Adam);
         assert_eq!(best.config.options.loss, LossKind::DiceCrossEntropy);
         assert!(best.config.options.augment);
+        assert!(!best.config.options.augment_symmetries);
         assert_eq!(best.validation.every, values.eval_every);
         assert_eq!(best.checkpoint_dir, Path::new("logs").join("unet"));
 
@@ -598,11 +608,15 @@ mod tests {
             "0",
             "--optimizer",
             "momentum",
+            "--augment_symmetries",
+            "true",
         ]);
         assert_eq!(overridden.config.kind, ModelKind::CnnDice);
         assert_eq!(overridden.config.num_epochs, 2);
         assert_eq!(overridden.validation.every, 0);
         assert_eq!(overridden.config.options.optimizer, OptimizerKind::Momentum);
+        assert!(overridden.config.options.augment_symmetries);
+        assert!(job(&["--augment"]).config.options.augment_symmetries);
         assert_eq!(overridden.config.learning_rate, values.learning_rate);
         assert_eq!(
             overridden.checkpoint_dir,

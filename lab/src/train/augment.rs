@@ -4,7 +4,9 @@
 //!
 //! The geometric part is a dihedral transform (90° rotations, a transpose,
 //! so flips too: all 8 symmetries of the square), exact on both tensors,
-//! followed by a small random affine map (rotation, scale, shift) sampled
+//! unless the orientation is kept (`--augment_symmetries false`: in
+//! short-axis MRI the RV lies on one side of the LV, a cue a flip would
+//! destroy), followed by a small random affine map (rotation, scale, shift) sampled
 //! once as a grid: bilinear for the image, nearest-neighbour for the label,
 //! so the label stays 0/1 and lands where the image content went. The
 //! intensity jitter (gain and offset) touches the image only.
@@ -54,17 +56,22 @@ impl Augmentation {
         offset: 0.0,
     };
 
-    /// A random draw within the module's limits.
-    pub fn random(rng: &mut impl Rng) -> Augmentation {
+    /// A random draw within the module's limits; without `symmetries` the
+    /// image keeps its orientation (no rotation by quarter turns, no flip).
+    pub fn random(rng: &mut impl Rng, symmetries: bool) -> Augmentation {
         let mut within = |limit: f64| rng.random_range(-limit..=limit);
         let rotation_degrees = within(MAX_ROTATION_DEGREES);
         let scale = 1.0 + within(MAX_SCALE_CHANGE);
         let shift = (within(MAX_SHIFT), within(MAX_SHIFT));
         let gain = 1.0 + within(MAX_GAIN_CHANGE);
         let offset = within(MAX_OFFSET);
+        // Drawn either way, so that both settings share the affine and
+        // intensity draws of a seed.
+        let quarter_turns = rng.random_range(0..4);
+        let transpose = rng.random_bool(0.5);
         Augmentation {
-            quarter_turns: rng.random_range(0..4),
-            transpose: rng.random_bool(0.5),
+            quarter_turns: if symmetries { quarter_turns } else { 0 },
+            transpose: symmetries && transpose,
             rotation_degrees,
             scale,
             shift,
@@ -136,12 +143,14 @@ impl Augmentation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Augmenter {
     seed: u64,
+    symmetries: bool,
 }
 
 impl Augmenter {
-    /// An augmenter whose draws follow `seed`.
-    pub fn new(seed: u64) -> Augmenter {
-        Augmenter { seed }
+    /// An augmenter whose draws follow `seed`; `symmetries` adds the 8
+    /// symmetries of the square to the affine and intensity changes.
+    pub fn new(seed: u64, symmetries: bool) -> Augmenter {
+        Augmenter { seed, symmetries }
     }
 
     /// The transform of example `index` in the batch of `step`.
@@ -149,7 +158,7 @@ impl Augmenter {
         let key = self.seed
             ^ (step as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             ^ (index as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        Augmentation::random(&mut rand::rngs::StdRng::seed_from_u64(key))
+        Augmentation::random(&mut rand::rngs::StdRng::seed_from_u64(key), self.symmetries)
     }
 
     /// Images `[N, 1, H, W]` and labels `[N, H, W]` of `step`, each
@@ -245,7 +254,7 @@ mod tests {
     #[test]
     fn random_affine_moves_labels_with_their_images() {
         let (image, label) = marked(false);
-        let augmenter = Augmenter::new(11);
+        let augmenter = Augmenter::new(11, true);
         let mut moved = 0;
         for step in 0..20 {
             let mut augmentation = augmenter.draw(step, 0);
@@ -284,6 +293,28 @@ mod tests {
     }
 
     #[test]
+    fn without_symmetries_draws_keep_the_orientation_and_share_the_rest() {
+        let with = Augmenter::new(7, true);
+        let without = Augmenter::new(7, false);
+        let mut turned = 0;
+        for step in 0..64 {
+            let a = with.draw(step, 0);
+            let b = without.draw(step, 0);
+            assert_eq!((b.quarter_turns, b.transpose), (0, false), "step {step}");
+            assert_eq!(
+                Augmentation {
+                    quarter_turns: 0,
+                    transpose: false,
+                    ..a
+                },
+                b
+            );
+            turned += usize::from(a.quarter_turns != 0 || a.transpose);
+        }
+        assert!(turned > 40, "only {turned} of 64 draws used a symmetry");
+    }
+
+    #[test]
     fn intensity_jitter_leaves_labels_alone_and_draws_are_reproducible() {
         let (image, label) = marked(true);
         let jitter = Augmentation {
@@ -298,11 +329,17 @@ mod tests {
 
         let images = Tensor::cat(&[&image, &image], 0);
         let labels = Tensor::cat(&[&label, &label], 0);
-        let a = Augmenter::new(3).apply(5, &images, &labels).unwrap();
-        let b = Augmenter::new(3).apply(5, &images, &labels).unwrap();
+        let a = Augmenter::new(3, true).apply(5, &images, &labels).unwrap();
+        let b = Augmenter::new(3, true).apply(5, &images, &labels).unwrap();
         assert!(a.0.equal(&b.0) && a.1.equal(&b.1));
         assert_eq!(a.0.size(), [2, 1, SIDE, SIDE]);
-        assert_ne!(Augmenter::new(3).draw(5, 0), Augmenter::new(3).draw(5, 1));
-        assert_ne!(Augmenter::new(3).draw(5, 0), Augmenter::new(4).draw(5, 0));
+        assert_ne!(
+            Augmenter::new(3, true).draw(5, 0),
+            Augmenter::new(3, true).draw(5, 1)
+        );
+        assert_ne!(
+            Augmenter::new(3, true).draw(5, 0),
+            Augmenter::new(4, true).draw(5, 0)
+        );
     }
 }

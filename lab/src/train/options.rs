@@ -15,4 +15,8 @@ pub struct TrainOptions {
     /// `--augment`: transform every training example on the fly, seeded by
     /// the run's seed (default off).
     pub augment: bool,
+    /// `--augment_symmetries`: with `augment`, also rotate by quarter turns
+    /// and flip (the 8 symmetries of the square); off keeps the heart's
+    /// orientation.
+    pub augment_symmetries: bool,
 }

@@ -119,6 +119,10 @@ impl RunLog {
             HParamValue::Text(options.optimizer.name().to_string()),
         );
         hparams.insert("augment".to_string(), HParamValue::Bool(options.augment));
+        hparams.insert(
+            "augment_symmetries".to_string(),
+            HParamValue::Bool(options.augment && options.augment_symmetries),
+        );
         writer.add_hparams(&hparams, None)?;
         Ok(RunLog {
             writer,

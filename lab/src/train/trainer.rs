@@ -350,7 +350,10 @@ pub fn train(
         .optimizer
         .build(model.var_store(), config.learning_rate)?;
     let loss_kind = config.options.loss;
-    let augmenter = config.options.augment.then(|| Augmenter::new(config.seed));
+    let augmenter = config
+        .options
+        .augment
+        .then(|| Augmenter::new(config.seed, config.options.augment_symmetries));
     let mut outcome = TrainOutcome {
         steps: first_step,
         interrupted: false,
