@@ -1,7 +1,7 @@
 """Reads a run written by `examples/summaries.rs` with TensorBoard's own
 Python loaders and checks every summary kind against what was written.
 
-Usage: check_summaries.py LOGDIR
+Usage: check_summaries.py LOGDIR   (a local path or an s3:// URL)
 
 LOGDIR should be a subdirectory of an otherwise empty directory: the data
 provider and HParams checks load the parent, as `tensorboard --logdir` on a
@@ -241,10 +241,17 @@ def check_data_provider_and_hparams(parent, run):
 
 
 def main():
-    logdir = os.path.abspath(sys.argv[1])
+    logdir = sys.argv[1]
+    if "://" in logdir:
+        # An object-store URL (s3://bucket/runs/run1): TensorBoard's gfile
+        # reads it, in the environment of scripts/setup-s3.sh.
+        parent, run = logdir.rstrip("/").rsplit("/", 1)
+    else:
+        logdir = os.path.abspath(logdir)
+        parent, run = os.path.dirname(logdir), os.path.basename(logdir)
     check_accumulator(logdir)
     check_root_run(logdir)
-    check_data_provider_and_hparams(os.path.dirname(logdir), os.path.basename(logdir))
+    check_data_provider_and_hparams(parent, run)
     if failures:
         print(f"{len(failures)} mismatches", file=sys.stderr)
         sys.exit(1)

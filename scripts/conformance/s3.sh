@@ -4,7 +4,8 @@
 # tbseg's writer streaming scalars to s3://tblogs/runs/live for 20 seconds
 # (endpoint from S3_ENDPOINT, the variable TensorBoard reads), and
 # TensorBoard's Python loader (tensorboard + boto3, no TensorFlow)
-# reloading the log directory meanwhile. The server is stopped on any exit.
+# reloading the log directory meanwhile. Then every summary kind written to
+# the store, read back there by TensorBoard. The server is stopped on any exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . scripts/env.sh
@@ -22,3 +23,11 @@ writer=$!
     s3://tblogs/runs live "$events" "$writer"
 wait "$writer"
 echo "s3: writer: $(cat "$tmp/writer.json")" >&2
+
+# Every summary kind, written straight to the store and read there by
+# TensorBoard's loaders and plugins: the same checks as summaries.sh, except
+# the Projector, which cannot read object-store URLs (check_kinds.py).
+cargo build --quiet --release -p tbseg --features object-store --example summaries
+"$CARGO_TARGET_DIR/release/examples/summaries" s3://tblogs/kinds/run1 > /dev/null
+"$TBSEG_S3_PY_VENV/bin/python" scripts/conformance/check_summaries.py s3://tblogs/kinds/run1 > /dev/null
+"$TBSEG_S3_PY_VENV/bin/python" scripts/conformance/check_kinds.py s3://tblogs/kinds/run1
