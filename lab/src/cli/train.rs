@@ -81,7 +81,7 @@ pub fn announce(device: Device) {
 /// Flags of `tbseg train`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A named preset of the flags below: `lab` (the defaults), `lab-best` (the lab's best: lr 0.03, decay 0.75 per 10000 steps, 100 epochs) or `best` (tbseg's: unet, adam 0.001, dice-cross-entropy, --augment --augment_symmetries false, 10 epochs, --eval_every 231). Flags given explicitly override it.
+    /// A named preset of the flags below: `lab` (the defaults), `lab-best` (the lab's best: lr 0.03, decay 0.75 per 10000 steps, 100 epochs) or `best` (tbseg's: unet, adam 0.001, dice-cross-entropy, --augment --augment_symmetries false, 20 epochs, --eval_every 231). Flags given explicitly override it.
     #[arg(long, value_enum)]
     pub recipe: Option<Recipe>,
     /// Which task's network to train [default: cnn-dice, or the recipe's].

@@ -38,8 +38,9 @@ pub const SLICES_PER_PATIENT: u64 = 10;
 /// Sunnybrook in the lab (the README's calibration runs).
 pub const DEFAULT_DIFFICULTY: f64 = 2.5;
 
-/// Generates slice `index` of `seed` at `difficulty` (1 = the default;
-/// larger is noisier, blurrier and less even).
+/// Generates slice `index` of `seed` at `difficulty` (0 keeps the anatomy
+/// only; larger is noisier, blurrier and less even; `tbseg data synth`
+/// uses [`DEFAULT_DIFFICULTY`]).
 pub fn generate_slice(seed: u64, index: u64, difficulty: f64) -> LabSlice {
     let patient_index = index / SLICES_PER_PATIENT;
     let level = index % SLICES_PER_PATIENT;
