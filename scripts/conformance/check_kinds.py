@@ -24,7 +24,6 @@ Exits non-zero with a message on the first mismatch.
 import io
 import json
 import math
-import os
 import sys
 import urllib.parse
 import wave
@@ -41,6 +40,8 @@ from tensorboard.plugins.mesh import mesh_plugin
 from tensorboard.plugins.projector import projector_plugin
 from tensorboard.util import tensor_util
 from werkzeug.test import Client
+
+from run_dir import split_run
 
 failures = []
 
@@ -229,14 +230,7 @@ def check_text_table(context, run):
 
 
 def main():
-    logdir = sys.argv[1]
-    if "://" in logdir:
-        # An object-store URL (s3://bucket/runs/run1): TensorBoard's gfile
-        # reads it, in the environment of scripts/setup-s3.sh.
-        parent, run = logdir.rstrip("/").rsplit("/", 1)
-    else:
-        logdir = os.path.abspath(logdir)
-        parent, run = os.path.dirname(logdir), os.path.basename(logdir)
+    logdir, parent, run = split_run(sys.argv[1])
     context = load(parent)
     if "://" in logdir:
         # TensorBoard 2.21's Projector resolves asset paths with

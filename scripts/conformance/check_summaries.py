@@ -22,7 +22,6 @@ Exits non-zero with a message on the first mismatch.
 """
 
 import io
-import os
 import sys
 
 import numpy as np
@@ -45,6 +44,8 @@ from tensorboard.plugins.hparams import (
 )
 from tensorboard.plugins.pr_curve import plugin_data_pb2 as pr_plugin_data_pb2
 from tensorboard.util import tensor_util
+
+from run_dir import split_run
 
 STEPS = range(0, 120)
 failures = []
@@ -241,14 +242,7 @@ def check_data_provider_and_hparams(parent, run):
 
 
 def main():
-    logdir = sys.argv[1]
-    if "://" in logdir:
-        # An object-store URL (s3://bucket/runs/run1): TensorBoard's gfile
-        # reads it, in the environment of scripts/setup-s3.sh.
-        parent, run = logdir.rstrip("/").rsplit("/", 1)
-    else:
-        logdir = os.path.abspath(logdir)
-        parent, run = os.path.dirname(logdir), os.path.basename(logdir)
+    logdir, parent, run = split_run(sys.argv[1])
     check_accumulator(logdir)
     check_root_run(logdir)
     check_data_provider_and_hparams(parent, run)
