@@ -6,9 +6,10 @@ Usage: check_kinds.py LOGDIR
 
 LOGDIR is the run directory, a local path or an s3:// URL; its parent is
 loaded as TensorBoard's logdir (as `tensorboard --logdir` on a folder of
-runs), so the run is named after LOGDIR. Every check goes through TensorBoard 2.21 code: the plugins' own
-HTTP handlers, called in-process with werkzeug's test client, over the
-`MultiplexerDataProvider` the dashboards use:
+runs), so the run is named after LOGDIR. Every check goes through
+TensorBoard 2.21 code: the plugins' own HTTP handlers, called in-process
+with werkzeug's test client, over the `MultiplexerDataProvider` the
+dashboards use:
 - Projector: `/runs` lists the run, `/info` lists both embeddings,
   `/tensor` returns each tensor (TSV and binary), `/metadata` the labels,
   `/sprite_image` the sprite;
