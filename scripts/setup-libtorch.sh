@@ -12,6 +12,7 @@ fi
 mkdir -p "$TBSEG_CACHE"
 # A half-finished install (killed mid-way) is removed and redone.
 rm -rf "$TBSEG_TORCH_VENV"
+echo "setup-libtorch: installing libtorch 2.11.0 (PyPI's torch wheel, about 1 GB unpacked) into $TBSEG_TORCH_VENV, once; a few minutes" >&2
 python3 -m venv "$TBSEG_TORCH_VENV"
 "$TBSEG_TORCH_VENV/bin/pip" install --quiet "torch==2.11.0" "numpy<3"
 version="$("$TBSEG_TORCH_VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"

@@ -29,6 +29,7 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --no-default-features --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
+( tbseg_use_torch; cargo clippy --release --workspace --features tbseg-lab/object-store --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
@@ -50,7 +51,7 @@ echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
 
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch
-cargo test --release --workspace
+cargo test --release --workspace --features tbseg-lab/object-store
 
 echo "== cargo test (the library's tch integration, the training example)" >&2
 cargo test --release -p tbseg --features trainer --test tch_integration --test train_lab_example
