@@ -52,7 +52,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod example;
-#[cfg(any(feature = "tch", feature = "burn"))]
+#[cfg(any(feature = "tch", feature = "burn", feature = "candle"))]
 pub mod integrations;
 pub mod proto;
 pub mod reader;
