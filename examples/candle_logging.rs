@@ -29,7 +29,7 @@ const SIDE: usize = 12;
 /// Images in the (only) batch: both classes at every bar position.
 const BATCH: usize = 2 * SIDE;
 /// Training steps.
-const STEPS: usize = 200;
+const STEPS: i64 = 200;
 
 /// The classifier: 3×3 convolution to 4 channels, ReLU, 2×2 max pooling,
 /// and a linear layer from the pooled maps to the two classes' logits.

@@ -99,7 +99,7 @@ fn scalars_from_one_value_tensors_of_every_dtype() {
         ("1x1", Tensor::new(&[[1.5f32]], &CPU).unwrap()),
     ];
     for (step, (tag, tensor)) in cases.iter().enumerate() {
-        writer.add_scalar_tensor(tag, tensor, step).unwrap();
+        writer.add_scalar_tensor(tag, tensor, step as i64).unwrap();
     }
     let many = Tensor::new(&[1f32, 2.0], &CPU).unwrap();
     assert_invalid(
@@ -316,7 +316,7 @@ fn embeddings_write_the_matrix_and_labels_for_the_projector() {
     let writer = SummaryWriter::new(dir.path()).unwrap();
     let points = Tensor::new(&[[1i64, -2], [3, 40], [0, 5]], &CPU).unwrap();
     writer
-        .add_embedding_tensor("points", &points, &["a", "b", "c"], 7usize)
+        .add_embedding_tensor("points", &points, &["a", "b", "c"], 7)
         .unwrap();
     let features = Tensor::new(&[[0.5f64, 0.25, -1.0]], &CPU).unwrap();
     writer
@@ -336,9 +336,18 @@ fn embeddings_write_the_matrix_and_labels_for_the_projector() {
     writer.close().unwrap();
 
     let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).unwrap();
-    assert_eq!(read("00007/points/tensors.tsv"), "1\t-2\n3\t40\n0\t5\n");
+    let matrix = |rel: &str| -> Vec<Vec<f32>> {
+        read(rel)
+            .lines()
+            .map(|line| line.split('\t').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    assert_eq!(
+        matrix("00007/points/tensors.tsv"),
+        [[1.0, -2.0], [3.0, 40.0], [0.0, 5.0]]
+    );
     assert_eq!(read("00007/points/metadata.tsv"), "a\nb\nc\n");
-    assert_eq!(read("00008/features/tensors.tsv"), "0.5\t0.25\t-1\n");
+    assert_eq!(matrix("00008/features/tensors.tsv"), [[0.5, 0.25, -1.0]]);
     assert!(!dir.path().join("00008/features/metadata.tsv").exists());
     assert!(!dir.path().join("00009").exists(), "rejected embeddings wrote nothing");
     let config = read("projector_config.pbtxt");
