@@ -81,7 +81,9 @@ fn bars(device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let logdir = std::env::args().nth(1).unwrap_or_else(|| "runs/candle".into());
+    let logdir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "runs/candle".into());
     let writer = SummaryWriter::new(&logdir)?;
     let device = Device::Cpu;
     let vars = VarMap::new();
@@ -116,7 +118,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let filters = net.conv1.weight();
     let low = filters.min_keepdim(D::Minus1)?.min_keepdim(D::Minus2)?;
     let high = filters.max_keepdim(D::Minus1)?.max_keepdim(D::Minus2)?;
-    let stretched = filters.broadcast_sub(&low)?.broadcast_div(&(high - &low)?)?;
+    let stretched = filters
+        .broadcast_sub(&low)?
+        .broadcast_div(&(high - &low)?)?;
     writer.add_image_grid_tensor("conv1_filters", &stretched, ChannelOrder::Chw, STEPS)?;
 
     // Two inputs overlaid as one RGB image, built channels-last (HWC): a
@@ -128,7 +132,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The inputs as points in the Projector: one row of pixels per image.
     let points = images.flatten_from(1)?;
-    let names: Vec<&str> = (0..BATCH).map(|i| ["horizontal", "vertical"][i % 2]).collect();
+    let names: Vec<&str> = (0..BATCH)
+        .map(|i| ["horizontal", "vertical"][i % 2])
+        .collect();
     writer.add_embedding_tensor("inputs", &points, &names, STEPS)?;
 
     writer.close()?;

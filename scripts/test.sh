@@ -4,7 +4,8 @@
 #   1. the library's tests without libtorch (`-p tbseg`), then with the
 #      `object-store` feature against a real S3 server (s3s-fs, cached by
 #      scripts/setup-s3.sh),
-#   2. the Burn metric logger's test (a short Burn training run), then
+#   2. the Burn metric logger's test (a short Burn training run), the
+#      candle integration's tests and its doc example, then
 #      the whole workspace's tests with the trainer (libtorch) enabled,
 #      then the library's tch integration and the training example on tiny
 #      data (feature `trainer`),
@@ -32,9 +33,11 @@ cargo fmt --all -- --check
 ( tbseg_use_torch; cargo clippy --release --workspace --features tbseg-lab/object-store --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features candle --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features trainer --quiet )
 
@@ -48,6 +51,13 @@ echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
 # Burn is a long first build (about 9 minutes on this 2-core VM while
 # other builds ran); the cache keeps it for later runs.
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features burn --test burn_logger )
+
+echo "== cargo test (the candle integration: tensors of every dtype, a VarMap)" >&2
+# candle-core and candle-nn with default features (CPU only) add 120 crates,
+# a first build of about 5 minutes of CPU (BENCHMARKS.md); the tests take
+# under a second. The doc test filter compiles the module's example only.
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features candle --test candle_integration )
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features candle --doc integrations::candle )
 
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch

@@ -70,8 +70,17 @@ fn decoded_image(value: &Value) -> (u32, u32, usize, Vec<u8>) {
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
     buf.truncate(info.buffer_size());
-    let size = |i: usize| -> u32 { std::str::from_utf8(&t.string_val[i]).unwrap().parse().unwrap() };
-    assert_eq!((size(0), size(1)), (info.width, info.height), "the size header");
+    let size = |i: usize| -> u32 {
+        std::str::from_utf8(&t.string_val[i])
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        (size(0), size(1)),
+        (info.width, info.height),
+        "the size header"
+    );
     (info.width, info.height, info.color_type.samples(), buf)
 }
 
@@ -91,8 +100,20 @@ fn scalars_from_one_value_tensors_of_every_dtype() {
     let cases: Vec<(&str, Tensor)> = vec![
         ("f32", Tensor::new(0.25f32, &CPU).unwrap()),
         ("f64", Tensor::new(-3.5f64, &CPU).unwrap()),
-        ("f16", Tensor::new(0.75f32, &CPU).unwrap().to_dtype(DType::F16).unwrap()),
-        ("bf16", Tensor::new(-2f32, &CPU).unwrap().to_dtype(DType::BF16).unwrap()),
+        (
+            "f16",
+            Tensor::new(0.75f32, &CPU)
+                .unwrap()
+                .to_dtype(DType::F16)
+                .unwrap(),
+        ),
+        (
+            "bf16",
+            Tensor::new(-2f32, &CPU)
+                .unwrap()
+                .to_dtype(DType::BF16)
+                .unwrap(),
+        ),
         ("u8", Tensor::new(200u8, &CPU).unwrap()),
         ("u32", Tensor::new(70_000u32, &CPU).unwrap()),
         ("i64", Tensor::new(-7i64, &CPU).unwrap()),
@@ -108,7 +129,11 @@ fn scalars_from_one_value_tensors_of_every_dtype() {
         "shape [2] holds 2 values, expected exactly 1",
     );
     let none = Tensor::zeros((0, 3), DType::F32, &CPU).unwrap();
-    assert_invalid(writer.add_scalar_tensor("none", &none, 9), "none", "holds 0 values");
+    assert_invalid(
+        writer.add_scalar_tensor("none", &none, 9),
+        "none",
+        "holds 0 values",
+    );
     writer.close().unwrap();
 
     let got: Vec<(i64, String, f64)> = logged(dir.path())
@@ -177,17 +202,27 @@ fn chw_and_hwc_tensors_give_the_same_picture() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
     let hwc = Tensor::from_vec(rgb_hwc(), (2, 3, 3), &CPU).unwrap();
-    writer.add_image_tensor("hwc", &hwc, ChannelOrder::Hwc, 0).unwrap();
+    writer
+        .add_image_tensor("hwc", &hwc, ChannelOrder::Hwc, 0)
+        .unwrap();
     // The CHW view of the same storage (strided) and a contiguous copy.
     let chw_view = hwc.permute((2, 0, 1)).unwrap();
-    writer.add_image_tensor("chw_view", &chw_view, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("chw_view", &chw_view, ChannelOrder::Chw, 0)
+        .unwrap();
     let chw = chw_view.contiguous().unwrap();
-    writer.add_image_tensor("chw", &chw, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("chw", &chw, ChannelOrder::Chw, 0)
+        .unwrap();
     // The same bytes as 32-bit integers and as floats in [0, 1].
     let u32s = chw.to_dtype(DType::U32).unwrap();
-    writer.add_image_tensor("u32", &u32s, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("u32", &u32s, ChannelOrder::Chw, 0)
+        .unwrap();
     let floats = (chw.to_dtype(DType::F64).unwrap() / 255.0).unwrap();
-    writer.add_image_tensor("f64", &floats, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("f64", &floats, ChannelOrder::Chw, 0)
+        .unwrap();
     writer.close().unwrap();
 
     let logged = logged(dir.path());
@@ -209,32 +244,55 @@ fn image_values_are_scaled_and_clamped_per_dtype() {
     let floats = [0.0f32, 0.25, 0.5, 0.75, 1.0, -1.0, 2.0];
     let want_floats = vec![0u8, 64, 128, 191, 255, 0, 255];
     let row = Tensor::new(&[floats], &CPU).unwrap();
-    writer.add_image_tensor("f32", &row, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("f32", &row, ChannelOrder::Chw, 0)
+        .unwrap();
     for dtype in [DType::F16, DType::BF16, DType::F64] {
         let tensor = row.to_dtype(dtype).unwrap();
         let tag = format!("{dtype:?}");
-        writer.add_image_tensor(&tag, &tensor, ChannelOrder::Hwc, 0).unwrap();
+        writer
+            .add_image_tensor(&tag, &tensor, ChannelOrder::Hwc, 0)
+            .unwrap();
     }
     let nan = Tensor::new(&[[f32::NAN, 1.0]], &CPU).unwrap();
-    writer.add_image_tensor("nan", &nan, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("nan", &nan, ChannelOrder::Chw, 0)
+        .unwrap();
     // Integers are intensities 0-255 as they are, clamped.
     let ints = Tensor::new(&[[-5i64, 0, 7, 255, 1000]], &CPU).unwrap();
-    writer.add_image_tensor("i64", &ints, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("i64", &ints, ChannelOrder::Chw, 0)
+        .unwrap();
     // A [1, H, W] grey image in CHW and a [H, W, 1] one in HWC.
     let grey = Tensor::new(&[[[10u8, 20], [30, 40]]], &CPU).unwrap();
-    writer.add_image_tensor("grey_chw", &grey, ChannelOrder::Chw, 0).unwrap();
+    writer
+        .add_image_tensor("grey_chw", &grey, ChannelOrder::Chw, 0)
+        .unwrap();
     let grey_hwc = grey.permute((1, 2, 0)).unwrap();
-    writer.add_image_tensor("grey_hwc", &grey_hwc, ChannelOrder::Hwc, 0).unwrap();
+    writer
+        .add_image_tensor("grey_hwc", &grey_hwc, ChannelOrder::Hwc, 0)
+        .unwrap();
     writer.close().unwrap();
 
     let logged = logged(dir.path());
     for tag in ["f32", "F16", "BF16", "F64"] {
-        assert_eq!(decoded_image(find(&logged, tag)), (7, 1, 1, want_floats.clone()), "{tag}");
+        assert_eq!(
+            decoded_image(find(&logged, tag)),
+            (7, 1, 1, want_floats.clone()),
+            "{tag}"
+        );
     }
     assert_eq!(decoded_image(find(&logged, "nan")), (2, 1, 1, vec![0, 255]));
-    assert_eq!(decoded_image(find(&logged, "i64")), (5, 1, 1, vec![0, 0, 7, 255, 255]));
+    assert_eq!(
+        decoded_image(find(&logged, "i64")),
+        (5, 1, 1, vec![0, 0, 7, 255, 255])
+    );
     for tag in ["grey_chw", "grey_hwc"] {
-        assert_eq!(decoded_image(find(&logged, tag)), (2, 2, 1, vec![10, 20, 30, 40]), "{tag}");
+        assert_eq!(
+            decoded_image(find(&logged, tag)),
+            (2, 2, 1, vec![10, 20, 30, 40]),
+            "{tag}"
+        );
     }
 }
 
@@ -249,7 +307,9 @@ fn bad_image_tensors_are_rejected_and_nothing_is_written() {
         "5 channels, expected 1, 2, 3 or 4",
     );
     // The same tensor read as HWC has 2 channels: fine.
-    writer.add_image_tensor("ok", &five, ChannelOrder::Hwc, 0).unwrap();
+    writer
+        .add_image_tensor("ok", &five, ChannelOrder::Hwc, 0)
+        .unwrap();
     let flat = Tensor::zeros(4, DType::F32, &CPU).unwrap();
     assert_invalid(
         writer.add_image_tensor("flat", &flat, ChannelOrder::Hwc, 0),
@@ -284,12 +344,20 @@ fn batches_tile_like_the_writers_grid_in_both_orders() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
     // Three 2×3 RGB images: image n is rgb_hwc() + n.
-    let nhwc: Vec<u8> = (0..3u8).flat_map(|n| rgb_hwc().into_iter().map(move |v| v + n)).collect();
+    let nhwc: Vec<u8> = (0..3u8)
+        .flat_map(|n| rgb_hwc().into_iter().map(move |v| v + n))
+        .collect();
     let batch_hwc = Tensor::from_vec(nhwc.clone(), (3, 2, 3, 3), &CPU).unwrap();
     writer
         .add_image_grid_tensor("nhwc", &batch_hwc, ChannelOrder::Hwc, 0)
         .unwrap();
-    let batch_chw = (batch_hwc.permute((0, 3, 1, 2)).unwrap().to_dtype(DType::F32).unwrap() / 255.0).unwrap();
+    let batch_chw = (batch_hwc
+        .permute((0, 3, 1, 2))
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        / 255.0)
+        .unwrap();
     writer
         .add_image_grid_tensor("nchw_f32", &batch_chw, ChannelOrder::Chw, 0)
         .unwrap();
@@ -349,9 +417,15 @@ fn embeddings_write_the_matrix_and_labels_for_the_projector() {
     assert_eq!(read("00007/points/metadata.tsv"), "a\nb\nc\n");
     assert_eq!(matrix("00008/features/tensors.tsv"), [[0.5, 0.25, -1.0]]);
     assert!(!dir.path().join("00008/features/metadata.tsv").exists());
-    assert!(!dir.path().join("00009").exists(), "rejected embeddings wrote nothing");
+    assert!(
+        !dir.path().join("00009").exists(),
+        "rejected embeddings wrote nothing"
+    );
     let config = read("projector_config.pbtxt");
-    assert!(config.contains("points:00007") && config.contains("features:00008"), "{config}");
+    assert!(
+        config.contains("points:00007") && config.contains("features:00008"),
+        "{config}"
+    );
 }
 
 #[test]
@@ -397,15 +471,26 @@ fn var_map_weights_and_gradients_in_name_order() {
     let check = |tag: &str, tensor: &Tensor| {
         let values = tensor.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let rows = histogram_rows(find(&logged, tag));
-        assert_eq!(rows.iter().map(|r| r[2]).sum::<f64>(), values.len() as f64, "{tag}");
+        assert_eq!(
+            rows.iter().map(|r| r[2]).sum::<f64>(),
+            values.len() as f64,
+            "{tag}"
+        );
         let min = values.iter().copied().fold(f32::INFINITY, f32::min);
         let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        assert_eq!((rows[0][0], rows.last().unwrap()[1]), (f64::from(min), f64::from(max)), "{tag}");
+        assert_eq!(
+            (rows[0][0], rows.last().unwrap()[1]),
+            (f64::from(min), f64::from(max)),
+            "{tag}"
+        );
     };
     check("weights/first.weight", first.weight());
     check("weights/unused", &unused);
     check("grads/first.weight", grads.get(first.weight()).unwrap());
-    check("grads/second.bias", grads.get(second.bias().unwrap()).unwrap());
+    check(
+        "grads/second.bias",
+        grads.get(second.bias().unwrap()).unwrap(),
+    );
 }
 
 #[test]
@@ -414,13 +499,20 @@ fn a_tracked_tensor_is_logged_and_left_as_it_was() {
     let writer = SummaryWriter::new(dir.path()).unwrap();
     let var = Var::new(&[[0.5f32, 1.0], [0.0, 0.25]], &CPU).unwrap();
     let doubled = (var.as_tensor() * 2.0).unwrap();
-    writer.add_image_tensor("doubled", &doubled, ChannelOrder::Hwc, 0).unwrap();
-    writer.add_histogram_tensor("doubled_values", &doubled, 0).unwrap();
+    writer
+        .add_image_tensor("doubled", &doubled, ChannelOrder::Hwc, 0)
+        .unwrap();
+    writer
+        .add_histogram_tensor("doubled_values", &doubled, 0)
+        .unwrap();
     // The logging calls did not cut the graph: the gradient still flows.
     let grads = doubled.sum_all().unwrap().backward().unwrap();
     let grad = grads.get(&var).unwrap().to_vec2::<f32>().unwrap();
     assert_eq!(grad, [[2.0, 2.0], [2.0, 2.0]]);
     writer.close().unwrap();
     let logged = logged(dir.path());
-    assert_eq!(decoded_image(find(&logged, "doubled")), (2, 2, 1, vec![255, 255, 0, 128]));
+    assert_eq!(
+        decoded_image(find(&logged, "doubled")),
+        (2, 2, 1, vec![255, 255, 0, 128])
+    );
 }

@@ -7,12 +7,18 @@
 #     checkpoint TensorFlow reads by the lab's variable names.
 #   - examples/burn_logging.rs (feature burn): a Burn `Learner`'s train and
 #     valid metrics through the Burn metric logger.
+#   - examples/candle_logging.rs (feature candle): a small candle classifier's
+#     loss, accuracy, weight and gradient histograms, images (CHW grids, an
+#     HWC image) and Projector embedding, checked value by value
+#     (check_candle.py) against the losses the example printed and the
+#     pixels it drew.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 scripts/cargo.sh build --quiet --release -p tbseg --features trainer \
     --example tch_logging --example train_lab
 scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
 ( unset LIBTORCH_USE_PYTORCH; cargo build --quiet --release -p tbseg --features burn --example burn_logging )
+( unset LIBTORCH_USE_PYTORCH; cargo build --quiet --release -p tbseg --features candle --example candle_logging )
 . scripts/env.sh
 bin="$CARGO_TARGET_DIR/release"
 tmp="$(mktemp -d)"
@@ -23,14 +29,19 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin/examples/train_lab" --data_dir "$tmp/data" --logdir "$tmp/runs/lab" --num_epochs 2 > /dev/null
 # 5 epochs of 6 train and 2 valid batches.
 "$bin/examples/burn_logging" "$tmp/runs/burn" > /dev/null
+# 200 steps on 24 images of 12x12: about a second.
+"$bin/examples/candle_logging" "$tmp/runs/candle" > "$tmp/candle.txt"
 
 tbseg_py scripts/conformance/check_tb_server.py "$tmp/runs" \
-    --plugins scalars,images,histograms,graphs \
+    --plugins scalars,images,histograms,graphs,projector \
     --scalar tch:loss:50 --image tch:inputs:1 --image tch:reconstructions:1 \
     --scalar lab:loss:6 --scalar lab:learning_rate:6 --scalar lab:dice:2 \
     --image lab:masks/image_label_prediction:1 --graph lab:Conv1/Conv2D --graph lab:upscore/Conv2DBackpropInput \
     --scalar burn/train:Loss:30 --scalar burn/train:epoch/Loss:5 --scalar "burn/train:Learning Rate:30" \
-    --scalar burn/valid:Loss:10 --scalar burn/valid:epoch/Loss:5
+    --scalar burn/valid:Loss:10 --scalar burn/valid:epoch/Loss:5 \
+    --scalar candle:loss:200 --scalar candle:accuracy:200 \
+    --image candle:inputs:1 --image candle:overlay:1 --image candle:conv1_filters:1
+tbseg_py scripts/conformance/check_candle.py "$tmp/runs/candle" "$tmp/candle.txt"
 
 tbseg_py - "$tmp/runs" <<'PY'
 import sys
@@ -56,5 +67,5 @@ expected = {
     "global_step": [],
 }
 assert shapes == expected, shapes
-print("integrations conformance: tch, train_lab and Burn runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
+print("integrations conformance: tch, train_lab, Burn and candle runs read by TensorBoard; train_lab's checkpoint by TensorFlow")
 PY

@@ -189,14 +189,19 @@ impl CandleSummaries for SummaryWriter {
         let (hwc, (h, w, c)) = match (image.dims(), order) {
             (&[h, w], _) => (image.clone(), (h, w, 1)),
             (&[c, h, w], ChannelOrder::Chw) => {
-                let hwc = image.permute((1, 2, 0)).map_err(|e| candle_failed(tag, e))?;
+                let hwc = image
+                    .permute((1, 2, 0))
+                    .map_err(|e| candle_failed(tag, e))?;
                 (hwc, (h, w, c))
             }
             (&[h, w, c], ChannelOrder::Hwc) => (image.clone(), (h, w, c)),
             (other, _) => {
                 return Err(invalid(
                     tag,
-                    format!("shape {other:?}, expected {} or [H, W]", order.image_shape()),
+                    format!(
+                        "shape {other:?}, expected {} or [H, W]",
+                        order.image_shape()
+                    ),
                 ))
             }
         };
@@ -217,7 +222,10 @@ impl CandleSummaries for SummaryWriter {
             (other, _) => {
                 return Err(invalid(
                     tag,
-                    format!("shape {other:?}, expected [N, {}]", &order.image_shape()[1..]),
+                    format!(
+                        "shape {other:?}, expected [N, {}]",
+                        &order.image_shape()[1..]
+                    ),
                 ))
             }
         };
@@ -249,7 +257,10 @@ impl CandleSummaries for SummaryWriter {
         if !labels.is_empty() && labels.len() != n {
             return Err(invalid(
                 tag,
-                format!("{} labels for {n} points, expected one per point or none", labels.len()),
+                format!(
+                    "{} labels for {n} points, expected one per point or none",
+                    labels.len()
+                ),
             ));
         }
         let values = to_f32_vec(tag, matrix)?;
@@ -314,15 +325,14 @@ fn sorted_variables(vars: &VarMap) -> Vec<(String, Tensor)> {
 fn check_image(tag: &str, h: usize, w: usize, c: usize) -> Result<(), SummaryError> {
     const PNG_MAX_SIDE: usize = i32::MAX as usize;
     if !(1..=4).contains(&c) {
-        return Err(invalid(
-            tag,
-            format!("{c} channels, expected 1, 2, 3 or 4"),
-        ));
+        return Err(invalid(tag, format!("{c} channels, expected 1, 2, 3 or 4")));
     }
     if h == 0 || w == 0 || h > PNG_MAX_SIDE || w > PNG_MAX_SIDE {
         return Err(invalid(
             tag,
-            format!("an image of {h}x{w} pixels (height x width), expected 1 to {PNG_MAX_SIDE} a side"),
+            format!(
+                "an image of {h}x{w} pixels (height x width), expected 1 to {PNG_MAX_SIDE} a side"
+            ),
         ));
     }
     Ok(())
