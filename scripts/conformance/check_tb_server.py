@@ -10,7 +10,7 @@ Both of TensorBoard's loaders are checked: the Rust data server
 Usage:
   check_tb_server.py LOGDIR --plugins scalars,images,... \
       [--scalar RUN:TAG:COUNT]... [--graph RUN:NAME]... [--image RUN:TAG[:SAMPLES]]... \
-      [--hparam NAME]... [--metric TAG]...
+      [--hparam NAME]... [--metric TAG]... [--increasing RUN]...
 Exits non-zero with a message on the first mismatch.
 """
 
@@ -106,6 +106,17 @@ def check_once(server, args):
             continue
         if len(points) != int(count):
             problems.append(f"scalar {run}/{tag}: {len(points)} points, expected {count}")
+    for run in args.increasing:
+        # Every scalar of the run, its steps each once and in order (a
+        # resumed run whose orphaned points were not purged repeats some).
+        tags = server.get("/data/plugin/scalars/tags").get(run, {})
+        if not tags:
+            problems.append(f"run {run!r} has no scalars")
+        for tag in tags:
+            query = urllib.parse.urlencode({"run": run, "tag": tag})
+            steps = [point[1] for point in server.get(f"/data/plugin/scalars/scalars?{query}")]
+            if any(later <= earlier for earlier, later in zip(steps, steps[1:])):
+                problems.append(f"scalar {run}/{tag}: steps not strictly increasing: {steps}")
     for spec in args.image:
         run, tag, *samples = spec.split(":")
         tags = server.get("/data/plugin/images/tags")
@@ -147,6 +158,7 @@ def main():
     parser.add_argument("--graph", action="append", default=[])
     parser.add_argument("--hparam", action="append", default=[])
     parser.add_argument("--metric", action="append", default=[])
+    parser.add_argument("--increasing", action="append", default=[])
     args = parser.parse_args()
     for load_fast in ("true", "false"):
         check(args, load_fast)

@@ -235,10 +235,33 @@ pub(crate) fn file_version_event(wall_time: f64) -> Event {
     }
 }
 
-/// `SessionLog START` at `step`: TensorBoard's loader drops the points at
-/// and after `step` that earlier files of the run hold.
-pub(crate) fn session_start_event(wall_time: f64, step: i64) -> Event {
-    Event {
+/// The events that open a file written by a run restarted at `step`:
+/// `SessionLog START` at `step`, twice.
+///
+/// TensorBoard's two loaders drop a crashed run's orphaned points (those
+/// at `step` and after, logged before the restart) in different ways:
+///
+/// - The Rust loader (`--load_fast=true`) ignores `SessionLog`; a tag's
+///   value at a step not above its last one drops that tag's points at and
+///   after it.
+/// - The Python loader (`--load_fast=false`, `EventAccumulator` and the
+///   tools built on it) purges every tag at a START, but takes the *first*
+///   START of a run as the session's beginning and purges only at later
+///   ones (`_CheckForRestartAndMaybePurge`); with `file_version` 2 it never
+///   falls back to purging out-of-order steps.
+///
+/// A run first written by a writer that wrote no START (torch's,
+/// TensorFlow 2's, or a fresh tbseg writer) would therefore keep its
+/// orphaned points in the Python loader if the restart wrote one START:
+/// that START would count as the first. With two, the second purges. Where
+/// a START came earlier in the run, both purge at the same step, and the
+/// second drops nothing more, so the pair is right either way.
+///
+/// Fresh runs write no START: the Python loader would take a second fresh
+/// writer's START in the same folder (an extra writer for hparams, say) as
+/// a restart and drop the first writer's points.
+pub(crate) fn restart_events(wall_time: f64, step: i64) -> [Event; 2] {
+    let start = Event {
         wall_time,
         step,
         what: Some(event::What::SessionLog(SessionLog {
@@ -246,7 +269,8 @@ pub(crate) fn session_start_event(wall_time: f64, step: i64) -> Event {
             ..Default::default()
         })),
         ..Default::default()
-    }
+    };
+    [start.clone(), start]
 }
 
 /// Size of the stack buffer scalar records are assembled in; records of

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prost::Message;
 
-use super::event_writer::{file_version_event, session_start_event, EventEncoder};
+use super::event_writer::{file_version_event, restart_events, EventEncoder};
 use super::hparams::{HParamValue, Metric, SessionStatus};
 #[cfg(feature = "png")]
 use super::image::{BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
@@ -181,12 +181,16 @@ impl SummaryWriterBuilder {
     }
 
     /// Marks this file as the restart of a run at `step`: right after the
-    /// `file_version` record the writer writes a `SessionLog START` event at
-    /// that step. TensorBoard's loader then drops the points at `step` and
-    /// after that earlier files of the same run hold (those a crashed run
-    /// logged after its last checkpoint), so a resumed run shows one curve
-    /// per tag instead of a zig-zag. This is tensorboardX's `purge_step`.
-    /// Unset by default.
+    /// `file_version` record the writer writes `SessionLog START` at that
+    /// step, twice. TensorBoard then drops the points at `step` and after
+    /// that earlier files of the same run hold (those a crashed run logged
+    /// after its last checkpoint), so a resumed run shows one curve per tag
+    /// instead of a zig-zag, in both of its loaders and whatever wrote the
+    /// earlier files: TensorBoard's Python loader takes a run's first START
+    /// as its beginning, not a restart, and a run first written by torch's
+    /// writer or a fresh tbseg writer has none, so the second START is the
+    /// one that purges there. This is tensorboardX's `purge_step`. Unset by
+    /// default.
     pub fn purge_step(mut self, step: i64) -> Self {
         self.purge_step = Some(step);
         self
@@ -321,7 +325,9 @@ impl SummaryWriterBuilder {
         let now = now();
         encoder.event_record(&mut first, &file_version_event(now));
         if let Some(step) = self.purge_step {
-            encoder.event_record(&mut first, &session_start_event(now, step));
+            for event in restart_events(now, step) {
+                encoder.event_record(&mut first, &event);
+            }
         }
         writer.write_all(&first).map_err(|e| SummaryError::Write {
             path: path.clone(),
@@ -1259,7 +1265,7 @@ mod tests {
     }
 
     #[test]
-    fn purge_step_writes_session_start_after_the_file_version() {
+    fn purge_step_writes_two_session_starts_after_the_file_version() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::builder(dir.path())
             .purge_step(1200)
@@ -1268,19 +1274,33 @@ mod tests {
         writer.add_scalar("loss", 0.5, 1200).unwrap();
         writer.close().unwrap();
         let events = read_events(writer.path());
-        assert_eq!(events.len(), 3);
+        assert_eq!(events.len(), 4);
         assert!(matches!(events[0].what, Some(event::What::FileVersion(_))));
-        assert_eq!(events[1].step, 1200);
-        match &events[1].what {
-            Some(event::What::SessionLog(log)) => {
-                assert_eq!(
-                    log.status,
-                    crate::proto::tensorflow::session_log::SessionStatus::Start as i32
-                )
+        // Two STARTs: TensorBoard's Python loader ignores the first one of
+        // a run, and the run may have none before this file.
+        for start in &events[1..3] {
+            assert_eq!(start.step, 1200);
+            match &start.what {
+                Some(event::What::SessionLog(log)) => {
+                    assert_eq!(
+                        log.status,
+                        crate::proto::tensorflow::session_log::SessionStatus::Start as i32
+                    )
+                }
+                other => panic!("expected a SessionLog, got {other:?}"),
             }
-            other => panic!("expected a SessionLog, got {other:?}"),
         }
-        assert_eq!(events[2].step, 1200);
+        assert_eq!(events[3].step, 1200);
+        assert!(matches!(events[3].what, Some(event::What::Summary(_))));
+
+        // A fresh run writes no START (see `restart_events`).
+        let fresh = SummaryWriter::new(dir.path()).unwrap();
+        fresh.add_scalar("loss", 0.5, 0).unwrap();
+        fresh.close().unwrap();
+        let events = read_events(fresh.path());
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e.what, Some(event::What::SessionLog(_)))));
     }
 
     #[test]
