@@ -27,6 +27,7 @@
 //! do not break callers.
 
 mod debug;
+pub(crate) mod text_format;
 
 /// Messages of TensorFlow's `tensorflow` package: events, summaries,
 /// tensors, graphs, `tf.train.Example` and checkpoint index entries.

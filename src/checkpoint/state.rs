@@ -11,8 +11,9 @@
 //! Paths are relative to the directory holding the file (TensorFlow joins
 //! relative paths to it). Newer TensorFlow adds one timestamp per path and
 //! a `last_preserved_timestamp`; tbseg writes them too and reads them when
-//! present. The parser skips fields it does not know, so files written by
-//! later TensorFlow versions still read.
+//! present. The parser (the crate's one text-format parser) skips fields
+//! it does not know, so files written by later TensorFlow versions still
+//! read.
 
 use std::fs;
 use std::io;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{CheckpointError, Result};
 use super::fsutil::write_atomic;
+use crate::proto::text_format::{format_double, quote, Parser, TextError};
 
 /// The state file's name inside a checkpoint directory.
 pub const STATE_FILE_NAME: &str = "checkpoint";
@@ -112,52 +114,30 @@ impl CheckpointState {
     /// Parses a state file's text. On failure returns the 1-based line and
     /// the reason.
     pub fn parse(text: &str) -> Result<Self, (usize, String)> {
+        Self::parse_text(text).map_err(|TextError { line, reason }| (line, reason))
+    }
+
+    fn parse_text(text: &str) -> Result<Self, TextError> {
         let mut state = CheckpointState::default();
-        let mut lexer = Lexer::new(text);
-        while let Some(token) = lexer.next()? {
-            let Token::Ident(name) = token else {
-                return Err((lexer.line, format!("expected a field name, got {token:?}")));
-            };
-            let mut value = lexer.next()?;
-            if value == Some(Token::Punct(':')) {
-                value = lexer.next()?;
-            }
-            let line = lexer.line;
-            match (name.as_str(), value) {
-                ("model_checkpoint_path", Some(Token::Str(path))) => {
-                    state.model_checkpoint_path = path
+        let mut parser = Parser::new(text)?;
+        while !parser.done() {
+            let (name, _) = parser.field_name()?;
+            match name.as_str() {
+                "model_checkpoint_path" => state.model_checkpoint_path = parser.string(&name)?,
+                "all_model_checkpoint_paths" => {
+                    state.all_model_checkpoint_paths.push(parser.string(&name)?)
                 }
-                ("all_model_checkpoint_paths", Some(Token::Str(path))) => {
-                    state.all_model_checkpoint_paths.push(path)
-                }
-                ("all_model_checkpoint_timestamps", Some(Token::Ident(number))) => state
+                "all_model_checkpoint_timestamps" => state
                     .all_model_checkpoint_timestamps
-                    .push(parse_double(&number).ok_or((line, format!("bad number {number:?}")))?),
-                ("last_preserved_timestamp", Some(Token::Ident(number))) => {
-                    state.last_preserved_timestamp = Some(
-                        parse_double(&number).ok_or((line, format!("bad number {number:?}")))?,
-                    )
+                    .push(parser.double(&name)?),
+                "last_preserved_timestamp" => {
+                    state.last_preserved_timestamp = Some(parser.double(&name)?)
                 }
-                (
-                    "model_checkpoint_path"
-                    | "all_model_checkpoint_paths"
-                    | "all_model_checkpoint_timestamps"
-                    | "last_preserved_timestamp",
-                    value,
-                ) => {
-                    return Err((
-                        line,
-                        format!("field {name} has the wrong kind of value: {value:?}"),
-                    ))
-                }
-                // Unknown field: skip its value, including nested messages.
-                (_, Some(Token::Punct('{'))) => lexer.skip_message()?,
-                (_, Some(Token::Str(_) | Token::Ident(_))) => {}
-                (_, value) => {
-                    return Err((line, format!("field {name} has no value (got {value:?})")))
-                }
+                // Unknown field (a later TensorFlow's): skip its value,
+                // nested messages included.
+                _ => parser.skip_value(&name)?,
             }
-            lexer.skip_separator();
+            parser.separator();
         }
         Ok(state)
     }
@@ -192,221 +172,6 @@ impl CheckpointState {
     /// `model_checkpoint_path` joined to `dir` if it is relative.
     pub fn model_checkpoint_prefix(&self, dir: &Path) -> PathBuf {
         dir.join(&self.model_checkpoint_path)
-    }
-}
-
-/// A double as text: Rust's shortest round-trip form, which Python's
-/// `text_format` parser accepts.
-fn format_double(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value:?}")
-    } else if value.is_nan() {
-        "nan".into()
-    } else if value > 0.0 {
-        "inf".into()
-    } else {
-        "-inf".into()
-    }
-}
-
-fn parse_double(text: &str) -> Option<f64> {
-    let trimmed = text.trim_end_matches(['f', 'F']);
-    match trimmed.to_ascii_lowercase().as_str() {
-        "inf" | "infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => trimmed.parse().ok(),
-    }
-}
-
-/// Quotes a string as protobuf's `CEscape` does: the usual backslash
-/// escapes, and every byte outside printable ASCII as three octal digits.
-fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for &byte in value.as_bytes() {
-        match byte {
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b'"' => out.push_str("\\\""),
-            b'\'' => out.push_str("\\'"),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(byte as char),
-            _ => out.push_str(&format!("\\{byte:03o}")),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    /// A field name, number, or enum value.
-    Ident(String),
-    /// A quoted string, unescaped (adjacent literals are concatenated).
-    Str(String),
-    /// `:`, `{`, `}`, `<`, `>`, `,`, `;`, `[`, `]`.
-    Punct(char),
-}
-
-struct Lexer<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn new(text: &'a str) -> Self {
-        Lexer {
-            bytes: text.as_bytes(),
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn skip_space(&mut self) {
-        while let Some(&byte) = self.bytes.get(self.pos) {
-            match byte {
-                b'\n' => {
-                    self.line += 1;
-                    self.pos += 1;
-                }
-                b'#' => {
-                    while self.bytes.get(self.pos).is_some_and(|&b| b != b'\n') {
-                        self.pos += 1;
-                    }
-                }
-                _ if byte.is_ascii_whitespace() => self.pos += 1,
-                _ => break,
-            }
-        }
-    }
-
-    fn skip_separator(&mut self) {
-        self.skip_space();
-        if matches!(self.bytes.get(self.pos), Some(b',' | b';')) {
-            self.pos += 1;
-        }
-    }
-
-    fn next(&mut self) -> Result<Option<Token>, (usize, String)> {
-        self.skip_space();
-        let Some(&byte) = self.bytes.get(self.pos) else {
-            return Ok(None);
-        };
-        if byte == b'"' || byte == b'\'' {
-            let mut value = Vec::new();
-            // Adjacent string literals form one value, as in C.
-            while let Some(&quote) = self
-                .bytes
-                .get(self.pos)
-                .filter(|&&b| b == b'"' || b == b'\'')
-            {
-                self.pos += 1;
-                self.read_string(quote, &mut value)?;
-                self.skip_space();
-            }
-            return String::from_utf8(value)
-                .map(|value| Some(Token::Str(value)))
-                .map_err(|_| (self.line, "string is not UTF-8".into()));
-        }
-        if b":{}<>,;[]".contains(&byte) {
-            self.pos += 1;
-            return Ok(Some(Token::Punct(byte as char)));
-        }
-        let start = self.pos;
-        while self
-            .bytes
-            .get(self.pos)
-            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
-        {
-            self.pos += 1;
-        }
-        if self.pos == start {
-            return Err((
-                self.line,
-                format!("unexpected character {:?}", byte as char),
-            ));
-        }
-        let ident = String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned();
-        Ok(Some(Token::Ident(ident)))
-    }
-
-    fn read_string(&mut self, quote: u8, out: &mut Vec<u8>) -> Result<(), (usize, String)> {
-        let unterminated = |line| (line, "unterminated string".to_owned());
-        loop {
-            let &byte = self.bytes.get(self.pos).ok_or(unterminated(self.line))?;
-            self.pos += 1;
-            match byte {
-                b'\n' => return Err(unterminated(self.line)),
-                _ if byte == quote => return Ok(()),
-                b'\\' => {
-                    let &escape = self.bytes.get(self.pos).ok_or(unterminated(self.line))?;
-                    self.pos += 1;
-                    match escape {
-                        b'n' => out.push(b'\n'),
-                        b'r' => out.push(b'\r'),
-                        b't' => out.push(b'\t'),
-                        b'a' => out.push(0x07),
-                        b'b' => out.push(0x08),
-                        b'f' => out.push(0x0c),
-                        b'v' => out.push(0x0b),
-                        b'0'..=b'7' => {
-                            let mut value = u32::from(escape - b'0');
-                            for _ in 0..2 {
-                                match self.bytes.get(self.pos) {
-                                    Some(&digit @ b'0'..=b'7') => {
-                                        value = value * 8 + u32::from(digit - b'0');
-                                        self.pos += 1;
-                                    }
-                                    _ => break,
-                                }
-                            }
-                            out.push(value as u8);
-                        }
-                        b'x' => {
-                            let mut value = 0u32;
-                            let mut digits = 0;
-                            while digits < 2 {
-                                match self
-                                    .bytes
-                                    .get(self.pos)
-                                    .and_then(|&b| (b as char).to_digit(16))
-                                {
-                                    Some(digit) => {
-                                        value = value * 16 + digit;
-                                        self.pos += 1;
-                                        digits += 1;
-                                    }
-                                    None => break,
-                                }
-                            }
-                            if digits == 0 {
-                                return Err((self.line, "\\x without hex digits".into()));
-                            }
-                            out.push(value as u8);
-                        }
-                        other => out.push(other),
-                    }
-                }
-                _ => out.push(byte),
-            }
-        }
-    }
-
-    /// Skips to the `}` or `>` closing a nested message already opened.
-    fn skip_message(&mut self) -> Result<(), (usize, String)> {
-        let mut depth = 1;
-        while depth > 0 {
-            match self.next()? {
-                Some(Token::Punct('{' | '<')) => depth += 1,
-                Some(Token::Punct('}' | '>')) => depth -= 1,
-                Some(_) => {}
-                None => return Err((self.line, "unterminated nested message".into())),
-            }
-        }
-        Ok(())
     }
 }
 

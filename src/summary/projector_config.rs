@@ -2,7 +2,8 @@
 //! `ProjectorConfig` message in protobuf text format, read and written
 //! without a protobuf text-format library.
 //!
-//! The parser accepts what TensorBoard's own parser (Python's
+//! The parser (the crate's one text-format parser, shared with the
+//! checkpoint state file) accepts what TensorBoard's own parser (Python's
 //! `text_format.Parse`) accepts for this message: fields as `name: value`
 //! or `name { ... }` / `name: { ... }` / `name < ... >`, repeated numbers
 //! as repeated fields or `[a, b]` lists, `#` comments, optional `,` or `;`
@@ -11,6 +12,7 @@
 //! silently rewritten without the fields it did not understand.
 
 use crate::proto::tensorboard::projector::{EmbeddingInfo, ProjectorConfig, SpriteMetadata};
+use crate::proto::text_format::{quote, Parser, TextError};
 
 /// The Projector's configuration file name, in a run's directory.
 pub const FILE_NAME: &str = "projector_config.pbtxt";
@@ -74,350 +76,75 @@ fn string_field(out: &mut String, depth: usize, name: &str, value: &str) {
     }
     out.push_str(&"  ".repeat(depth));
     out.push_str(name);
-    out.push_str(": \"");
-    for &byte in value.as_bytes() {
-        match byte {
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b'"' => out.push_str("\\\""),
-            b'\'' => out.push_str("\\'"),
-            b'\\' => out.push_str("\\\\"),
-            // Non-ASCII and control bytes as octal escapes, which every
-            // text-format parser reads back as the same UTF-8 bytes; the
-            // file stays ASCII whatever the tags are.
-            0x20..=0x7e => out.push(byte as char),
-            _ => out.push_str(&format!("\\{byte:03o}")),
-        }
-    }
-    out.push_str("\"\n");
+    out.push_str(": ");
+    // Non-ASCII and control bytes as octal escapes: the file stays ASCII
+    // whatever the tags are.
+    out.push_str(&quote(value));
+    out.push('\n');
 }
 
 /// Parses a `ProjectorConfig` in protobuf text format. The error says
 /// which line holds what was not understood.
 pub fn parse(text: &str) -> Result<ProjectorConfig, String> {
-    let mut parser = Parser {
-        tokens: tokenize(text)?,
-        at: 0,
-    };
+    parse_config(text).map_err(|e| e.to_string())
+}
+
+fn parse_config(text: &str) -> Result<ProjectorConfig, TextError> {
+    let mut parser = Parser::new(text)?;
     let mut config = ProjectorConfig::default();
     while !parser.done() {
         let (name, line) = parser.field_name()?;
         match name.as_str() {
-            "model_checkpoint_path" => config.model_checkpoint_path = parser.string_value()?,
-            "model_checkpoint_dir" => config.model_checkpoint_dir = parser.string_value()?,
-            "embeddings" => config.embeddings.push(parser.message(parse_embedding)?),
-            other => {
-                return Err(format!(
-                    "line {line}: unknown field {other:?} in ProjectorConfig"
-                ))
-            }
+            "model_checkpoint_path" => config.model_checkpoint_path = parser.string(&name)?,
+            "model_checkpoint_dir" => config.model_checkpoint_dir = parser.string(&name)?,
+            "embeddings" => config
+                .embeddings
+                .push(parser.message(&name, parse_embedding)?),
+            _ => return Err(unknown_field(line, &name, "ProjectorConfig")),
         }
         parser.separator();
     }
     Ok(config)
 }
 
-fn parse_embedding(parser: &mut Parser) -> Result<EmbeddingInfo, String> {
+fn parse_embedding(parser: &mut Parser) -> Result<EmbeddingInfo, TextError> {
     let mut info = EmbeddingInfo::default();
     while !parser.message_end() {
         let (name, line) = parser.field_name()?;
         match name.as_str() {
-            "tensor_name" => info.tensor_name = parser.string_value()?,
-            "metadata_path" => info.metadata_path = parser.string_value()?,
-            "bookmarks_path" => info.bookmarks_path = parser.string_value()?,
-            "tensor_path" => info.tensor_path = parser.string_value()?,
-            "tensor_shape" => parser.u32_values(&mut info.tensor_shape)?,
-            "sprite" => info.sprite = Some(parser.message(parse_sprite)?),
-            other => {
-                return Err(format!(
-                    "line {line}: unknown field {other:?} in EmbeddingInfo"
-                ))
-            }
+            "tensor_name" => info.tensor_name = parser.string(&name)?,
+            "metadata_path" => info.metadata_path = parser.string(&name)?,
+            "bookmarks_path" => info.bookmarks_path = parser.string(&name)?,
+            "tensor_path" => info.tensor_path = parser.string(&name)?,
+            "tensor_shape" => parser.u32s(&name, &mut info.tensor_shape)?,
+            "sprite" => info.sprite = Some(parser.message(&name, parse_sprite)?),
+            _ => return Err(unknown_field(line, &name, "EmbeddingInfo")),
         }
         parser.separator();
     }
     Ok(info)
 }
 
-fn parse_sprite(parser: &mut Parser) -> Result<SpriteMetadata, String> {
+fn parse_sprite(parser: &mut Parser) -> Result<SpriteMetadata, TextError> {
     let mut sprite = SpriteMetadata::default();
     while !parser.message_end() {
         let (name, line) = parser.field_name()?;
         match name.as_str() {
-            "image_path" => sprite.image_path = parser.string_value()?,
-            "single_image_dim" => parser.u32_values(&mut sprite.single_image_dim)?,
-            other => {
-                return Err(format!(
-                    "line {line}: unknown field {other:?} in SpriteMetadata"
-                ))
-            }
+            "image_path" => sprite.image_path = parser.string(&name)?,
+            "single_image_dim" => parser.u32s(&name, &mut sprite.single_image_dim)?,
+            _ => return Err(unknown_field(line, &name, "SpriteMetadata")),
         }
         parser.separator();
     }
     Ok(sprite)
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Ident(String),
-    Number(String),
-    Str(Vec<u8>),
-    Punct(char),
-}
-
-/// Splits text into tokens, each with its 1-based line.
-fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, String> {
-    let mut tokens = Vec::new();
-    let mut line = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            '\n' => {
-                line += 1;
-                chars.next();
-            }
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '#' => {
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-            }
-            '{' | '}' | '<' | '>' | ':' | ',' | ';' | '[' | ']' => {
-                tokens.push((Token::Punct(c), line));
-                chars.next();
-            }
-            '"' | '\'' => {
-                chars.next();
-                tokens.push((Token::Str(string_literal(&mut chars, c, line)?), line));
-            }
-            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' || c == '+' => {
-                let mut word = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+') {
-                        word.push(c);
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                let token =
-                    if word.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
-                        Token::Number(word)
-                    } else {
-                        Token::Ident(word)
-                    };
-                tokens.push((token, line));
-            }
-            other => return Err(format!("line {line}: unexpected character {other:?}")),
-        }
-    }
-    Ok(tokens)
-}
-
-/// The bytes of a string literal whose opening `quote` was consumed.
-fn string_literal(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    quote: char,
-    line: usize,
-) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    let unterminated = || format!("line {line}: unterminated string");
-    loop {
-        let c = chars.next().ok_or_else(unterminated)?;
-        match c {
-            '\n' => return Err(unterminated()),
-            c if c == quote => return Ok(bytes),
-            '\\' => {
-                let e = chars.next().ok_or_else(unterminated)?;
-                match e {
-                    'n' => bytes.push(b'\n'),
-                    'r' => bytes.push(b'\r'),
-                    't' => bytes.push(b'\t'),
-                    'a' => bytes.push(0x07),
-                    'b' => bytes.push(0x08),
-                    'f' => bytes.push(0x0c),
-                    'v' => bytes.push(0x0b),
-                    '"' | '\'' | '\\' | '?' => bytes.push(e as u8),
-                    '0'..='7' => {
-                        let mut value = e.to_digit(8).unwrap_or(0);
-                        for _ in 0..2 {
-                            match chars.peek().and_then(|c| c.to_digit(8)) {
-                                Some(d) => {
-                                    value = value * 8 + d;
-                                    chars.next();
-                                }
-                                None => break,
-                            }
-                        }
-                        let byte = u8::try_from(value).map_err(|_| {
-                            format!("line {line}: octal escape \\{value:o} is over 255")
-                        })?;
-                        bytes.push(byte);
-                    }
-                    'x' => {
-                        let mut value = 0u32;
-                        let mut digits = 0;
-                        while digits < 2 {
-                            match chars.peek().and_then(|c| c.to_digit(16)) {
-                                Some(d) => {
-                                    value = value * 16 + d;
-                                    chars.next();
-                                    digits += 1;
-                                }
-                                None => break,
-                            }
-                        }
-                        if digits == 0 {
-                            return Err(format!("line {line}: \\x without hex digits"));
-                        }
-                        bytes.push(value as u8);
-                    }
-                    other => return Err(format!("line {line}: unknown escape \\{other}")),
-                }
-            }
-            c => {
-                let mut buf = [0; 4];
-                bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-}
-
-struct Parser {
-    tokens: Vec<(Token, usize)>,
-    at: usize,
-}
-
-impl Parser {
-    fn done(&self) -> bool {
-        self.at >= self.tokens.len()
-    }
-
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at).map(|(t, _)| t)
-    }
-
-    fn line(&self) -> usize {
-        self.tokens
-            .get(self.at)
-            .or(self.tokens.last())
-            .map_or(1, |&(_, line)| line)
-    }
-
-    fn next(&mut self, expected: &str) -> Result<Token, String> {
-        match self.tokens.get(self.at) {
-            Some((token, _)) => {
-                self.at += 1;
-                Ok(token.clone())
-            }
-            None => Err(format!(
-                "line {}: unexpected end of file, expected {expected}",
-                self.line()
-            )),
-        }
-    }
-
-    fn eat(&mut self, punct: char) -> bool {
-        if self.peek() == Some(&Token::Punct(punct)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn field_name(&mut self) -> Result<(String, usize), String> {
-        let line = self.line();
-        match self.next("a field name")? {
-            Token::Ident(name) => Ok((name, line)),
-            other => Err(format!(
-                "line {line}: expected a field name, found {other:?}"
-            )),
-        }
-    }
-
-    fn separator(&mut self) {
-        let _ = self.eat(',') || self.eat(';');
-    }
-
-    /// Whether the message being parsed ends here (consuming its `}`/`>`).
-    fn message_end(&mut self) -> bool {
-        self.eat('}') || self.eat('>')
-    }
-
-    fn string_value(&mut self) -> Result<String, String> {
-        let line = self.line();
-        if !self.eat(':') {
-            return Err(format!(
-                "line {line}: expected ':' after a string field's name"
-            ));
-        }
-        let mut bytes = match self.next("a string")? {
-            Token::Str(bytes) => bytes,
-            other => return Err(format!("line {line}: expected a string, found {other:?}")),
-        };
-        // Adjacent literals concatenate, as in C.
-        while let Some(Token::Str(more)) = self.peek() {
-            bytes.extend_from_slice(more);
-            self.at += 1;
-        }
-        String::from_utf8(bytes).map_err(|_| format!("line {line}: string is not UTF-8"))
-    }
-
-    fn u32_values(&mut self, into: &mut Vec<u32>) -> Result<(), String> {
-        let line = self.line();
-        if !self.eat(':') {
-            return Err(format!(
-                "line {line}: expected ':' after a number field's name"
-            ));
-        }
-        if self.eat('[') {
-            if self.eat(']') {
-                return Ok(());
-            }
-            loop {
-                into.push(self.u32_value()?);
-                if self.eat(']') {
-                    return Ok(());
-                }
-                if !self.eat(',') {
-                    return Err(format!(
-                        "line {}: expected ',' or ']' in a list",
-                        self.line()
-                    ));
-                }
-            }
-        }
-        into.push(self.u32_value()?);
-        Ok(())
-    }
-
-    fn u32_value(&mut self) -> Result<u32, String> {
-        let line = self.line();
-        match self.next("a number")? {
-            Token::Number(text) => {
-                let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => text.parse().ok(),
-                };
-                parsed.ok_or_else(|| {
-                    format!("line {line}: {text:?} is not a 32-bit unsigned integer")
-                })
-            }
-            other => Err(format!("line {line}: expected a number, found {other:?}")),
-        }
-    }
-
-    fn message<T>(&mut self, body: fn(&mut Parser) -> Result<T, String>) -> Result<T, String> {
-        let line = self.line();
-        self.eat(':');
-        if !(self.eat('{') || self.eat('<')) {
-            return Err(format!("line {line}: expected '{{' to open a message"));
-        }
-        body(self)
+/// An unknown field is an error, as it is for TensorBoard: a config tbseg
+/// cannot read is never rewritten without the fields it did not know.
+fn unknown_field(line: usize, name: &str, message: &str) -> TextError {
+    TextError {
+        line,
+        reason: format!("unknown field {name:?} in {message}"),
     }
 }
 
