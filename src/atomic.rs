@@ -1,9 +1,13 @@
 //! Crash-safe writing of whole files: a file appears under its final name
 //! complete, or not at all.
 //!
-//! Every writer of whole files in tbseg goes through here (checkpoint
-//! bundles and the `checkpoint` state file, safetensors exports, and the
-//! lab's TFRecord and prediction files). The recipe is TensorFlow's: write
+//! This is part of tbseg's public API, for a program's own files as much
+//! as for tbseg's: [`write`] replaces a file with bytes in hand (a results
+//! table, a config), [`AtomicFile`] streams a large one in pieces and
+//! [`commit`](AtomicFile::commit)s it. Every writer of whole files in tbseg
+//! goes through here too (checkpoint bundles and the `checkpoint` state
+//! file, safetensors exports, Projector files, and the lab's TFRecord,
+//! prediction and sweep files). The recipe is TensorFlow's: write
 //! a temporary file with a unique name in the same directory (so the
 //! rename stays on one file system), fsync it, rename it over the final
 //! name, then fsync the directory so the rename itself survives a power
@@ -133,7 +137,7 @@ impl Drop for AtomicFile {
 /// A fresh temporary name next to `path`:
 /// `<path>.tempstate<pid>-<64 random bits>`, unique across processes
 /// (the pid) and across threads and calls within one (the random part).
-pub fn temp_path_for(path: &Path) -> PathBuf {
+pub(crate) fn temp_path_for(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(format!(
         "{TEMP_MARKER}{}-{:016x}",
@@ -144,7 +148,7 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
 }
 
 /// The directory a file lives in (`.` for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -153,7 +157,7 @@ pub fn parent_dir(path: &Path) -> &Path {
 
 /// Makes a rename or creation in `dir` durable. Only Unix can open a
 /// directory for fsync; elsewhere this does nothing.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]

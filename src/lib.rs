@@ -15,7 +15,8 @@
 //!   by run and tag by tag (`tbseg inspect`), and a run followed while it
 //!   is written.
 //! - [`atomic`]: crash-safe whole-file writes (temporary file, fsync,
-//!   rename, directory fsync), used by every writer of whole files.
+//!   rename, directory fsync) for your own files as for tbseg's:
+//!   [`atomic::write`] and the streaming [`atomic::AtomicFile`].
 //! - [`checkpoint`]: TensorFlow V2 checkpoints (tensor bundles), the
 //!   `checkpoint` state file, crash-safe saving with retention, PyTorch ⇄
 //!   TensorFlow weight layouts and safetensors export.

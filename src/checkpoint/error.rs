@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::bundle::TensorError;
+use super::tensor::TensorError;
 use super::table::TableError;
 use crate::record::MaskedCrc;
 

@@ -50,15 +50,15 @@ pub mod layout;
 mod safetensors;
 pub mod state;
 pub mod table;
+mod tensor;
 
-pub use bundle::{
-    data_path, index_path, BundleReader, BundleWriter, DType, TensorData, TensorError, TensorInfo,
-};
+pub use bundle::{data_path, index_path, BundleReader, BundleWriter, TensorInfo};
 pub use error::{CheckpointError, Result};
 #[cfg(feature = "safetensors")]
 pub use safetensors::{export_safetensors, safetensors_dtype};
 use state::StateLock;
 pub use state::{CheckpointState, STATE_FILE_NAME, STATE_LOCK_FILE_NAME};
+pub use tensor::{DType, TensorData, TensorError};
 
 /// Saves numbered checkpoints into one directory, like TensorFlow's
 /// `Saver` / `CheckpointManager`.

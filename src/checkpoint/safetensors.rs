@@ -4,15 +4,14 @@
 //! [`layout`](super::layout) first to get PyTorch's layouts.
 
 use std::borrow::Borrow;
-use std::fs;
 use std::path::Path;
 
-use safetensors::tensor::{serialize_to_file, TensorView};
+use safetensors::tensor::{serialize, TensorView};
 use safetensors::Dtype;
 
-use super::bundle::{DType, TensorData};
+use super::tensor::{DType, TensorData};
 use super::error::{CheckpointError, Result};
-use super::fsutil::{parent_dir, rename, sync_dir, temp_path_for};
+use super::fsutil::write_atomic;
 
 /// safetensors' name for a tbseg dtype.
 pub fn safetensors_dtype(dtype: DType) -> Dtype {
@@ -26,9 +25,11 @@ pub fn safetensors_dtype(dtype: DType) -> Dtype {
     }
 }
 
-/// Writes `tensors` to `path` as one safetensors file. The file is written
-/// under a temporary name and renamed into place, so `path` is either the
-/// old file or the complete new one.
+/// Writes `tensors` to `path` as one safetensors file, crash-safely
+/// ([`crate::atomic::write`]): `path` is either the old file or the
+/// complete new one, synced. The file is assembled in memory first (one
+/// more copy of the tensors' bytes), since the crate's own file writer
+/// neither syncs nor takes a writer.
 pub fn export_safetensors<I, K, T>(path: impl AsRef<Path>, tensors: I) -> Result<()>
 where
     I: IntoIterator<Item = (K, T)>,
@@ -51,25 +52,11 @@ where
             })?;
         views.push((name.clone(), view));
     }
-    let temp = temp_path_for(path);
-    if let Err(source) = serialize_to_file(views, None, &temp) {
-        let _ = fs::remove_file(&temp);
-        return Err(CheckpointError::Safetensors {
-            path: path.to_owned(),
-            source,
-        });
-    }
-    // The crate writes but does not fsync: sync before the rename, so the
-    // final name never points at data still in the page cache only.
-    if let Err(err) = fs::File::open(&temp).and_then(|file| file.sync_all()) {
-        let _ = fs::remove_file(&temp);
-        return Err(CheckpointError::io("syncing", &temp)(err));
-    }
-    if let Err(err) = rename(&temp, path) {
-        let _ = fs::remove_file(&temp);
-        return Err(err);
-    }
-    sync_dir(parent_dir(path))
+    let bytes = serialize(views, None).map_err(|source| CheckpointError::Safetensors {
+        path: path.to_owned(),
+        source,
+    })?;
+    write_atomic(path, &bytes)
 }
 
 #[cfg(test)]
@@ -94,7 +81,7 @@ mod tests {
         ];
         export_safetensors(&path, tensors.iter().map(|(name, tensor)| (*name, tensor))).unwrap();
 
-        let bytes = fs::read(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
         let file = SafeTensors::deserialize(&bytes).unwrap();
         assert_eq!(file.len(), tensors.len());
         for (name, tensor) in &tensors {
@@ -105,6 +92,6 @@ mod tests {
             assert_eq!(view.data(), tensor.bytes(), "{name}");
         }
         // No temporary file is left beside it.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
