@@ -25,11 +25,11 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
 
-from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.backend.event_processing import plugin_event_accumulator as ea
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
@@ -37,12 +37,14 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_tb_server  # noqa: E402
 
-CHECKPOINT_EVERY = 4
-# A summary (and the loss line) at every step, every step a checkpoint
-# candidate: 6 images x 6 epochs at two examples per summary step give 18
-# steps, a checkpoint every 4 and an evaluation every 2.
+# A summary (and the loss line) at every step: 6 images x 6 epochs at two
+# examples per summary step give 18 steps, a checkpoint every 6 and an
+# evaluation every 2. The killed run is asked for more epochs, so that it
+# never ends before the kill.
+CHECKPOINT_EVERY = 6
+EPOCHS = "6"
 TRAIN_ARGS = [
-    "--model", "cnn-dice", "--num_epochs", "6", "--summary_every", "1",
+    "--model", "cnn-dice", "--summary_every", "1",
     "--checkpoint_every", str(CHECKPOINT_EVERY), "--image_every", "2",
     "--histogram_every", "2", "--eval_every", "2", "--threads", "1",
 ]
@@ -55,8 +57,20 @@ def event_files(run_dir):
 
 
 def events(path):
-    # The loader stops quietly at a torn tail, as TensorBoard's does.
-    return list(event_file_loader.EventFileLoader(path).Load())
+    """The complete events of an event file, stopping quietly at a torn
+    tail as TensorBoard does (framing read here: the loader TensorBoard
+    ships imports TensorFlow on first use, too slow to poll with)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, at = [], 0
+    while at + 12 <= len(data):
+        (length,) = struct.unpack_from("<Q", data, at)
+        end = at + 12 + length + 4
+        if end > len(data):
+            break
+        out.append(event_pb2.Event.FromString(data[at + 12:end - 4]))
+        at = end
+    return out
 
 
 def summary_steps(run_dir):
@@ -87,7 +101,8 @@ def kill_past_checkpoint(tbseg, workdir, run):
     SIGKILLs; returns (checkpoint step, orphaned summary steps)."""
     run_dir = os.path.join(workdir, "logs", run)
     log = open(os.path.join(workdir, f"{run}.killed.log"), "w")
-    child = train(tbseg, workdir, run, stdout=log, stderr=subprocess.STDOUT)
+    child = train(tbseg, workdir, run, "--num_epochs", "1000", stdout=log,
+                  stderr=subprocess.STDOUT)
     deadline = time.time() + 300
     try:
         while True:
@@ -162,7 +177,7 @@ def control(killed_dir, ckpt, orphans, tag, workdir):
 
 
 def resume(tbseg, workdir, run):
-    done = train(tbseg, workdir, run, "--resume", stdout=subprocess.PIPE,
+    done = train(tbseg, workdir, run, "--num_epochs", EPOCHS, "--resume", stdout=subprocess.PIPE,
                  stderr=subprocess.PIPE, text=True)
     out, err = done.communicate(timeout=600)
     if done.returncode != 0 or "resuming from" not in err:
