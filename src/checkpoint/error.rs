@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::tensor::TensorError;
 use super::table::TableError;
+use super::tensor::TensorError;
 use crate::record::MaskedCrc;
 
 /// Why reading or writing a checkpoint failed. All variants are fatal for

@@ -9,9 +9,9 @@ use std::path::Path;
 use safetensors::tensor::{serialize, TensorView};
 use safetensors::Dtype;
 
-use super::tensor::{DType, TensorData};
 use super::error::{CheckpointError, Result};
 use super::fsutil::write_atomic;
+use super::tensor::{DType, TensorData};
 
 /// safetensors' name for a tbseg dtype.
 pub fn safetensors_dtype(dtype: DType) -> Dtype {

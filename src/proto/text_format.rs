@@ -93,12 +93,12 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>> {
                     word.push(c);
                     chars.next();
                 }
-                let token = if word.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
-                {
-                    Token::Number(word)
-                } else {
-                    Token::Ident(word)
-                };
+                let token =
+                    if word.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
+                        Token::Number(word)
+                    } else {
+                        Token::Ident(word)
+                    };
                 tokens.push((token, line));
             }
             other => return error(line, format!("unexpected character {other:?}")),
@@ -482,8 +482,14 @@ mod tests {
         assert_eq!(string_of(r#"'it''s' "\303\251""#).unwrap(), "its\u{e9}");
         let err = string_of(r#""a\477b""#).unwrap_err();
         assert_eq!(err.reason, "octal escape \\477 is over 255");
-        assert_eq!(string_of(r#""\x""#).unwrap_err().reason, "\\x without hex digits");
-        assert_eq!(string_of(r#""\377""#).unwrap_err().reason, "the string of field f is not UTF-8");
+        assert_eq!(
+            string_of(r#""\x""#).unwrap_err().reason,
+            "\\x without hex digits"
+        );
+        assert_eq!(
+            string_of(r#""\377""#).unwrap_err().reason,
+            "the string of field f is not UTF-8"
+        );
     }
 
     #[test]
