@@ -2,9 +2,9 @@
 //! complete, or not at all.
 //!
 //! This is part of tbseg's public API, for a program's own files as much
-//! as for tbseg's: [`write`] replaces a file with bytes in hand (a results
-//! table, a config), [`AtomicFile`] streams a large one in pieces and
-//! [`commit`](AtomicFile::commit)s it. Every writer of whole files in tbseg
+//! as for tbseg's: [`write`](fn@write) replaces a file with bytes in hand
+//! (a results table, a config), [`AtomicFile`] streams a large one in
+//! pieces and [`commit`](AtomicFile::commit)s it. Every writer of whole files in tbseg
 //! goes through here too (checkpoint bundles and the `checkpoint` state
 //! file, safetensors exports, Projector files, and the lab's TFRecord,
 //! prediction and sweep files). The recipe is TensorFlow's: write
