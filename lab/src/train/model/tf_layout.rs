@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn import_writes_through_to_the_layer_and_round_trips() {
-        let (mut variables, kernel) = conv_kernel();
+        let (mut variables, mut kernel) = conv_kernel();
         let exported = variables.export().unwrap().remove(0);
         let _ = kernel.zero_();
         let reversed: Vec<f32> = exported.values.iter().rev().copied().collect();
