@@ -96,7 +96,14 @@ impl Cnn {
         let [c1, c2, c3, c4] = config.channels;
         let mut conv = |kernel_name, shape: &[i64], stride| Conv {
             kernel_name,
-            kernel: lab_variable(root, variables, kernel_name, shape, Layout::Conv, channels_last),
+            kernel: lab_variable(
+                root,
+                variables,
+                kernel_name,
+                shape,
+                Layout::Conv,
+                channels_last,
+            ),
             stride,
         };
         let conv1 = conv(CONV1_KERNEL, &[c1, 1, 5, 5], 2);

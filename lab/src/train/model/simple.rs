@@ -41,9 +41,8 @@ impl Simple {
     /// variables in `variables`.
     pub(crate) fn new(root: &nn::Path, config: SimpleConfig, variables: &mut Variables) -> Simple {
         let pixels = config.image_size * config.image_size;
-        let mut variable = |name, shape: &[i64]| {
-            lab_variable(root, variables, name, shape, Layout::Matrix, false)
-        };
+        let mut variable =
+            |name, shape: &[i64]| lab_variable(root, variables, name, shape, Layout::Matrix, false);
         let w_fc = variable(HIDDEN1_W_FC, &[pixels, config.hidden]);
         let w_fc2 = variable(FINAL_W_FC2, &[config.hidden, pixels * CLASSES]);
         Simple {

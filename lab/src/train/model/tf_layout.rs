@@ -182,7 +182,10 @@ mod tests {
         let (variables, kernel) = conv_kernel();
         let exported = variables.export().unwrap();
         assert_eq!(exported[0].shape, [5, 5, 3, 4]);
-        assert_eq!(variables.tf_shapes(), [("Conv2/kernel".into(), vec![5, 5, 3, 4])]);
+        assert_eq!(
+            variables.tf_shapes(),
+            [("Conv2/kernel".into(), vec![5, 5, 3, 4])]
+        );
         // TF [kh, kw, in, out][1, 2, 0, 3] is torch [out, in, kh, kw][3, 0, 1, 2].
         let torch = kernel.double_value(&[3, 0, 1, 2]) as f32;
         let index = ((5 + 2) * 3) * 4 + 3;

@@ -180,7 +180,11 @@ impl Up {
             },
         );
         let bias = sub.var("bias", &[outputs], nn::Init::Const(0.0));
-        vars.push(format!("{scope}/upconv/kernel"), Layout::ConvTranspose, &kernel);
+        vars.push(
+            format!("{scope}/upconv/kernel"),
+            Layout::ConvTranspose,
+            &kernel,
+        );
         vars.push(format!("{scope}/upconv/bias"), Layout::Vector, &bias);
         let convs = DoubleConv::new(p, &scope, 2 * outputs, outputs, vars);
         Up {
