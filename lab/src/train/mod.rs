@@ -1,8 +1,9 @@
 //! The lab on libtorch (cargo feature `trainer`): the three networks,
 //! training, evaluation and prediction.
 //!
-//! - [`model`]: the networks as layer lists with TensorFlow names, `SAME`
-//!   padding, the graph they draw of themselves, TF-layout weight export.
+//! - [`model`]: the networks (`simple`, `cnn`, `unet`) as structs of named
+//!   layers with TensorFlow names, `SAME` padding, the graph each draws of
+//!   itself from its `forward`, TF-layout weight export.
 //! - [`schedule`]: the staircase learning rate and the example stream
 //!   (including the lab's extra summary batch every 100 steps).
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
@@ -11,7 +12,6 @@
 //! - [`scores`]: per-image Dice, IoU and Hausdorff distance.
 //! - [`validate`]: validation during training (`--eval_every`), the best
 //!   checkpoint and early stopping.
-//! - [`unet`]: `--model unet`, a U-Net written as a struct of layers.
 //! - [`loss`], [`optim`], [`augment`], [`options`]: the losses, optimisers
 //!   and on-the-fly augmentation beyond the lab's recipe.
 //! - [`recipe`]: named presets of those flags (`--recipe`).
@@ -36,7 +36,6 @@ pub mod run_dir;
 pub mod schedule;
 pub mod scores;
 pub mod trainer;
-pub mod unet;
 pub mod validate;
 pub mod weights;
 

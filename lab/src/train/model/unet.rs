@@ -2,8 +2,8 @@
 //!
 //! Written the tch-rs way: a struct of named layers built against a var
 //! store path, and a `forward` that only touches its fields. The same
-//! `forward` draws the TensorBoard graph: run with a [`Trace`] it records
-//! one node per operation, named by its scope (`down1/conv1/Conv2D`,
+//! `forward` draws the TensorBoard graph: run with a trace it records one
+//! node per operation, named by its scope (`down1/conv1/Conv2D`,
 //! `up2/concat`, ...), with the shape it actually produced.
 //!
 //! Layout: four 2×2 max-pool levels (256 → 16 pixels), two 3×3
@@ -15,9 +15,11 @@
 //! No batch normalisation, so training and inference compute the same
 //! function and a checkpoint holds only kernels and biases.
 
-use tch::{nn, Kind, TchError, Tensor};
+use tch::{nn, TchError, Tensor};
 
-use super::model::{GraphNode, Layout, Variable, CLASSES};
+use super::graph::{GraphNode, Trace, INPUT};
+use super::logits::CLASSES;
+use super::tf_layout::{Layout, Variables};
 
 /// Sizes of the U-Net (default: 256-pixel images, 8 base channels, depth 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,30 +42,6 @@ impl Default for UnetConfig {
     }
 }
 
-/// Records the graph while `forward` runs (see [`Unet::graph`]).
-#[derive(Default)]
-pub struct Trace {
-    nodes: Vec<GraphNode>,
-}
-
-impl Trace {
-    fn record(&mut self, name: &str, op: &str, inputs: &[&str], output: &Tensor) {
-        let shape = match output.size()[..] {
-            [n, c, h, w] => vec![n, h, w, c],
-            ref other => other.to_vec(),
-        };
-        self.nodes.push(GraphNode {
-            name: name.to_string(),
-            op: op.to_string(),
-            inputs: inputs.iter().map(|s| s.to_string()).collect(),
-            output_shape: shape,
-            int_list_attrs: Vec::new(),
-            string_attrs: Vec::new(),
-            float_attrs: Vec::new(),
-        });
-    }
-}
-
 /// An activation with the graph node that produced it.
 struct Act {
     x: Tensor,
@@ -79,7 +57,7 @@ fn traced(
     x: Tensor,
 ) -> Act {
     if let Some(trace) = trace {
-        trace.record(&name, op, inputs, &x);
+        trace.push(GraphNode::activation(name.as_str(), op, &x).inputs(inputs));
     }
     Act { x, node: name }
 }
@@ -100,7 +78,7 @@ impl Conv {
         inputs: i64,
         outputs: i64,
         size: i64,
-        vars: &mut Vec<Variable>,
+        vars: &mut Variables,
     ) -> Conv {
         let p = p.sub(scope.as_str());
         let std = (2.0 / (inputs * size * size) as f64).sqrt();
@@ -113,16 +91,8 @@ impl Conv {
             },
         );
         let bias = p.var("bias", &[outputs], nn::Init::Const(0.0));
-        vars.push(Variable::new(
-            format!("{scope}/kernel"),
-            Layout::Conv,
-            kernel.shallow_clone(),
-        ));
-        vars.push(Variable::new(
-            format!("{scope}/bias"),
-            Layout::Vector,
-            bias.shallow_clone(),
-        ));
+        vars.push(format!("{scope}/kernel"), Layout::Conv, &kernel);
+        vars.push(format!("{scope}/bias"), Layout::Vector, &bias);
         Conv {
             scope,
             kernel,
@@ -175,7 +145,7 @@ struct DoubleConv {
 }
 
 impl DoubleConv {
-    fn new(p: &nn::Path, scope: &str, inputs: i64, outputs: i64, vars: &mut Vec<Variable>) -> Self {
+    fn new(p: &nn::Path, scope: &str, inputs: i64, outputs: i64, vars: &mut Variables) -> Self {
         DoubleConv {
             conv1: Conv::new(p, format!("{scope}/conv1"), inputs, outputs, 3, vars),
             conv2: Conv::new(p, format!("{scope}/conv2"), outputs, outputs, 3, vars),
@@ -198,7 +168,7 @@ struct Up {
 }
 
 impl Up {
-    fn new(p: &nn::Path, scope: String, inputs: i64, outputs: i64, vars: &mut Vec<Variable>) -> Up {
+    fn new(p: &nn::Path, scope: String, inputs: i64, outputs: i64, vars: &mut Variables) -> Up {
         let sub = p.sub(format!("{scope}/upconv").as_str());
         let std = (2.0 / (inputs * 4) as f64).sqrt();
         let kernel = sub.var(
@@ -210,16 +180,12 @@ impl Up {
             },
         );
         let bias = sub.var("bias", &[outputs], nn::Init::Const(0.0));
-        vars.push(Variable::new(
+        vars.push(
             format!("{scope}/upconv/kernel"),
             Layout::ConvTranspose,
-            kernel.shallow_clone(),
-        ));
-        vars.push(Variable::new(
-            format!("{scope}/upconv/bias"),
-            Layout::Vector,
-            bias.shallow_clone(),
-        ));
+            &kernel,
+        );
+        vars.push(format!("{scope}/upconv/bias"), Layout::Vector, &bias);
         let convs = DoubleConv::new(p, &scope, 2 * outputs, outputs, vars);
         Up {
             scope,
@@ -265,8 +231,7 @@ impl Up {
 }
 
 /// The U-Net: `down1..downD`, `bottom`, `upD..up1`, `score`.
-pub struct Unet {
-    config: UnetConfig,
+pub(crate) struct Unet {
     down: Vec<DoubleConv>,
     bottom: DoubleConv,
     up: Vec<Up>,
@@ -274,9 +239,9 @@ pub struct Unet {
 }
 
 impl Unet {
-    /// A freshly initialised U-Net under `p`, pushing its variables (TF
-    /// names and layouts) onto `vars`.
-    pub(crate) fn new(p: &nn::Path, config: UnetConfig, vars: &mut Vec<Variable>) -> Unet {
+    /// A freshly initialised U-Net under `p`, registering its variables
+    /// (TF names and layouts) in `vars`.
+    pub(crate) fn new(p: &nn::Path, config: UnetConfig, vars: &mut Variables) -> Unet {
         let channels = |level: usize| config.base_channels << level;
         let mut down = Vec::new();
         let mut inputs = 1;
@@ -303,7 +268,6 @@ impl Unet {
         }
         let score = Conv::new(p, "score".into(), channels(0), CLASSES, 1, vars);
         Unet {
-            config,
             down,
             bottom,
             up,
@@ -311,38 +275,17 @@ impl Unet {
         }
     }
 
-    /// The sizes it was built with.
-    pub fn config(&self) -> UnetConfig {
-        self.config
-    }
-
-    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`, or libtorch's
-    /// error (out of memory, a wrong input shape).
-    pub fn forward(&self, images: &Tensor) -> Result<Tensor, TchError> {
-        self.run(images, None)
-    }
-
-    /// The graph `forward` runs, recorded on a `batch`-sized zero input:
-    /// the placeholder `x`, one `VariableV2` node per variable, then one
-    /// node per operation.
-    pub fn graph(&self, batch: i64, variables: &[GraphNode]) -> Result<Vec<GraphNode>, TchError> {
-        let size = self.config.image_size;
-        let input = Tensor::f_zeros(
-            [batch, 1, size, size],
-            (Kind::Float, self.score.kernel.device()),
-        )?;
-        let mut trace = Trace::default();
-        trace.record("x", "Placeholder", &[], &input);
-        trace.nodes.extend_from_slice(variables);
-        let _logits = tch::no_grad(|| self.run(&input, Some(&mut trace)))?;
-        Ok(trace.nodes)
-    }
-
-    fn run(&self, images: &Tensor, mut trace: Option<&mut Trace>) -> Result<Tensor, TchError> {
+    /// Logits `[N, 2, H, W]` for images `[N, 1, H, W]`, recording the
+    /// graph in `trace` when given one.
+    pub(crate) fn forward(
+        &self,
+        images: &Tensor,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<Tensor, TchError> {
         let trace = &mut trace;
         let mut x = Act {
             x: images.shallow_clone(),
-            node: "x".to_string(),
+            node: INPUT.to_string(),
         };
         let mut skips = Vec::new();
         for (level, block) in self.down.iter().enumerate() {
@@ -369,11 +312,10 @@ impl Unet {
 
 #[cfg(test)]
 mod tests {
-    use tch::Device;
-
-    use crate::train::model::{Architecture, Model, ModelKind};
+    use tch::{Device, Kind};
 
     use super::*;
+    use crate::train::model::{cross_entropy_mean, Architecture, Model, ModelKind};
 
     fn small() -> Model {
         tch::manual_seed(0);
@@ -473,8 +415,7 @@ mod tests {
         let before = source.export_tf().unwrap();
         let mut sgd = nn::Sgd::default().build(source.var_store(), 0.1).unwrap();
         let labels = Tensor::randint(2, [2, 32, 32], (Kind::Int64, Device::Cpu));
-        let loss =
-            crate::train::model::cross_entropy_mean(&source.forward(&x).unwrap(), &labels).unwrap();
+        let loss = cross_entropy_mean(&source.forward(&x).unwrap(), &labels).unwrap();
         sgd.backward_step(&loss);
         for (old, new) in before.iter().zip(source.export_tf().unwrap()) {
             assert_ne!(old.values, new.values, "{} did not train", old.name);
