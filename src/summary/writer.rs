@@ -1201,7 +1201,12 @@ mod tests {
             "events.out.tfevents.0000012345.host.42.3.v2"
         );
         assert!(is_event_file_name(&event_file_name(1, "h", 2, 0, "")));
-        for other in ["checkpoint", "model.ckpt-5.index", "x.tfevents.y", "events.out"] {
+        for other in [
+            "checkpoint",
+            "model.ckpt-5.index",
+            "x.tfevents.y",
+            "events.out",
+        ] {
             assert!(!is_event_file_name(other), "{other}");
         }
     }

@@ -26,8 +26,8 @@ impl SummaryWriter {
         let dir = path.parent()?;
         // On an object store the writer's path is its first segment's URL;
         // the run is the prefix it sits under.
-        let in_logdir = super::is_event_file_name(name)
-            && (crate::storage::is_remote(path) || path.is_file());
+        let in_logdir =
+            super::is_event_file_name(name) && (crate::storage::is_remote(path) || path.is_file());
         in_logdir.then_some(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {

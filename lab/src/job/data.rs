@@ -75,13 +75,11 @@ pub fn synth(job: &SynthJob, mut progress: impl FnMut()) -> anyhow::Result<Label
         (&train, job.train, 0),
         (&val, job.val, data::synth::VAL_FIRST_INDEX),
     ] {
-        let slices =
-            data::synthetic_slices(job.style, job.seed, count, first, job.difficulty).inspect(
-                |s| {
-                    stats.add(s);
-                    progress();
-                },
-            );
+        let slices = data::synthetic_slices(job.style, job.seed, count, first, job.difficulty)
+            .inspect(|s| {
+                stats.add(s);
+                progress();
+            });
         data::write_lab_file(path, slices)?;
     }
     Ok(stats)

@@ -85,6 +85,9 @@ mod tests {
         );
         assert_eq!(remote.to_string(), "s3://bucket/runs/");
         assert_eq!(remote.path(), Path::new("s3://bucket/runs/"));
-        assert_eq!(local.join("x").to_string(), Path::new("logs").join("x").display().to_string());
+        assert_eq!(
+            local.join("x").to_string(),
+            Path::new("logs").join("x").display().to_string()
+        );
     }
 }

@@ -106,8 +106,7 @@ pub fn predict(job: &PredictJob) -> anyhow::Result<PredictReport> {
     weights::restore(&mut model, &prefix)
         .with_context(|| format!("restoring {}", prefix.display()))?;
     announce(device);
-    std::fs::create_dir_all(&job.out)
-        .with_context(|| format!("creating {}", job.out.display()))?;
+    std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
     let side = data::SIZE as u32;
     for (index, (image, label)) in inputs.iter().enumerate() {
         if image.len() != data::PIXELS {

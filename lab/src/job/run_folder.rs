@@ -48,11 +48,9 @@ impl RunFolder {
                     .map(|entry| entry.file_name().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
             }),
-            Location::Remote(url) => list_remote(url).ok().map(|keys| {
-                keys.into_iter()
-                    .filter(|key| !key.contains('/'))
-                    .collect()
-            }),
+            Location::Remote(url) => list_remote(url)
+                .ok()
+                .map(|keys| keys.into_iter().filter(|key| !key.contains('/')).collect()),
         };
         let listed = names.is_some() || matches!(location, Location::Local(_));
         let mut run_files: Vec<String> = names
@@ -180,8 +178,11 @@ mod tests {
         assert_eq!(survey(root).earlier_run(), None, "eval/ alone is not a run");
         assert_eq!(survey(root).latest_checkpoint().unwrap(), None);
         std::fs::write(root.join("model.ckpt-5.index"), "").unwrap();
-        std::fs::write(root.join("checkpoint"), "model_checkpoint_path: \"model.ckpt-5\"\n")
-            .unwrap();
+        std::fs::write(
+            root.join("checkpoint"),
+            "model_checkpoint_path: \"model.ckpt-5\"\n",
+        )
+        .unwrap();
         let mut folder = survey(root);
         assert_eq!(folder.earlier_run(), Some("checkpoint"));
         assert_eq!(
