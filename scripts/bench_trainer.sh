@@ -13,7 +13,7 @@
 # shows the median over the rounds of each measure.
 #
 # tbseg is `tbseg bench-step` (hidden subcommand): the trainer's own loop
-# (src/train/trainer.rs), see src/cli/bench_step.rs for what is timed.
+# (src/train/trainer.rs), see lab/src/job/bench_step.rs for what is timed.
 # PyTorch and TensorFlow are scripts/bench_step.py, whose header says how
 # the same things are timed there and how each reads the TFRecord file.
 #
@@ -81,7 +81,7 @@ if [ -z "${TBSEG_BIN:-}" ]; then
     # run a private copy so a build elsewhere cannot swap it mid-run.
     "$here/cargo.sh" build --release -p tbseg-lab --bin tbseg >&2
     if ! "$CARGO_TARGET_DIR/release/tbseg" bench-step --help >/dev/null 2>&1; then
-        touch "$root/src/cli/mod.rs"
+        touch "$root/lab/src/cli/mod.rs"
         "$here/cargo.sh" build --release -p tbseg-lab --bin tbseg >&2
     fi
     cp "$CARGO_TARGET_DIR/release/tbseg" "$bin_copy"

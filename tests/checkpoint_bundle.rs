@@ -424,3 +424,36 @@ fn saver_deletes_the_stale_temporary_files_of_killed_saves() {
         ]
     );
 }
+
+#[test]
+fn a_saver_owns_every_file_it_writes_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tensors = BTreeMap::new();
+    tensors.insert("w".to_string(), TensorData::scalar_f32(1.0));
+    let saver = Saver::new(dir.path());
+    saver.save(1, &tensors).unwrap();
+    saver.save(20, &tensors).unwrap();
+    let written: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(written.len() >= 5, "{written:?}");
+    for name in &written {
+        assert!(saver.owns_file_name(name), "{name}");
+    }
+    let killed_save = tbseg::atomic::temp_path_for(Path::new("checkpoint"));
+    assert!(saver.owns_file_name(&killed_save.to_string_lossy()));
+    for other in [
+        "checkpoints",
+        "checkpoint.txt",
+        "model.ckpt",
+        "other.ckpt-1.index",
+        "events.out.tfevents.1.h",
+        "notes.txt",
+    ] {
+        assert!(!saver.owns_file_name(other), "{other}");
+    }
+    let custom = Saver::new(dir.path()).prefix("ema");
+    assert!(custom.owns_file_name("ema-3.index"));
+    assert!(!custom.owns_file_name("model.ckpt-3.index"));
+}

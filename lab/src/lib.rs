@@ -14,12 +14,17 @@
 //! - `train` (cargo feature `trainer`, libtorch): the lab's networks with
 //!   TensorFlow names and `SAME` padding, the training loop, evaluation
 //!   (pixel accuracy, Dice) and prediction.
+//! - [`job`]: what the subcommands do: train, eval, predict, sweep and the
+//!   whole lab (with the trainer), the data files behind `--data_dir`, and
+//!   each path flag resolved once into a local path or an object-store URL.
 //! - [`cli`]: the `tbseg` subcommands (`data`, `inspect`, `export`, and with
-//!   the trainer `train`, `eval`, `predict`, `lab`).
+//!   the trainer `train`, `eval`, `predict`, `sweep`, `lab`): flags in,
+//!   a job called, its report printed.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod data;
+pub mod job;
 pub mod overlay;
 pub mod sweep;
 #[cfg(feature = "trainer")]

@@ -111,6 +111,23 @@ impl Saver {
         self.dir.join(self.checkpoint_name(step))
     }
 
+    /// Whether `name` (a file name in [`dir`](Self::dir)) is one this
+    /// saver writes: a checkpoint's `.index` or `.data-*` file
+    /// (`<prefix>-<step>.*`), the [`STATE_FILE_NAME`] state file, its
+    /// [`STATE_LOCK_FILE_NAME`], or a temporary one of these that a killed
+    /// save left behind. For callers that tell a run's files from others in
+    /// the same folder without re-deriving the naming scheme.
+    pub fn owns_file_name(&self, name: &str) -> bool {
+        let checkpoint = name
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some();
+        let state = name
+            .strip_prefix(STATE_FILE_NAME)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(crate::atomic::TEMP_MARKER));
+        checkpoint || state || name == STATE_LOCK_FILE_NAME
+    }
+
     fn checkpoint_name(&self, step: i64) -> String {
         format!("{}-{step}", self.prefix)
     }

@@ -66,6 +66,6 @@ pub use image::{overlay_classes, BatchLayout, GridOptions, Image, ImageLayout, P
 pub use inputs::{Scalar, Step};
 pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
 pub use writer::{
-    event_file_name, SummaryWriter, SummaryWriterBuilder, DEFAULT_FLUSH_INTERVAL,
-    DEFAULT_MAX_QUEUE_BYTES,
+    event_file_name, is_event_file_name, SummaryWriter, SummaryWriterBuilder,
+    DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_QUEUE_BYTES,
 };

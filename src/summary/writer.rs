@@ -78,7 +78,18 @@ pub fn event_file_name(
     counter: u64,
     suffix: &str,
 ) -> String {
-    format!("events.out.tfevents.{unix_secs:010}.{hostname}.{pid}.{counter}{suffix}")
+    format!("{EVENT_FILE_PREFIX}{unix_secs:010}.{hostname}.{pid}.{counter}{suffix}")
+}
+
+/// How every name [`event_file_name`] makes begins.
+const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
+
+/// Whether `name` (a file name, not a path) is one [`event_file_name`]
+/// makes: an event file a [`SummaryWriter`] created, or a segment of one
+/// on an object store. For callers that tell a run's files from others in
+/// the same folder without re-deriving the naming scheme.
+pub fn is_event_file_name(name: &str) -> bool {
+    name.starts_with(EVENT_FILE_PREFIX)
 }
 
 /// This machine's host name for event file names: the kernel's (Linux),
@@ -1195,6 +1206,15 @@ mod tests {
             event_file_name(12345, "host", 42, 3, ".v2"),
             "events.out.tfevents.0000012345.host.42.3.v2"
         );
+        assert!(is_event_file_name(&event_file_name(1, "h", 2, 0, "")));
+        for other in [
+            "checkpoint",
+            "model.ckpt-5.index",
+            "x.tfevents.y",
+            "events.out",
+        ] {
+            assert!(!is_event_file_name(other), "{other}");
+        }
     }
 
     #[test]

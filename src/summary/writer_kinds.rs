@@ -16,9 +16,6 @@ use super::values::{self, Summary};
 use super::video::{encode_gif, video, VideoFrames};
 use super::{audio, SummaryError, SummaryWriter};
 
-/// The prefix of the event file names [`SummaryWriter::new`] creates.
-const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
-
 impl SummaryWriter {
     /// The run directory, for writers created in a log directory; `None`
     /// for a caller-supplied sink ([`SummaryWriter::with_writer`]), whose
@@ -29,8 +26,8 @@ impl SummaryWriter {
         let dir = path.parent()?;
         // On an object store the writer's path is its first segment's URL;
         // the run is the prefix it sits under.
-        let in_logdir = name.starts_with(EVENT_FILE_PREFIX)
-            && (crate::storage::is_remote(path) || path.is_file());
+        let in_logdir =
+            super::is_event_file_name(name) && (crate::storage::is_remote(path) || path.is_file());
         in_logdir.then_some(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {

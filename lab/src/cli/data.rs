@@ -1,13 +1,15 @@
-//! `tbseg data`: make, convert and look at the lab's TFRecord files.
+//! `tbseg data`: make, convert and look at the lab's TFRecord files
+//! ([`crate::job::data`]).
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::data::{self, synth, synth_hard, LabSlice, SynthStyle, SIZE, TRAIN_FILE, VAL_FILE};
+use crate::data::{synth, synth_hard, SynthStyle};
+use crate::job::data::{self as job, SynthJob};
 
 /// Make, convert and look at the lab's data files.
 #[derive(Debug, clap::Args)]
@@ -95,25 +97,19 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
     if !(difficulty.is_finite() && (0.0..=10.0).contains(&difficulty)) {
         bail!("invalid --difficulty: {difficulty} (must be a number from 0 to 10)");
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let train = args.out.join(TRAIN_FILE);
-    let val = args.out.join(VAL_FILE);
-    refuse_overwrite(&[&train, &val], args.force)?;
     let progress = progress_bar((args.train + args.val) as u64);
-    let mut stats = LabelStats::default();
-    for (path, count, first) in [
-        (&train, args.train, 0),
-        (&val, args.val, synth::VAL_FIRST_INDEX),
-    ] {
-        let slices = data::synthetic_slices(args.style, args.seed, count, first, difficulty)
-            .inspect(|s| {
-                stats.add(s);
-                progress.inc(1);
-            });
-        data::write_lab_file(path, slices)?;
-    }
+    let job = SynthJob {
+        out: args.out.clone(),
+        seed: args.seed,
+        train: args.train,
+        val: args.val,
+        style: args.style,
+        difficulty,
+        force: args.force,
+    };
+    let stats = job::synth(&job, || progress.inc(1));
     progress.finish_and_clear();
+    let stats = stats?;
     println!(
         "wrote {} train + {} val {} slices (seed {}) to {}; mean LV fraction {:.2} % (min {:.2} %, max {:.2} %)",
         args.train,
@@ -128,23 +124,8 @@ fn synth_files(args: SynthArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn refuse_overwrite(paths: &[&Path], force: bool) -> anyhow::Result<()> {
-    if !force {
-        for path in paths {
-            if path.exists() {
-                bail!("{} exists (use --force to replace it)", path.display());
-            }
-        }
-    }
-    Ok(())
-}
-
 fn sunnybrook(args: SunnybrookArgs) -> anyhow::Result<()> {
-    refuse_overwrite(
-        &[&args.out.join(TRAIN_FILE), &args.out.join(VAL_FILE)],
-        args.force,
-    )?;
-    let report = data::sunnybrook::convert(&args.root, &args.out)?;
+    let report = job::sunnybrook(&args.root, &args.out, args.force)?;
     for (contour, dicom) in &report.missing_dicom {
         eprintln!(
             "warning: skipped {}: no image {}",
@@ -180,81 +161,13 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-#[derive(Debug)]
-struct LabelStats {
-    sum: f64,
-    count: usize,
-    min: f64,
-    max: f64,
-}
-
-impl Default for LabelStats {
-    fn default() -> Self {
-        LabelStats {
-            sum: 0.0,
-            count: 0,
-            min: f64::INFINITY,
-            max: 0.0,
-        }
-    }
-}
-
-impl LabelStats {
-    fn add(&mut self, slice: &LabSlice) {
-        let f = slice.label_fraction();
-        self.sum += f;
-        self.count += 1;
-        self.min = self.min.min(f);
-        self.max = self.max.max(f);
-    }
-
-    fn mean(&self) -> f64 {
-        self.sum / self.count.max(1) as f64
-    }
-}
-
 fn preview(args: PreviewArgs) -> anyhow::Result<()> {
-    let slices = data::read_lab_slices(&args.input)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let count = args.count.min(slices.len());
-    for (i, slice) in slices.iter().take(count).enumerate() {
-        let path = args.out.join(format!("slice-{i:04}.png"));
-        preview_image(slice)
-            .save(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let report = job::preview(&args.input, &args.out, args.count)?;
     println!(
-        "wrote {count} of {} slices to {}",
-        slices.len(),
+        "wrote {} of {} slices to {}",
+        report.written,
+        report.slices,
         args.out.display()
     );
     Ok(())
-}
-
-/// Grey image windowed to its 0.5–99.5 percentile, label boundary in red.
-fn preview_image(slice: &LabSlice) -> image::RgbImage {
-    let mut sorted = slice.image.clone();
-    sorted.sort_unstable();
-    let lo = sorted[sorted.len() / 200] as f64;
-    let hi = (sorted[sorted.len() - 1 - sorted.len() / 200] as f64).max(lo + 1.0);
-    let label = |x: usize, y: usize| slice.label[y * SIZE + x] == 1;
-    image::RgbImage::from_fn(SIZE as u32, SIZE as u32, |x, y| {
-        let (x, y) = (x as usize, y as usize);
-        let on_boundary = label(x, y)
-            && (x == 0
-                || y == 0
-                || x == SIZE - 1
-                || y == SIZE - 1
-                || !label(x - 1, y)
-                || !label(x + 1, y)
-                || !label(x, y - 1)
-                || !label(x, y + 1));
-        if on_boundary {
-            return image::Rgb([255, 0, 0]);
-        }
-        let v = (slice.image[y * SIZE + x] as f64 - lo) / (hi - lo);
-        let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-        image::Rgb([g, g, g])
-    })
 }

@@ -16,16 +16,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
-
-use crate::data;
+use crate::job::lab::{lab, LabJob};
+use crate::job::Location;
 use crate::train::model::MetricKind;
-use crate::train::output::SummaryCadence;
-use crate::train::trainer::TrainConfig;
-use crate::train::{run_dir, ModelKind};
 
-use super::eval::{eval_job, EvalJob};
-use super::train::{train_job, Runtime, TrainJob};
+use super::runtime::Runtime;
 
 /// Flags of `tbseg lab`.
 #[derive(Debug, clap::Args)]
@@ -57,103 +52,21 @@ pub struct Args {
     pub runtime: Runtime,
 }
 
-/// One row of the summary table.
-struct Row {
-    kind: ModelKind,
-    epochs: u64,
-    steps: i64,
-    metric: MetricKind,
-    value: f64,
-    seconds: f64,
-}
-
-/// Runs `tbseg lab`.
+/// Runs `tbseg lab` and prints its summary table.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let device = args.runtime.start()?;
-    let (train_path, val_path) = data::ensure_synthetic(
-        &args.data_dir,
-        data::synth::DEFAULT_SEED,
-        LAB_TRAIN_IMAGES,
-        LAB_VAL_IMAGES,
-    )?;
-    println!(
-        "tbseg lab: data {} and {}",
-        train_path.display(),
-        val_path.display()
-    );
-    let epochs = if args.quick {
-        [1, 1, 1]
-    } else {
-        [args.epochs_simple, args.epochs_cnn, args.epochs_cnn_dice]
+    let job = LabJob {
+        data_dir: args.data_dir.clone(),
+        logdir: Location::of(&args.logdir),
+        epochs: if args.quick {
+            [1, 1, 1]
+        } else {
+            [args.epochs_simple, args.epochs_cnn, args.epochs_cnn_dice]
+        },
+        seed: args.seed,
     };
-    let mut rows = Vec::new();
-    for (kind, epochs) in ModelKind::ALL.into_iter().zip(epochs) {
-        let task_started = Instant::now();
-        let dir = args.logdir.join(kind.name());
-        // A new `tbseg lab` replaces the previous one's runs, so that
-        // TensorBoard does not mix two runs.
-        run_dir::clear_run(&dir).with_context(|| format!("clearing {}", dir.display()))?;
-        let mut config = TrainConfig {
-            kind,
-            num_epochs: epochs,
-            seed: args.seed,
-            ..TrainConfig::default()
-        };
-        if kind == ModelKind::CnnDice {
-            config.learning_rate = 0.03;
-            config.decay_rate = 0.75;
-            config.decay_steps = 10_000;
-        }
-        println!(
-            "== task {}: {kind}, {epochs} epoch(s), learning rate {}",
-            rows.len() + 1,
-            config.learning_rate
-        );
-        let job = TrainJob {
-            config,
-            data_dir: args.data_dir.clone(),
-            checkpoint_dir: dir.clone(),
-            resume: false,
-            // `tbseg lab` owns its task folders and redoes the whole lab on
-            // every run: an earlier run there is replaced (and says so),
-            // never mixed with the new one.
-            overwrite: true,
-            cadence: SummaryCadence::default(),
-            validation: Default::default(),
-        };
-        let trained = train_job(&job, device)?;
-        if trained.interrupted {
-            eprintln!(
-                "tbseg lab: task {kind}'s checkpoint is in {}",
-                dir.display()
-            );
-            return Err(super::Interrupted {
-                signal: super::signals::received().unwrap_or(libc::SIGINT),
-                step: trained.steps,
-            }
-            .into());
-        }
-        let evaluated = eval_job(
-            &EvalJob {
-                kind,
-                data_dir: args.data_dir.clone(),
-                eval_dir: dir.join("eval"),
-                checkpoint_dir: dir,
-                images: 6,
-                checkpoint: Default::default(),
-            },
-            device,
-        )?;
-        rows.push(Row {
-            kind,
-            epochs,
-            steps: trained.steps,
-            metric: evaluated.metric,
-            value: evaluated.value,
-            seconds: task_started.elapsed().as_secs_f64(),
-        });
-    }
+    let rows = lab(&job, device)?;
     println!();
     println!(
         "{:<10} {:>6} {:>6}  {:<16} {:>6} {:>9}",
@@ -179,8 +92,3 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("next: tensorboard --logdir {}", args.logdir.display());
     Ok(())
 }
-
-/// Training images of the lab's split (234 of 260 contours).
-pub const LAB_TRAIN_IMAGES: usize = 234;
-/// Validation images of the lab's split.
-pub const LAB_VAL_IMAGES: usize = 26;

@@ -1,6 +1,7 @@
 //! The `tbseg` command line: one file per subcommand, each with a clap
-//! `Args` struct and a `run` function that turns the flags into a library
-//! call. anyhow is used here and nowhere below.
+//! `Args` struct and a `run` function that checks the flags, resolves each
+//! path flag once into a [`crate::job::Location`], calls a job
+//! ([`crate::job`]) and prints its report. Nothing here orchestrates.
 
 use clap::{Parser, Subcommand};
 
@@ -16,7 +17,7 @@ pub mod lab;
 #[cfg(feature = "trainer")]
 pub mod predict;
 #[cfg(feature = "trainer")]
-mod signals;
+pub mod runtime;
 #[cfg(feature = "trainer")]
 pub mod sweep;
 #[cfg(feature = "trainer")]
@@ -60,39 +61,7 @@ enum Command {
     BenchStep(bench_step::Args),
 }
 
-/// A run stopped by SIGINT or SIGTERM after saving a checkpoint; the
-/// process exits with `128 + signal` (130 for SIGINT, 143 for SIGTERM), as
-/// a shell reports a process the signal killed.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "stopped by signal {signal} at step {step}; a checkpoint was saved, continue with --resume"
-)]
-pub struct Interrupted {
-    /// The signal number (2 = SIGINT, 15 = SIGTERM).
-    pub signal: i32,
-    /// `global_step` of the checkpoint saved.
-    pub step: i64,
-}
-
-impl Interrupted {
-    /// The process exit status: `128 + signal`.
-    pub fn exit_code(&self) -> u8 {
-        u8::try_from(128 + self.signal).unwrap_or(1)
-    }
-}
-
-/// The exit status of a command stopped by SIGINT or SIGTERM
-/// (`128 + signal`), when `err` is such a stop.
-pub fn signal_exit_code(err: &anyhow::Error) -> Option<u8> {
-    if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
-        return Some(interrupted.exit_code());
-    }
-    #[cfg(feature = "trainer")]
-    if let Some(interrupted) = err.downcast_ref::<sweep::SweepInterrupted>() {
-        return Some(interrupted.exit_code());
-    }
-    None
-}
+pub use crate::job::signal_exit_code;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -1,26 +1,16 @@
-//! `tbseg predict`: the latest checkpoint applied to new images.
-//!
-//! Input is either a lab-schema TFRecord file (every record is predicted;
-//! its label is drawn in the overlay) or one 256x256 PNG. PNG intensities:
-//! a 16-bit grayscale PNG holds raw scanner values (like the DICOM stored
-//! values the lab's TFRecords hold) and is divided by 1024 exactly like the
-//! lab's reader; an 8-bit PNG is a display image and is mapped to 0..1
-//! (value / 255), i.e. treated as spanning raw values 0..1024. Colour PNGs
-//! are converted to grayscale first.
-//!
-//! Output per image `NNNN` (record index from 0000): `NNNN_mask.png`
-//! (8-bit, 0 background, 255 LV) and `NNNN_overlay.png`.
+//! `tbseg predict`: the latest checkpoint applied to new images (a lab
+//! TFRecord file or one PNG; see [`crate::job::predict`] for how PNG
+//! intensities are read and what is written).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-
-use crate::data;
-use crate::train::eval::predict;
+use crate::job::predict::{predict, PredictJob};
+use crate::job::train::default_checkpoint_dir;
+use crate::job::Location;
 use crate::train::validate::CheckpointChoice;
-use crate::train::{weights, Model, ModelKind, TrainError};
+use crate::train::ModelKind;
 
-use super::train::{default_checkpoint_dir, Runtime};
+use super::runtime::Runtime;
 
 /// Flags of `tbseg predict`.
 #[derive(Debug, clap::Args)]
@@ -48,115 +38,31 @@ pub struct Args {
     pub runtime: Runtime,
 }
 
-/// Reads a PNG as the network's input (see the module docs for scaling).
-pub fn read_png(path: &Path) -> anyhow::Result<Vec<f32>> {
-    let image =
-        image::open(path).with_context(|| format!("{}: not a readable PNG", path.display()))?;
-    let size = data::SIZE as u32;
-    if image.width() != size || image.height() != size {
-        bail!(
-            "{}: image is {}x{}, the network needs {size}x{size}",
-            path.display(),
-            image.width(),
-            image.height()
-        );
-    }
-    let values = match image {
-        image::DynamicImage::ImageLuma16(gray) => {
-            gray.pixels().map(|p| f32::from(p.0[0]) / 1024.0).collect()
-        }
-        image::DynamicImage::ImageLuma8(gray) => {
-            gray.pixels().map(|p| f32::from(p.0[0]) / 255.0).collect()
-        }
-        other if other.color().bytes_per_pixel() / other.color().channel_count() >= 2 => other
-            .to_luma16()
-            .pixels()
-            .map(|p| f32::from(p.0[0]) / 1024.0)
-            .collect(),
-        other => other
-            .to_luma8()
-            .pixels()
-            .map(|p| f32::from(p.0[0]) / 255.0)
-            .collect(),
-    };
-    Ok(values)
-}
-
 /// Runs `tbseg predict`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let checkpoint_dir = args
         .checkpoint_dir
         .clone()
         .unwrap_or_else(|| default_checkpoint_dir(args.model));
-    let is_png = args
-        .input
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("png"));
-    let inputs: Vec<(Vec<f32>, Option<Vec<u8>>)> = if is_png {
-        vec![(read_png(&args.input)?, None)]
-    } else {
-        data::read_lab_file(&args.input)
-            .with_context(|| format!("reading {}", args.input.display()))?
-            .into_iter()
-            .map(|example| (example.image, Some(example.label)))
-            .collect()
+    let job = PredictJob {
+        kind: args.model,
+        checkpoint_dir: Location::of(&checkpoint_dir),
+        checkpoint: if args.best {
+            CheckpointChoice::Best
+        } else {
+            args.checkpoint.clone()
+        },
+        input: Location::of(&args.input),
+        out: args.out.clone(),
+        device: args.runtime.device,
+        threads: args.runtime.threads,
     };
-    let choice = if args.best {
-        CheckpointChoice::Best
-    } else {
-        args.checkpoint.clone()
-    };
-    let prefix = choice.resolve(&checkpoint_dir)?;
-    let device = args.runtime.start()?;
-    let mut model = Model::new(args.model, device);
-    weights::restore(&mut model, &prefix)
-        .with_context(|| format!("restoring {}", prefix.display()))?;
-    super::train::announce(device);
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let side = data::SIZE as u32;
-    for (index, (image, label)) in inputs.iter().enumerate() {
-        if image.len() != data::PIXELS {
-            bail!(
-                "{}: image {index} has {} values, expected {}",
-                args.input.display(),
-                image.len(),
-                data::PIXELS
-            );
-        }
-        let tensor = tch::Tensor::f_from_slice(image)
-            .and_then(|t| t.f_reshape([1, 1, side as i64, side as i64]))
-            .and_then(|t| t.f_to_device(device))
-            .map_err(TrainError::from)?;
-        let predictions = predict(&model, &tensor)?;
-        let mask = &predictions.masks[0];
-        let mask_png: Vec<u8> = mask.iter().map(|&m| if m != 0 { 255 } else { 0 }).collect();
-        let mask_image = image::GrayImage::from_raw(side, side, mask_png).context("mask size")?;
-        let mask_path = args.out.join(format!("{index:04}_mask.png"));
-        save_png(mask_image.into(), &mask_path)?;
-        let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
-        let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
-        let overlay_path = args.out.join(format!("{index:04}_overlay.png"));
-        let overlay =
-            image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
-                .context("overlay size")?;
-        save_png(overlay.into(), &overlay_path)?;
-    }
+    let report = predict(&job)?;
     println!(
         "predicted {} image(s) from {} into {}",
-        inputs.len(),
+        report.images,
         args.input.display(),
         args.out.display()
     );
     Ok(())
-}
-
-/// Encodes `image` as PNG and writes it with tbseg's atomic writer, so a
-/// killed or failing run never leaves a half-written PNG under its name.
-fn save_png(image: image::DynamicImage, path: &Path) -> anyhow::Result<()> {
-    let mut png = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut png, image::ImageFormat::Png)
-        .with_context(|| format!("encoding {}", path.display()))?;
-    tbseg::atomic::write(path, png.get_ref()).with_context(|| format!("writing {}", path.display()))
 }

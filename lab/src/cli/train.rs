@@ -1,30 +1,24 @@
 //! `tbseg train`: the lab's `runTraining.py` for one task.
 //!
 //! Flags are spelled as in the lab (`--learning_rate`, `--num_epochs`, ...)
-//! with kebab-case aliases. Every flag is checked, and the training file
-//! read, before the checkpoint folder is touched, so a bad command line
-//! leaves no files behind.
+//! with kebab-case aliases. Every flag is checked here, and the training
+//! file read by the job ([`crate::job::train`]) before the checkpoint
+//! folder is touched, so a bad command line leaves no files behind.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
-use anyhow::Context;
-use tbseg::summary::SessionStatus;
-use tch::Device;
-
-use crate::data;
-use crate::train::examples::Examples;
+use crate::job::train::{default_checkpoint_dir, train, EarlierRun, TrainJob};
+use crate::job::{signals, Interrupted, Location};
 use crate::train::loss::LossKind;
 use crate::train::optim::OptimizerKind;
 use crate::train::options::TrainOptions;
-use crate::train::output::{RunLog, SummaryCadence};
+use crate::train::output::SummaryCadence;
 use crate::train::recipe::Recipe;
-use crate::train::trainer::{self, OnNonFinite, TrainConfig, CHECKPOINT_EVERY};
-use crate::train::validate::{metric_name, ValidationOptions, Validator, BEST_DIR, EVAL_DIR};
-use crate::train::{device, run_dir, weights, DeviceChoice, Model, ModelKind, TrainError};
+use crate::train::trainer::{OnNonFinite, TrainConfig, CHECKPOINT_EVERY};
+use crate::train::validate::ValidationOptions;
+use crate::train::{ModelKind, TrainError};
 
-use super::signals;
-use super::Interrupted;
+use super::runtime::Runtime;
 
 /// `tbseg train --help`'s closing section (the README's "When things go
 /// wrong", briefly).
@@ -40,43 +34,6 @@ When things go wrong:
   A crash     (kill -9, power cut) loses the steps since the last checkpoint
               (--checkpoint_every, 1000 by default); --resume redoes them.
 Exit status: 0 done, 1 error, 2 bad command line, 130 SIGINT, 143 SIGTERM.";
-
-/// Where and with how many threads libtorch runs (shared by the trainer's
-/// subcommands).
-#[derive(Debug, Clone, clap::Args)]
-pub struct Runtime {
-    /// `auto` uses the first CUDA GPU when libtorch sees one.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    pub device: DeviceChoice,
-    /// CPU threads for libtorch (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
-}
-
-impl Runtime {
-    /// Applies the thread count and resolves the device; [`announce`]
-    /// prints it once the inputs have been checked, so that an error is the
-    /// only line a bad command prints.
-    pub fn start(&self) -> anyhow::Result<Device> {
-        if self.threads == Some(0) {
-            return Err(TrainError::InvalidFlag {
-                flag: "--threads",
-                reason: "0 (must be at least 1)".into(),
-            }
-            .into());
-        }
-        let device = self.device.resolve()?;
-        device::keep_freed_memory();
-        device::set_threads(self.threads);
-        Ok(device)
-    }
-}
-
-/// Prints the device a command runs on (to stderr), once per process.
-pub fn announce(device: Device) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| eprintln!("tbseg: device {}", device::describe(device)));
-}
 
 /// Flags of `tbseg train`.
 #[derive(Debug, clap::Args)]
@@ -210,41 +167,6 @@ pub struct Args {
     pub runtime: Runtime,
 }
 
-/// A fully checked training job.
-#[derive(Clone, Debug)]
-pub struct TrainJob {
-    /// Hyper-parameters.
-    pub config: TrainConfig,
-    /// Folder holding the training file.
-    pub data_dir: PathBuf,
-    /// Folder for checkpoints and events.
-    pub checkpoint_dir: PathBuf,
-    /// Continue from the latest checkpoint.
-    pub resume: bool,
-    /// Delete an earlier run's events and checkpoints in the folder first.
-    pub overwrite: bool,
-    /// How often images and histograms are logged.
-    pub cadence: SummaryCadence,
-    /// Validation during training (default: none).
-    pub validation: ValidationOptions,
-}
-
-/// What a training job did.
-#[derive(Clone, Debug)]
-pub struct TrainReport {
-    /// `global_step` at the end.
-    pub steps: i64,
-    /// Ended by a signal (SIGINT or SIGTERM).
-    pub interrupted: bool,
-    /// Wall time of the job in seconds.
-    pub seconds: f64,
-}
-
-/// Default checkpoint folder of a task: `logs/<model>`.
-pub fn default_checkpoint_dir(kind: ModelKind) -> PathBuf {
-    Path::new("logs").join(kind.name())
-}
-
 fn positive(flag: &'static str, value: i64) -> Result<u64, TrainError> {
     u64::try_from(value)
         .ok()
@@ -308,13 +230,20 @@ impl Args {
         }
         Ok(TrainJob {
             config,
-            data_dir: self.data_dir.clone(),
-            checkpoint_dir: self
-                .checkpoint_dir
-                .clone()
-                .unwrap_or_else(|| default_checkpoint_dir(model)),
-            resume: self.resume,
-            overwrite: self.overwrite,
+            data_dir: Location::of(&self.data_dir),
+            checkpoint_dir: Location::of(
+                &self
+                    .checkpoint_dir
+                    .clone()
+                    .unwrap_or_else(|| default_checkpoint_dir(model)),
+            ),
+            earlier: if self.resume {
+                EarlierRun::Resume
+            } else if self.overwrite {
+                EarlierRun::Overwrite
+            } else {
+                EarlierRun::Refuse
+            },
             cadence: SummaryCadence {
                 images_every: self.image_every,
                 histograms_every: self.histogram_every,
@@ -329,7 +258,7 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let job = args.job()?;
     let device = args.runtime.start()?;
-    let report = train_job(&job, device)?;
+    let report = train(&job, device)?;
     if report.interrupted {
         return Err(Interrupted {
             signal: signals::received().unwrap_or(libc::SIGINT),
@@ -340,225 +269,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The data file `name` in `dir`, or the error that says how to make it.
-pub fn data_file(dir: &Path, name: &str) -> Result<PathBuf, TrainError> {
-    let path = tbseg::storage::join(dir, name);
-    if tbseg::storage::is_remote(dir) {
-        // One lookup of the object; an unreachable store is its own error.
-        return match tbseg::storage::is_file(&path) {
-            Ok(true) => Ok(path),
-            Ok(false) => Err(TrainError::MissingData { path }),
-            Err(error) => Err(TrainError::Io { path, error }),
-        };
-    }
-    if path.is_file() {
-        Ok(path)
-    } else if dir.is_dir() {
-        Err(TrainError::MissingData { path })
-    } else {
-        Err(TrainError::MissingData {
-            path: dir.to_path_buf(),
-        })
-    }
-}
-
-/// Reads a lab TFRecord file into tensors on `device`.
-pub fn load_examples(path: &Path, device: Device) -> anyhow::Result<Examples> {
-    let images = data::read_lab_file(path).map_err(TrainError::from)?;
-    let what = path.display().to_string();
-    let examples = Examples::from_pairs(
-        images
-            .iter()
-            .map(|example| (example.image.as_slice(), example.label.as_slice())),
-        data::SIZE as i64,
-        device,
-        &what,
-    )?;
-    Ok(examples)
-}
-
-/// Trains one task: reads the data and checks the flags against it,
-/// refuses to mix with an earlier run in the folder (unless resuming or
-/// overwriting), restores when resuming, runs the loop with the lab's
-/// outputs, prints the lab's final line. Nothing is written before the
-/// data and flags have been checked.
-pub fn train_job(job: &TrainJob, device: Device) -> anyhow::Result<TrainReport> {
-    let started = Instant::now();
-    job.config.validate()?;
-    let train_path = data_file(&job.data_dir, data::TRAIN_FILE)?;
-    let examples = load_examples(&train_path, device)?;
-    let validation_examples = if job.validation.every > 0 {
-        let val_path = data_file(&job.data_dir, data::VAL_FILE)?;
-        Some(load_examples(&val_path, device)?)
-    } else {
-        None
-    };
-    let steps = job.config.step_count(examples.len())?;
-    let dir = &job.checkpoint_dir;
-    if !job.resume {
-        if let Some(found) = run_dir::existing_run(dir) {
-            if !job.overwrite {
-                return Err(TrainError::ExistingRun {
-                    dir: dir.clone(),
-                    found,
-                }
-                .into());
-            }
-            run_dir::clear_run(dir).map_err(|error| TrainError::Io {
-                path: dir.clone(),
-                error,
-            })?;
-            eprintln!(
-                "tbseg: --overwrite: deleted the earlier run in {}",
-                dir.display()
-            );
-        }
-    }
-    tch::manual_seed(job.config.seed as i64);
-    let mut model = Model::new(job.config.kind, device);
-    let mut resume_step = None;
-    if job.resume {
-        match tbseg::checkpoint::latest_checkpoint(dir).map_err(TrainError::from)? {
-            Some(prefix) => {
-                let step = weights::restore(&mut model, &prefix)
-                    .with_context(|| format!("restoring {}", prefix.display()))?;
-                if step >= steps {
-                    // Saving now would move `global_step` back: the run is done.
-                    eprintln!(
-                        "tbseg: {} is at step {step}, this run's {} epochs end at step {steps}: \
-                         nothing to train",
-                        prefix.display(),
-                        job.config.num_epochs
-                    );
-                    println!(
-                        "OUTPUT: Done training for {} epochs, {step} steps.",
-                        job.config.num_epochs
-                    );
-                    return Ok(TrainReport {
-                        steps: step,
-                        interrupted: false,
-                        seconds: started.elapsed().as_secs_f64(),
-                    });
-                }
-                eprintln!("tbseg: resuming from {} at step {step}", prefix.display());
-                resume_step = Some(step);
-            }
-            None => {
-                eprintln!(
-                    "tbseg: --resume: no checkpoint in {}, starting from scratch",
-                    dir.display()
-                );
-                // Events of a run killed before its first checkpoint go.
-                resume_step = Some(0);
-            }
-        }
-    }
-    announce(device);
-    let mut log = RunLog::create(dir, &job.config, job.cadence, resume_step)?;
-    let stop = signals::stop_flag();
-    let first_step = resume_step.unwrap_or(0);
-    let trained = match &validation_examples {
-        Some(validation_examples) => train_validating(
-            job,
-            &model,
-            &examples,
-            validation_examples,
-            first_step,
-            &mut log,
-            stop,
-        ),
-        None => trainer::train(&job.config, &model, &examples, first_step, &mut log, stop),
-    };
-    let outcome = match trained {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            // The run's error is the one to report; the events written so
-            // far are flushed and synced on the way out if the disk allows.
-            let _ = log.finish(SessionStatus::Failure);
-            return Err(err.into());
-        }
-    };
-    let status = if outcome.interrupted {
-        SessionStatus::Running
-    } else {
-        SessionStatus::Success
-    };
-    log.finish(status)?;
-    if outcome.interrupted {
-        if let Some(path) = log.last_checkpoint() {
-            eprintln!("tbseg: saved {} at step {}", path.display(), outcome.steps);
-        }
-    } else {
-        if outcome.skipped > 0 {
-            eprintln!(
-                "tbseg: skipped {} step(s) with a non-finite loss or gradient",
-                outcome.skipped
-            );
-        }
-        if outcome.stopped_early {
-            println!(
-                "OUTPUT: stopped early at step {}: no better validation in the last {} evaluations.",
-                outcome.steps,
-                job.validation.patience.unwrap_or(0)
-            );
-        }
-        println!(
-            "OUTPUT: Done training for {} epochs, {} steps.",
-            job.config.num_epochs, outcome.steps
-        );
-    }
-    Ok(TrainReport {
-        steps: outcome.steps,
-        interrupted: outcome.interrupted,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// Runs the loop with validation every `job.validation.every` steps into
-/// `<checkpoint_dir>/eval` and the best model kept in
-/// `<checkpoint_dir>/best`, then prints the best validation.
-fn train_validating(
-    job: &TrainJob,
-    model: &Model,
-    examples: &Examples,
-    validation_examples: &Examples,
-    first_step: i64,
-    log: &mut RunLog,
-    stop: &std::sync::atomic::AtomicBool,
-) -> Result<trainer::TrainOutcome, TrainError> {
-    let mut validator = Validator::new(
-        log,
-        validation_examples,
-        job.config.kind,
-        job.validation,
-        &job.checkpoint_dir,
-        &job.checkpoint_dir.join(EVAL_DIR),
-        job.resume.then_some(first_step),
-    )?;
-    let outcome = trainer::train(
-        &job.config,
-        model,
-        examples,
-        first_step,
-        &mut validator,
-        stop,
-    );
-    validator.close()?;
-    let outcome = outcome?;
-    if let Some(best) = validator.best() {
-        println!(
-            "OUTPUT: best validation {} = {:.3} at step {} (in {})",
-            metric_name(job.config.kind.metric()),
-            best.value,
-            best.step,
-            job.checkpoint_dir.join(BEST_DIR).display()
-        );
-    }
-    Ok(outcome)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use clap::Parser;
 
     use super::*;
@@ -595,7 +309,17 @@ mod tests {
         assert!(best.config.options.augment);
         assert!(!best.config.options.augment_symmetries);
         assert_eq!(best.validation.every, values.eval_every);
-        assert_eq!(best.checkpoint_dir, Path::new("logs").join("unet"));
+        assert_eq!(
+            best.checkpoint_dir,
+            Location::Local(Path::new("logs").join("unet"))
+        );
+        assert_eq!(best.earlier, EarlierRun::Refuse);
+        assert_eq!(job(&["--resume"]).earlier, EarlierRun::Resume);
+        assert_eq!(job(&["--overwrite"]).earlier, EarlierRun::Overwrite);
+        assert_eq!(
+            job(&["--data_dir", "s3://bucket/lab"]).data_dir,
+            Location::Remote("s3://bucket/lab".into())
+        );
 
         let overridden = job(&[
             "--recipe",
@@ -620,7 +344,7 @@ mod tests {
         assert_eq!(overridden.config.learning_rate, values.learning_rate);
         assert_eq!(
             overridden.checkpoint_dir,
-            Path::new("logs").join("cnn-dice")
+            Location::Local(Path::new("logs").join("cnn-dice"))
         );
 
         let lab_best = job(&["--recipe", "lab-best", "--learning_rate", "0.05"]);

@@ -30,8 +30,8 @@ pub mod synth;
 pub mod synth_hard;
 
 pub use schema::{
-    decode_example, encode_example, read_lab_file, read_lab_slices, write_lab_file, LabImage,
-    LabSlice,
+    decode_example, encode_example, lab_slices_from_bytes, read_lab_file, read_lab_slices,
+    read_local_lab_slices, write_lab_file, LabImage, LabSlice,
 };
 
 /// Which synthetic generator draws the slices (`--style` of `tbseg data

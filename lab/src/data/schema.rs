@@ -200,15 +200,31 @@ where
 /// Unlike a TensorBoard-style reader this one is strict: a record with a
 /// bad checksum or a torn final record is an error, not something to skip
 /// or wait for, since a training set must be read whole.
+///
+/// `path` may be an object-store URL (see [`tbseg::storage`]); a caller
+/// that has already told local from remote calls [`read_local_lab_slices`]
+/// or [`lab_slices_from_bytes`] directly.
 pub fn read_lab_slices(path: impl AsRef<Path>) -> Result<Vec<LabSlice>, DataError> {
     let path = path.as_ref();
     if tbseg::storage::is_remote(path) {
         // An object: downloaded whole (the lab's files are tens of MB).
         let bytes = tbseg::storage::read(path).map_err(|e| DataError::io(path, e))?;
-        return read_slices(RecordReader::new(std::io::Cursor::new(bytes)), path);
+        return lab_slices_from_bytes(bytes, path);
     }
+    read_local_lab_slices(path)
+}
+
+/// Reads every slice of a lab file on the local file system, as
+/// [`read_lab_slices`] does.
+pub fn read_local_lab_slices(path: &Path) -> Result<Vec<LabSlice>, DataError> {
     let records = RecordReader::open(path).map_err(|e| DataError::io(path, e.source))?;
     read_slices(records, path)
+}
+
+/// Reads every slice of a lab file held in memory (an object downloaded
+/// whole), as [`read_lab_slices`] does; `path` names it in errors.
+pub fn lab_slices_from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Vec<LabSlice>, DataError> {
+    read_slices(RecordReader::new(std::io::Cursor::new(bytes)), path)
 }
 
 /// Every slice of a lab file read through `records`.

@@ -17,7 +17,6 @@
 //! - [`recipe`]: named presets of those flags (`--recipe`).
 //! - [`examples`]: a data set as image and label tensors.
 //! - [`output`]: the run's `OUTPUT:` lines, TensorBoard events and checkpoints.
-//! - [`run_dir`]: whether a checkpoint folder holds a run; clearing it.
 //! - [`weights`]: a model as a TensorFlow checkpoint (TF names and layouts).
 //! - [`device`]: `--device auto|cpu|cuda` and thread count.
 
@@ -32,7 +31,6 @@ pub mod optim;
 pub mod options;
 pub mod output;
 pub mod recipe;
-pub mod run_dir;
 pub mod schedule;
 pub mod scores;
 pub mod trainer;

@@ -61,8 +61,8 @@ pub struct RunLog {
 }
 
 impl RunLog {
-    /// Opens a new event file in `dir` (created if needed) and records the
-    /// run's hyper-parameters. A run resumed at `resume_step` starts its
+    /// Opens a new event file in `dir` (the summary writer creates a
+    /// missing local folder) and records the run's hyper-parameters. A run resumed at `resume_step` starts its
     /// file with a `SessionLog START` there, so TensorBoard drops what the
     /// interrupted run logged at and after that step (it was logged again,
     /// or never checkpointed).
@@ -72,12 +72,6 @@ impl RunLog {
         cadence: SummaryCadence,
         resume_step: Option<i64>,
     ) -> Result<RunLog, TrainError> {
-        if !tbseg::storage::is_remote(dir) {
-            std::fs::create_dir_all(dir).map_err(|error| TrainError::Io {
-                path: dir.to_path_buf(),
-                error,
-            })?;
-        }
         let mut builder = SummaryWriter::builder(dir);
         if let Some(step) = resume_step {
             builder = builder.purge_step(step);
