@@ -558,11 +558,17 @@ impl Writer {
             })?;
             for (chart, spec) in charts.iter() {
                 let chart: String = chart.extract()?;
-                let (kind, tags): (String, Vec<String>) = spec.extract().map_err(|_| {
+                let wrong = || {
                     PyTypeError::new_err(format!(
                         "layout chart {chart:?}: expected [\"Multiline\" or \"Margin\", [tags]]"
                     ))
-                })?;
+                };
+                let parts: Vec<Bound<'_, PyAny>> = spec.extract().map_err(|_| wrong())?;
+                let [kind, tags] = &parts[..] else {
+                    return Err(wrong());
+                };
+                let kind: String = kind.extract().map_err(|_| wrong())?;
+                let tags: Vec<String> = tags.extract().map_err(|_| wrong())?;
                 category = match kind.as_str() {
                     "Multiline" => category.multiline(chart, tags),
                     "Margin" => {
