@@ -156,7 +156,10 @@ class SummaryWriter(_Writer):
 
     def _image(self, tag, array, global_step, walltime, dataformats) -> None:
         _convert.check_numeric("img_tensor", array)
-        hwc = _convert.to_uint8(_convert.to_hwc(array, dataformats))
+        try:
+            hwc = _convert.to_uint8(_convert.to_hwc(array, dataformats))
+        except ValueError as error:
+            raise ValueError(f"invalid img_tensor for summary {tag!r}: {error}") from None
         super()._image(tag, hwc, _step(global_step), walltime)
 
     def add_figure(
