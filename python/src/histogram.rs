@@ -65,7 +65,10 @@ pub fn torch_buckets(
     if edges.len() < 2 {
         return Err(format!("{} bin edges, expected at least 2", edges.len()));
     }
-    if edges.windows(2).any(|w| !(w[0] <= w[1])) {
+    if edges
+        .windows(2)
+        .any(|w| w[0].partial_cmp(&w[1]).is_none_or(|o| o.is_gt()))
+    {
         return Err("bin edges must increase monotonically".into());
     }
     let (counts, edges) = merge(counts(values, edges), edges.to_vec(), max_bins.unwrap_or(0));
@@ -74,13 +77,15 @@ pub fn torch_buckets(
     };
     let last = counts.iter().rposition(|&c| c > 0).unwrap_or(first);
     // numpy's min and max: NaN if any sample is NaN.
-    let (min, max) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-        if v.is_nan() || lo.is_nan() {
-            (f64::NAN, f64::NAN)
-        } else {
-            (lo.min(v), hi.max(v))
-        }
-    });
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            if v.is_nan() || lo.is_nan() {
+                (f64::NAN, f64::NAN)
+            } else {
+                (lo.min(v), hi.max(v))
+            }
+        });
     Ok((first..=last)
         .map(|k| {
             let left = if k == first { min } else { edges[k] };
@@ -114,6 +119,10 @@ pub fn histogram_buckets<'py>(
     let rows = py
         .allow_threads(|| torch_buckets(&values, &edges, max_bins))
         .map_err(|reason| invalid("histogram", "values", reason))?;
-    let bytes: Vec<u8> = rows.iter().flatten().flat_map(|x| x.to_ne_bytes()).collect();
+    let bytes: Vec<u8> = rows
+        .iter()
+        .flatten()
+        .flat_map(|x| x.to_ne_bytes())
+        .collect();
     Ok(PyBytes::new(py, &bytes))
 }

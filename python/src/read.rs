@@ -174,7 +174,11 @@ fn blob(kind: Kind, value: &ValueKind) -> Option<Blob> {
             let mut rows = Vec::new();
             if let (Some(first), Some(last)) = (first, last) {
                 for k in first..=last.min(n - 1) {
-                    let left = if k == first { h.min } else { h.bucket_limit[k - 1] };
+                    let left = if k == first {
+                        h.min
+                    } else {
+                        h.bucket_limit[k - 1]
+                    };
                     let right = if k == last { h.max } else { h.bucket_limit[k] };
                     rows.extend([left, right, h.bucket[k]]);
                 }
@@ -203,13 +207,21 @@ fn read_file(
         let summary = match event.what {
             Some(event::What::Summary(summary)) => summary,
             Some(event::What::SessionLog(log)) if log.status == SessionStatus::Start as i32 => {
-                out.purges.push((event.step, out.scalars.len(), out.blobs.len()));
+                out.purges
+                    .push((event.step, out.scalars.len(), out.blobs.len()));
                 return;
             }
             _ => return,
         };
         for value in summary.value {
-            visit_value(&mut out, &mut codes, kinds, tags, (event.step, event.wall_time), value);
+            visit_value(
+                &mut out,
+                &mut codes,
+                kinds,
+                tags,
+                (event.step, event.wall_time),
+                value,
+            );
         }
     };
     reader
@@ -229,7 +241,10 @@ fn visit_value(
     if tags.is_some_and(|tags| !tags.contains(&value.tag)) {
         return;
     }
-    let has_metadata = value.metadata.as_ref().is_some_and(|m| m.plugin_data.is_some());
+    let has_metadata = value
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.plugin_data.is_some());
     let (code, kind) = match codes.get_mut(&value.tag) {
         Some((code, kind)) => {
             if kind.is_none() && has_metadata {
@@ -284,10 +299,16 @@ fn collect(
         .filter(|(run, _)| runs.is_none_or(|runs| runs.contains(run)))
         .flat_map(|(run, paths)| paths.into_iter().map(move |p| (run.clone(), p)))
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let mut decoded: Vec<Option<Result<FileColumns, String>>> = (0..files.len()).map(|_| None).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let mut decoded: Vec<Option<Result<FileColumns, String>>> =
+        (0..files.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
-        for (worker, chunk) in decoded.chunks_mut(files.len().div_ceil(threads).max(1)).enumerate() {
+        for (worker, chunk) in decoded
+            .chunks_mut(files.len().div_ceil(threads).max(1))
+            .enumerate()
+        {
             let first = worker * files.len().div_ceil(threads).max(1);
             let files = &files;
             scope.spawn(move || {
@@ -337,15 +358,21 @@ fn collect(
             let next_purge = purges.peek().map(|&&(_, s, b)| (s, b));
             let take_scalars = next_purge.map_or(usize::MAX, |(s, _)| s);
             let take_blobs = next_purge.map_or(usize::MAX, |(_, b)| b);
-            while let Some((_, (tag, step, wall, value))) = scalars.next_if(|(i, _)| *i < take_scalars) {
+            while let Some((_, (tag, step, wall, value))) =
+                scalars.next_if(|(i, _)| *i < take_scalars)
+            {
                 columns.scalar_run.push(run);
                 columns.scalar_tag.push(global[tag as usize]);
                 columns.scalar_step.push(step);
                 columns.scalar_wall.push(wall);
                 columns.scalar_value.push(value);
             }
-            while let Some((_, (tag, step, wall, kind, blob))) = blobs.next_if(|(i, _)| *i < take_blobs) {
-                columns.blobs.push((run, global[tag as usize], step, wall, kind, blob));
+            while let Some((_, (tag, step, wall, kind, blob))) =
+                blobs.next_if(|(i, _)| *i < take_blobs)
+            {
+                columns
+                    .blobs
+                    .push((run, global[tag as usize], step, wall, kind, blob));
             }
             let Some(&(purge_step, _, _)) = purges.next() else {
                 break;
@@ -437,7 +464,10 @@ pub fn read_columns<'py>(
     let rows = PyList::empty(py);
     for (run, tag, step, wall, kind, blob) in &columns.blobs {
         let value: PyObject = match blob {
-            Blob::Image(png, w, h) => (PyBytes::new(py, png), *w, *h).into_pyobject(py)?.into_any().unbind(),
+            Blob::Image(png, w, h) => (PyBytes::new(py, png), *w, *h)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind(),
             Blob::Histogram(rows) => bytes_of(py, rows).into_any().unbind(),
             Blob::Text(text) => text.into_pyobject(py)?.into_any().unbind(),
         };

@@ -153,7 +153,10 @@ fn scalar_of(tag: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
 /// `"<f8"`...), copied once; the Python side has made the array so.
 fn array_bytes(array: &Bound<'_, PyAny>, typestr: &str, name: &str) -> PyResult<Vec<u8>> {
     let interface = array.getattr("__array_interface__").map_err(|_| {
-        PyTypeError::new_err(format!("{name} must be a numpy array, got {}", type_name(array)))
+        PyTypeError::new_err(format!(
+            "{name} must be a numpy array, got {}",
+            type_name(array)
+        ))
     })?;
     let found: String = interface.get_item("typestr")?.extract()?;
     let contiguous = interface.get_item("strides")?.is_none();
@@ -263,7 +266,7 @@ impl Writer {
         filename_suffix: String,
         purge_step: Option<i64>,
     ) -> PyResult<Self> {
-        if !(flush_secs > 0.0) {
+        if flush_secs.is_nan() || flush_secs <= 0.0 {
             return Err(PyValueError::new_err(format!(
                 "flush_secs must be positive, got {flush_secs}"
             )));
@@ -345,7 +348,11 @@ impl Writer {
     ) -> PyResult<()> {
         let shape: Vec<usize> = pixels.getattr("shape")?.extract()?;
         let [height, width, channels] = shape[..] else {
-            return Err(invalid(&tag, "image", format!("shape {shape:?}, expected [H, W, C]")));
+            return Err(invalid(
+                &tag,
+                "image",
+                format!("shape {shape:?}, expected [H, W, C]"),
+            ));
         };
         if !matches!(channels, 1 | 3 | 4) || height == 0 || width == 0 {
             return Err(invalid(
@@ -355,7 +362,11 @@ impl Writer {
             ));
         }
         let (Ok(height), Ok(width)) = (u32::try_from(height), u32::try_from(width)) else {
-            return Err(invalid(&tag, "image", format!("shape {shape:?} is too large")));
+            return Err(invalid(
+                &tag,
+                "image",
+                format!("shape {shape:?} is too large"),
+            ));
         };
         let bytes = array_bytes(pixels, "|u1", "pixels")?;
         let step = when(step, walltime);
@@ -422,7 +433,11 @@ impl Writer {
         let data = f32s(&array_bytes(rows, "<f4", "pr curve")?);
         let n = data.len() / 6;
         if n < 2 || data.len() != 6 * n {
-            return Err(invalid(tag, "pr curve", format!("{} values, expected 6 rows of at least 2", data.len())));
+            return Err(invalid(
+                tag,
+                "pr curve",
+                format!("{} values, expected 6 rows of at least 2", data.len()),
+            ));
         }
         let row = |i: usize| data[i * n..(i + 1) * n].to_vec();
         let curve = PrCurve {
@@ -453,7 +468,11 @@ impl Writer {
     ) -> PyResult<()> {
         let samples = f32s(&array_bytes(samples, "<f4", "snd_tensor")?);
         if sample_rate == 0 || channels == 0 {
-            return Err(invalid(&tag, "audio", "sample_rate and channels must be at least 1"));
+            return Err(invalid(
+                &tag,
+                "audio",
+                "sample_rate and channels must be at least 1",
+            ));
         }
         let step = when(step, walltime);
         self.submit(py, move |writer| {
@@ -478,9 +497,13 @@ impl Writer {
     ) -> PyResult<()> {
         let shape: Vec<usize> = frames.getattr("shape")?.extract()?;
         let [t, h, w, c] = shape[..] else {
-            return Err(invalid(&tag, "video", format!("shape {shape:?}, expected [T, H, W, C]")));
+            return Err(invalid(
+                &tag,
+                "video",
+                format!("shape {shape:?}, expected [T, H, W, C]"),
+            ));
         };
-        if t == 0 || h == 0 || w == 0 || !matches!(c, 1 | 3 | 4) || !(fps > 0.0) {
+        if t == 0 || h == 0 || w == 0 || !matches!(c, 1 | 3 | 4) || fps.is_nan() || fps <= 0.0 {
             return Err(invalid(
                 &tag,
                 "video",
@@ -618,7 +641,9 @@ impl Writer {
                 })
             })
             .transpose()?;
-        let colors = colors.map(|c| array_bytes(c, "|u1", "colors")).transpose()?;
+        let colors = colors
+            .map(|c| array_bytes(c, "|u1", "colors"))
+            .transpose()?;
         let mut data = Mesh::new(&vertices).config_json(config_json);
         if let Some(faces) = &faces {
             data = data.faces(faces);
@@ -650,16 +675,29 @@ impl Writer {
     ) -> PyResult<()> {
         let shape: Vec<usize> = mat.getattr("shape")?.extract()?;
         let [_, dim] = shape[..] else {
-            return Err(invalid(tag, "mat", format!("shape {shape:?}, expected [N, D]")));
+            return Err(invalid(
+                tag,
+                "mat",
+                format!("shape {shape:?}, expected [N, D]"),
+            ));
         };
         let values = f32s(&array_bytes(mat, "<f4", "mat")?);
         let sprite = match label_img {
             Some(img) => {
                 let shape: Vec<usize> = img.getattr("shape")?.extract()?;
                 let [_, h, w, c] = shape[..] else {
-                    return Err(invalid(tag, "label_img", format!("shape {shape:?}, expected [N, H, W, C]")));
+                    return Err(invalid(
+                        tag,
+                        "label_img",
+                        format!("shape {shape:?}, expected [N, H, W, C]"),
+                    ));
                 };
-                Some((array_bytes(img, "|u1", "label_img")?, h as u32, w as u32, c as u8))
+                Some((
+                    array_bytes(img, "|u1", "label_img")?,
+                    h as u32,
+                    w as u32,
+                    c as u8,
+                ))
             }
             None => None,
         };
@@ -668,8 +706,10 @@ impl Writer {
             embedding = match &header {
                 Some(header) => embedding.columns(header, rows),
                 None => {
-                    let labels: Vec<&str> =
-                        rows.iter().map(|r| r.first().map_or("", String::as_str)).collect();
+                    let labels: Vec<&str> = rows
+                        .iter()
+                        .map(|r| r.first().map_or("", String::as_str))
+                        .collect();
                     embedding.labels(&labels)
                 }
             };
@@ -679,7 +719,9 @@ impl Writer {
         }
         let guard = self.open()?;
         let writer = &guard.as_ref().expect("opened").writer;
-        writer.add_embedding(tag, &embedding, step).map_err(summary_error)
+        writer
+            .add_embedding(tag, &embedding, step)
+            .map_err(summary_error)
     }
 
     /// A model graph: a serialized `tensorflow.GraphDef` (what torch's
@@ -706,7 +748,8 @@ impl Writer {
         if let Some(error) = open.encoder.take_error() {
             return Err(summary_error(error));
         }
-        py.allow_threads(|| open.writer.flush()).map_err(summary_error)
+        py.allow_threads(|| open.writer.flush())
+            .map_err(summary_error)
     }
 
     /// Encodes and writes everything logged, closes the event file.
@@ -740,7 +783,11 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        let open = self.open.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        let open = self
+            .open
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(open) = open {
             if open.generation == FORK_GENERATION.load(Ordering::Relaxed) {
                 // Encodes what is queued and closes the file.
