@@ -6,14 +6,14 @@
 //! `float64` histogram samples, ...). This half takes those buffers and
 //! does the work: PNG, WAV, GIF and histogram encoding on a background
 //! thread per writer, with the GIL released, and the event records through
-//! [`tbseg::summary::SummaryWriter`]; and [`read`] decodes log
+//! [`tbseg::summary::SummaryWriter`]; and `read` decodes log
 //! directories into column buffers for pandas.
 //!
-//! - [`writer`]: the `Writer` class.
-//! - [`encoder`]: the background thread that encodes the heavy kinds.
-//! - [`histogram`]: torch's histogram (numpy's bucketing, torch's trim).
-//! - [`read`]: the fast reader.
-//! - [`errors`]: library errors as Python exceptions.
+//! - `writer`: the `Writer` class.
+//! - `encoder`: the background thread that encodes the heavy kinds.
+//! - `histogram`: torch's histogram (numpy's bucketing, torch's trim).
+//! - `read`: the fast reader.
+//! - `errors`: library errors as Python exceptions.
 
 use pyo3::prelude::*;
 
