@@ -9,8 +9,10 @@
 #      the whole workspace's tests with the trainer (libtorch) enabled,
 #      then the library's tch integration and the training example on tiny
 #      data (feature `trainer`),
-#   3. the conformance checks, in which TensorBoard's and TensorFlow's own
-#      Python readers load files that tbseg wrote,
+#   3. the Python package's tests (python/tests: every SummaryWriter method,
+#      the reader, and torch's writer side by side through TensorBoard's
+#      loader), then the conformance checks, in which TensorBoard's and
+#      TensorFlow's own Python readers load files that tbseg wrote,
 #   4. the library's tests once more in debug mode, so debug_asserts and
 #      integer overflow checks run,
 #   5. every cargo-fuzz target for a short while (scripts/fuzz.sh),
@@ -61,11 +63,20 @@ echo "== cargo test (the candle integration: tensors of every dtype, a VarMap)" 
 
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch
-cargo test --release --workspace --features tbseg-lab/object-store
+# The Python package's extension module cannot link a test binary (its
+# libpython symbols come from the interpreter that loads it); its tests
+# are the pytest suite below.
+cargo test --release --workspace --exclude tbseg-python --features tbseg-lab/object-store
 
 echo "== cargo test (the library's tch integration, the training example)" >&2
 cargo test --release -p tbseg --features trainer --test tch_integration --test train_lab_example
 cargo test --release -p tbseg --features trainer --doc
+
+echo "== the Python package: pytest, and side by side with torch's writer through TensorBoard's loader" >&2
+# Builds the wheel into the cache and installs it into a cached venv
+# (torch 2.11 from setup-libtorch's environment, TensorBoard 2.21).
+( unset LIBTORCH_USE_PYTORCH VIRTUAL_ENV; scripts/setup-python-package.sh )
+"$TBSEG_PKG_VENV/bin/pytest" -q python/tests
 
 echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
 scripts/conformance.sh

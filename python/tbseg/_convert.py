@@ -1,0 +1,176 @@
+"""Turning what torch's writer accepts into the numpy layouts it encodes.
+
+Every function here does what ``torch.utils.tensorboard.summary`` does to
+its input before encoding (same layouts, same scaling, same truncation), so
+that tbseg's files show the same pixels, buckets and curves as torch's.
+The encoding itself (PNG, WAV, GIF, histogram counting) happens in the
+native module, off the Python thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+
+def _torch_tensor_type():
+    torch = sys.modules.get("torch")
+    return getattr(torch, "Tensor", None) if torch is not None else None
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A numpy array of ``x``: numpy arrays as they are, torch tensors
+    detached and copied to the host (CPU tensors without a copy), Python
+    and numpy scalars as one-element arrays (as torch's ``make_np``), and
+    anything else through ``numpy.asarray`` (``__array__``, the buffer
+    protocol, lists)."""
+    if isinstance(x, np.ndarray):
+        return x
+    tensor = _torch_tensor_type()
+    if tensor is not None and isinstance(x, tensor):
+        x = x.detach()
+        if x.dtype == sys.modules["torch"].bfloat16:
+            x = x.float()  # numpy has no bfloat16
+        return x.cpu().numpy()
+    if isinstance(x, (bool, int, float, np.generic)):
+        return np.array([x])
+    try:
+        return np.asarray(x)
+    except Exception as error:  # noqa: BLE001 - re-raised with the reason
+        raise TypeError(f"expected a number, a numpy array or a torch tensor, got {type(x).__name__}") from error
+
+
+def check_numeric(name: str, array: np.ndarray) -> None:
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+
+
+def to_hwc(tensor: np.ndarray, dataformats: str) -> np.ndarray:
+    """torch's ``convert_to_HWC``: any of HW, HWC, CHW (3-D layouts in any
+    order) or NCHW-like batches (tiled with ``make_grid``) to HWC with 3
+    or 4 channels; grey images become RGB."""
+    dataformats = dataformats.upper()
+    if len(set(dataformats)) != len(dataformats) or set(dataformats) - set("NCHW"):
+        raise ValueError(f"dataformats {dataformats!r}: use each of N, C, H, W at most once")
+    if tensor.ndim != len(dataformats):
+        raise ValueError(
+            f"the image has shape {tuple(tensor.shape)} ({tensor.ndim} dimensions), "
+            f"dataformats {dataformats!r} has {len(dataformats)}"
+        )
+    if len(dataformats) == 4:
+        nchw = tensor.transpose([dataformats.find(c) for c in "NCHW"])
+        return make_grid(nchw).transpose(1, 2, 0)
+    if len(dataformats) == 3:
+        if "N" in dataformats:
+            raise ValueError(f"dataformats {dataformats!r}: a single image has no N")
+        hwc = tensor.transpose([dataformats.find(c) for c in "HWC"])
+        if hwc.shape[2] == 1:
+            hwc = np.concatenate([hwc, hwc, hwc], 2)
+        return hwc
+    if len(dataformats) == 2 and set(dataformats) == {"H", "W"}:
+        hw = tensor.transpose([dataformats.find(c) for c in "HW"])
+        return np.stack([hw, hw, hw], 2)
+    raise ValueError(f"dataformats {dataformats!r}: expected HW, HWC, CHW or NCHW (in any order)")
+
+
+def make_grid(nchw: np.ndarray, ncols: int = 8) -> np.ndarray:
+    """torch's ``make_grid``: up to 8 images per row, no padding; CHW."""
+    if nchw.shape[1] == 1:
+        nchw = np.concatenate([nchw, nchw, nchw], 1)
+    if nchw.shape[1] not in (3, 4):
+        raise ValueError(f"images have {nchw.shape[1]} channels, expected 1, 3 or 4")
+    count, channels, height, width = nchw.shape
+    if count == 0:
+        raise ValueError("no images in the batch")
+    ncols = min(count, ncols)
+    nrows = -(-count // ncols)
+    canvas = np.zeros((channels, height * nrows, width * ncols), dtype=nchw.dtype)
+    for i in range(count):
+        y, x = divmod(i, ncols)
+        canvas[:, y * height : (y + 1) * height, x * width : (x + 1) * width] = nchw[i]
+    return canvas
+
+
+def to_uint8(tensor: np.ndarray) -> np.ndarray:
+    """torch's image scaling: ``uint8`` as is, anything else times 255,
+    clipped to [0, 255] and truncated; C-contiguous."""
+    if tensor.dtype == np.uint8:
+        return np.ascontiguousarray(tensor)
+    check_numeric("the image", tensor)
+    scaled = (tensor.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+    return np.ascontiguousarray(scaled)
+
+
+def prepare_video(video: np.ndarray) -> np.ndarray:
+    """torch's ``_prepare_video``: a ``[N, T, C, H, W]`` batch of clips to
+    ``[T, H', W', C]`` frames of a grid (N padded to a power of two)."""
+    if video.ndim != 5:
+        raise ValueError(f"vid_tensor has shape {tuple(video.shape)}, expected [N, T, C, H, W]")
+    b, t, c, h, w = video.shape
+    if video.dtype == np.uint8:
+        video = np.float32(video) / 255.0
+    if b & (b - 1):
+        extra = int(2 ** b.bit_length() - b)
+        video = np.concatenate((video, np.zeros(shape=(extra, t, c, h, w))), axis=0)
+    n_rows = 2 ** ((b.bit_length() - 1) // 2)
+    n_cols = video.shape[0] // n_rows
+    video = np.reshape(video, (n_rows, n_cols, t, c, h, w))
+    video = np.transpose(video, axes=(2, 0, 4, 1, 5, 3))
+    return np.reshape(video, (t, n_rows * h, n_cols * w, c))
+
+
+def tensorflow_bins() -> np.ndarray:
+    """torch's ``bins="tensorflow"`` edges: ±1e-12·1.1^k up to 1e20, and 0."""
+    v = 1e-12
+    buckets = []
+    while v < 1e20:
+        buckets.append(v)
+        v *= 1.1
+    return np.array([-b for b in reversed(buckets)] + [0] + buckets, dtype=np.float64)
+
+
+def pr_curve_rows(labels, predictions, num_thresholds: int, weights=None) -> np.ndarray:
+    """torch's (TensorBoard's) ``compute_curve``: rows TP, FP, TN, FN,
+    precision, recall at ``num_thresholds`` thresholds, as float32."""
+    minimum_count = 1e-7
+    if weights is None:
+        weights = 1.0
+    bucket_indices = np.int32(np.floor(predictions * (num_thresholds - 1)))
+    float_labels = labels.astype(np.float64)
+    histogram_range = (0, num_thresholds - 1)
+    tp_buckets, _ = np.histogram(
+        bucket_indices, bins=num_thresholds, range=histogram_range, weights=float_labels * weights
+    )
+    fp_buckets, _ = np.histogram(
+        bucket_indices, bins=num_thresholds, range=histogram_range, weights=(1.0 - float_labels) * weights
+    )
+    tp = np.cumsum(tp_buckets[::-1])[::-1]
+    fp = np.cumsum(fp_buckets[::-1])[::-1]
+    tn = fp[0] - fp
+    fn = tp[0] - tp
+    precision = tp / np.maximum(minimum_count, tp + fp)
+    recall = tp / np.maximum(minimum_count, tp + fn)
+    return np.ascontiguousarray(np.stack((tp, fp, tn, fn, precision, recall)), dtype=np.float32)
+
+
+def figure_to_image(figures, close: bool = True) -> np.ndarray:
+    """torch's ``figure_to_image``: a matplotlib figure rendered to a CHW
+    ``uint8`` array (a list of figures: NCHW); needs matplotlib."""
+    import matplotlib.backends.backend_agg as backend_agg
+    import matplotlib.pyplot as plt
+
+    def render(figure):
+        canvas = backend_agg.FigureCanvasAgg(figure)
+        canvas.draw()
+        data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)
+        w, h = figure.canvas.get_width_height()
+        chw = np.moveaxis(data.reshape([h, w, 4])[:, :, 0:3], source=2, destination=0)
+        if close:
+            plt.close(figure)
+        return chw
+
+    if isinstance(figures, list):
+        return np.stack([render(figure) for figure in figures])
+    return render(figures)

@@ -1,0 +1,82 @@
+"""One script of torch-style calls, run with torch.utils.tensorboard's
+SummaryWriter and with tbseg's: TensorBoard's loader must report the same
+runs, tags, steps and values for both (images the same pixels, histograms
+the same buckets, PR curves the same counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import decode_png, tensorboard_runs
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("tensorboard")
+pytest.importorskip("PIL")
+
+
+def script(SummaryWriter, log_dir):
+    """What a training script logs (no add_hparams: torch puts it in an
+    extra run per call, which tbseg deliberately does not)."""
+    rng = np.random.default_rng(7)
+    gen = torch.Generator().manual_seed(7)
+    with SummaryWriter(log_dir) as writer:
+        for step in range(5):
+            writer.add_scalar("loss", 1.0 / (step + 1), step)
+            writer.add_scalar("lr", torch.tensor(0.1 * 0.9**step), global_step=step)
+            writer.add_scalar("epoch", np.int64(step // 2), step)
+            writer.add_scalars("metrics", {"train": 0.5 + step, "val": np.float32(0.25 * step)}, step)
+        writer.add_image("chw_float", rng.random((3, 12, 10)), 0)
+        writer.add_image("hwc_uint8", rng.integers(0, 256, (9, 7, 3), dtype=np.uint8), 1, dataformats="HWC")
+        writer.add_image("hw_float16", torch.rand(6, 5, generator=gen).half(), 2, dataformats="HW")
+        writer.add_image("grey_chw", torch.rand(1, 8, 8, generator=gen), 3)
+        writer.add_images("batch_nchw", torch.rand(11, 3, 4, 5, generator=gen), 4)
+        writer.add_images("batch_nhwc_uint8", rng.integers(0, 256, (3, 6, 4, 1), dtype=np.uint8), 5, dataformats="NHWC")
+        writer.add_histogram("weights", rng.normal(size=1000), 0)
+        writer.add_histogram("weights", torch.randn(500, generator=gen) * 3, 1)
+        writer.add_histogram("ints", rng.integers(-5, 6, 300), 2)
+        writer.add_histogram("ten_bins", rng.normal(size=200), 3, bins=10)
+        writer.add_histogram("auto_bins", rng.exponential(size=300).astype(np.float32), 4, bins="auto")
+        writer.add_histogram("max_bins", rng.normal(size=400), 5, max_bins=20)
+        writer.add_text("notes", "a *markdown* note", 0)
+        writer.add_text("notes", "second", 7)
+        labels = rng.random(200) > 0.4
+        predictions = np.clip(labels * 0.3 + rng.random(200) * 0.7, 0, 1)
+        writer.add_pr_curve("pr", labels, predictions, 0)
+        writer.add_pr_curve("pr_weighted", torch.tensor(labels), torch.tensor(predictions), 1, num_thresholds=33, weights=rng.random(200))
+
+
+def test_torch_and_tbseg_write_what_tensorboard_reads_the_same(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    import tbseg
+
+    script(TorchWriter, str(tmp_path / "torch"))
+    script(tbseg.SummaryWriter, str(tmp_path / "tbseg"))
+    theirs = tensorboard_runs(tmp_path / "torch")
+    ours = tensorboard_runs(tmp_path / "tbseg")
+
+    assert sorted(ours) == sorted(theirs) == [".", "metrics_train", "metrics_val"]
+    for run in theirs:
+        assert ours[run]["__plugins__"] == theirs[run]["__plugins__"], run
+        for tag, plugin in theirs[run]["__plugins__"].items():
+            mine, torch_values = ours[run][tag], theirs[run][tag]
+            assert [s for s, _ in mine] == [s for s, _ in torch_values], (run, tag)
+            for (step, a), (_, b) in zip(mine, torch_values):
+                where = f"{run}/{tag}@{step}"
+                if plugin == "images":
+                    assert a[:2].tolist() == b[:2].tolist(), where  # width, height
+                    np.testing.assert_array_equal(decode_png(a[2]), decode_png(b[2]), err_msg=where)
+                elif plugin == "text":
+                    assert a.reshape(-1).tolist() == b.reshape(-1).tolist(), where
+                elif plugin == "histograms":
+                    assert a.shape == b.shape, where
+                    np.testing.assert_array_equal(a.astype(np.float32), b.astype(np.float32), err_msg=where)
+                else:
+                    np.testing.assert_array_equal(np.float32(a), np.float32(b), err_msg=where)
+    # The script's tags, all present.
+    assert set(theirs["."]["__plugins__"]) == {
+        "loss", "lr", "epoch", "chw_float", "hwc_uint8", "hw_float16", "grey_chw", "batch_nchw",
+        "batch_nhwc_uint8", "weights", "ints", "ten_bins", "auto_bins", "max_bins",
+        "notes/text_summary", "pr", "pr_weighted",
+    }
