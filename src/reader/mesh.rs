@@ -59,6 +59,11 @@ pub(crate) fn from_tensor(tensor: &TensorProto, plugin: &[u8]) -> Result<MeshPar
             "a mesh tensor of shape {shape:?}, expected [batch, n, 3]"
         ));
     };
+    if rows == 0 && batch > MAX_EMPTY_SAMPLES {
+        return tensor::error(format!(
+            "a mesh tensor of {batch} empty samples, more than {MAX_EMPTY_SAMPLES}"
+        ));
+    }
     let numbers = tensor::numbers(tensor)?;
     let samples = |convert: &dyn Fn(f64) -> Option<u32>| -> Result<Vec<Vec<[u32; 3]>>, TensorError> {
         numbers
@@ -100,11 +105,15 @@ pub(crate) fn from_tensor(tensor: &TensorProto, plugin: &[u8]) -> Result<MeshPar
     })
 }
 
-/// `rows` items per batch sample. A tensor with no rows reads as no
-/// samples at all (its batch size alone could be any number).
-fn split<T: Clone>(items: Vec<T>, _batch: usize, rows: usize) -> Vec<Vec<T>> {
+/// `rows` items per batch sample.
+fn split<T: Clone>(items: Vec<T>, batch: usize, rows: usize) -> Vec<Vec<T>> {
     if rows == 0 {
-        return Vec::new();
+        // Empty samples; `from_tensor` has bounded the batch size.
+        return vec![Vec::new(); batch];
     }
     items.chunks(rows).map(<[T]>::to_vec).collect()
 }
+
+/// The most samples a mesh tensor without rows may claim: its batch size
+/// alone, unbacked by any data, could otherwise be any number.
+const MAX_EMPTY_SAMPLES: usize = 1 << 16;
