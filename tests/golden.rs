@@ -158,7 +158,10 @@ fn tf2_values_read_back_typed() {
         .collect();
     assert_eq!(rows, [[0.0, 1.0, 1.0], [1.0, 2.0, 3.0]]);
     let text = &run.texts("note").unwrap()[0];
-    assert_eq!((text.step, text.value.as_markdown()), (3, "golden text".into()));
+    assert_eq!(
+        (text.step, text.value.as_markdown()),
+        (3, "golden text".into())
+    );
     assert_eq!(
         run.scalars_f64("loss").unwrap(),
         [(0, 1.0), (1, 0.5), (2, 0.25), (3, 0.125), (4, 0.0625)]

@@ -444,7 +444,14 @@ fn graphs_read_back_node_by_node() {
     let nodes: Vec<_> = read
         .nodes
         .iter()
-        .map(|n| (n.name.as_str(), n.op.as_str(), n.inputs.clone(), n.device.as_str()))
+        .map(|n| {
+            (
+                n.name.as_str(),
+                n.op.as_str(),
+                n.inputs.clone(),
+                n.device.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         nodes,
@@ -483,8 +490,12 @@ fn legacy_images_and_audio_as_torch_writes_them() {
     ]);
     let image = &run.images("img").unwrap()[0].value[0];
     assert_eq!((image.width, image.height, image.channels), (3, 2, Some(3)));
+    assert_eq!(image.format, ImageFormat::Png);
     let clip = &run.audio("clip").unwrap()[0].value[0];
-    assert_eq!((clip.sample_rate, clip.samples.clone()), (16_000, vec![0.5, -0.25]));
+    assert_eq!(
+        (clip.sample_rate, clip.samples.clone()),
+        (16_000, vec![0.5, -0.25])
+    );
 }
 
 #[test]
@@ -587,6 +598,8 @@ fn hparam_domains_read_back() {
     let info = &run.hparams().unwrap().unwrap().experiment.unwrap().hparams[0];
     assert_eq!(
         info.domain,
-        Some(HparamDomain::Discrete(vec![HParamValue::Text("adam".into())]))
+        Some(HparamDomain::Discrete(vec![HParamValue::Text(
+            "adam".into()
+        )]))
     );
 }

@@ -115,7 +115,10 @@ pub(crate) fn decode_wav(wav: &[u8], label: String) -> Result<AudioClip, TensorE
         return tensor::error("the WAV file has 0 channels");
     }
     let samples: Vec<f32> = match (encoding, bits) {
-        (1, 8) => data.iter().map(|&b| (f32::from(b) - 128.0) / 128.0).collect(),
+        (1, 8) => data
+            .iter()
+            .map(|&b| (f32::from(b) - 128.0) / 128.0)
+            .collect(),
         (1, 16) => data
             .chunks_exact(2)
             .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
@@ -173,7 +176,9 @@ mod tests {
             "the audio is not a RIFF WAVE file"
         );
         assert_eq!(
-            decode_wav(b"RIFF\0\0\0\0WAVE", String::new()).unwrap_err().0,
+            decode_wav(b"RIFF\0\0\0\0WAVE", String::new())
+                .unwrap_err()
+                .0,
             "the WAV file has no fmt or data chunk"
         );
     }

@@ -74,7 +74,9 @@ pub(crate) fn from_tensor(tensor: &TensorProto) -> Result<Layout, TensorError> {
                 .filter_map(|chart| {
                     let title = chart.title;
                     Some(match chart.content? {
-                        chart::Content::Multiline(m) => LayoutChart::Multiline { title, tags: m.tag },
+                        chart::Content::Multiline(m) => {
+                            LayoutChart::Multiline { title, tags: m.tag }
+                        }
                         chart::Content::Margin(m) => LayoutChart::Margin {
                             title,
                             series: m

@@ -87,7 +87,10 @@ pub fn read_embeddings(run_dir: impl AsRef<Path>) -> Result<Vec<Embedding>, Read
             let bytes = read(&tensor_path)?;
             let values = if info.tensor_path.ends_with(".bytes") {
                 if bytes.len() % 4 != 0 {
-                    return Err(bad(&tensor_path, format!("{} bytes is not a whole number of f32s", bytes.len())));
+                    return Err(bad(
+                        &tensor_path,
+                        format!("{} bytes is not a whole number of f32s", bytes.len()),
+                    ));
                 }
                 bytes
                     .chunks_exact(4)
@@ -98,9 +101,14 @@ pub fn read_embeddings(run_dir: impl AsRef<Path>) -> Result<Vec<Embedding>, Read
             };
             let (points, dim) = match info.tensor_shape.as_slice() {
                 &[points, dim] => (points as usize, dim as usize),
+                // No shape in the configuration: a TSV's lines are its
+                // points (a binary tensor cannot be read without one).
                 _ => {
-                    let points = String::from_utf8_lossy(&bytes).lines().filter(|l| !l.is_empty()).count();
-                    (points, if points == 0 { 0 } else { values.len() / points })
+                    let points = String::from_utf8_lossy(&bytes)
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .count();
+                    (points, values.len().checked_div(points).unwrap_or(0))
                 }
             };
             if Some(values.len()) != points.checked_mul(dim) {

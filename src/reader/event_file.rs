@@ -207,7 +207,7 @@ mod tests {
     use super::*;
     use crate::proto::tensorflow::event;
     use crate::proto::tensorflow::summary::value::Value as ValueKind;
-    use crate::reader::fixtures::{encode, summary_event, value, event};
+    use crate::reader::fixtures::{encode, event, summary_event, value};
     use crate::record::RecordWriter;
 
     #[test]

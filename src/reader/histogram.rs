@@ -41,7 +41,10 @@ impl Histogram {
     /// The rightmost edge of a non-empty bucket; `None` when no bucket
     /// holds a value.
     pub fn max(&self) -> Option<f64> {
-        self.buckets.iter().rfind(|b| b.count > 0.0).map(|b| b.right)
+        self.buckets
+            .iter()
+            .rfind(|b| b.count > 0.0)
+            .map(|b| b.right)
     }
 }
 
@@ -104,7 +107,11 @@ mod tests {
             ..Default::default()
         };
         let h = from_legacy(&histo).unwrap();
-        let rows: Vec<_> = h.buckets.iter().map(|b| [b.left, b.right, b.count]).collect();
+        let rows: Vec<_> = h
+            .buckets
+            .iter()
+            .map(|b| [b.left, b.right, b.count])
+            .collect();
         assert_eq!(rows, [[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [1.0, 2.5, 3.0]]);
         assert_eq!((h.count(), h.min(), h.max()), (6.0, Some(-1.0), Some(2.5)));
         let bad = HistogramProto {

@@ -192,11 +192,12 @@ fn png_channels(png: &[u8]) -> Option<usize> {
 fn gif_frame_count(gif: &[u8]) -> Option<usize> {
     // Header (6), logical screen descriptor (7), global colour table.
     let flags = *gif.get(10)?;
-    let mut at = 13 + if flags & 0x80 != 0 {
-        3 << ((flags & 7) + 1)
-    } else {
-        0
-    };
+    let mut at = 13
+        + if flags & 0x80 != 0 {
+            3 << ((flags & 7) + 1)
+        } else {
+            0
+        };
     let skip_sub_blocks = |mut at: usize| -> Option<usize> {
         loop {
             let len = usize::from(*gif.get(at)?);

@@ -94,8 +94,12 @@ impl Run {
     /// logged (`f64` scalars keep every digit); `None` when the run has no
     /// scalar tag of that name.
     pub fn scalars_f64(&self, tag: &str) -> Option<Vec<(i64, f64)>> {
-        self.scalar_series(tag)
-            .map(|s| s.scalar_points().iter().map(|p| (p.step, p.value)).collect())
+        self.scalar_series(tag).map(|s| {
+            s.scalar_points()
+                .iter()
+                .map(|p| (p.step, p.value))
+                .collect()
+        })
     }
 
     fn scalar_series(&self, tag: &str) -> Option<&Series> {
@@ -177,20 +181,23 @@ impl Run {
             let tag = format!("{name}_{suffix}");
             match self.series(&tag) {
                 None if suffix != "VERTEX" => Ok(Vec::new()),
-                _ => self
-                    .typed(&tag, SeriesKind::Mesh, |v| match v {
-                        Value::Mesh(part) => Some(Value::Mesh(part)),
-                        _ => None,
-                    }),
+                _ => self.typed(&tag, SeriesKind::Mesh, |v| match v {
+                    Value::Mesh(part) => Some(Value::Mesh(part)),
+                    _ => None,
+                }),
             }
         };
         let faces = component("FACE")?;
         let colors = component("COLOR")?;
         let at = |points: &[Point<Value>], step: i64| -> Option<MeshComponent> {
-            points.iter().rev().find(|p| p.step == step).and_then(|p| match &p.value {
-                Value::Mesh(part) => Some(part.component.clone()),
-                _ => None,
-            })
+            points
+                .iter()
+                .rev()
+                .find(|p| p.step == step)
+                .and_then(|p| match &p.value {
+                    Value::Mesh(part) => Some(part.component.clone()),
+                    _ => None,
+                })
         };
         component("VERTEX")?
             .into_iter()
@@ -389,7 +396,9 @@ impl Logdir {
 mod tests {
     use super::*;
     use crate::proto::tensorflow::summary::value::Value as ValueKind;
-    use crate::reader::fixtures::{encode, event, float_tensor, summary_event, value, write_events};
+    use crate::reader::fixtures::{
+        encode, event, float_tensor, summary_event, value, write_events,
+    };
     use crate::record::ReadRecordError;
     use prost::Message;
 

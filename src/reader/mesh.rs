@@ -65,17 +65,20 @@ pub(crate) fn from_tensor(tensor: &TensorProto, plugin: &[u8]) -> Result<MeshPar
         ));
     }
     let numbers = tensor::numbers(tensor)?;
-    let samples = |convert: &dyn Fn(f64) -> Option<u32>| -> Result<Vec<Vec<[u32; 3]>>, TensorError> {
-        numbers
-            .chunks_exact(3)
-            .map(|t| {
-                let c = |x| convert(x).ok_or_else(|| TensorError(format!("{x} is out of range")));
-                Ok([c(t[0])?, c(t[1])?, c(t[2])?])
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(|rows3| split(rows3, batch, rows))
-    };
-    let integer = |max: f64| move |x: f64| (x.fract() == 0.0 && (0.0..=max).contains(&x)).then_some(x as u32);
+    let samples =
+        |convert: &dyn Fn(f64) -> Option<u32>| -> Result<Vec<Vec<[u32; 3]>>, TensorError> {
+            numbers
+                .chunks_exact(3)
+                .map(|t| {
+                    let c =
+                        |x| convert(x).ok_or_else(|| TensorError(format!("{x} is out of range")));
+                    Ok([c(t[0])?, c(t[1])?, c(t[2])?])
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|rows3| split(rows3, batch, rows))
+        };
+    let integer =
+        |max: f64| move |x: f64| (x.fract() == 0.0 && (0.0..=max).contains(&x)).then_some(x as u32);
     let component = match ContentType::try_from(data.content_type) {
         Ok(ContentType::Vertex) => {
             let points = numbers

@@ -39,7 +39,13 @@ pub(crate) fn from_tensor(tensor: &TensorProto) -> Result<PrCurve, TensorError> 
     let numbers = tensor::numbers(tensor)?;
     let row = |i: usize| numbers[i * n..(i + 1) * n].to_vec();
     let thresholds = (0..n)
-        .map(|i| if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 })
+        .map(|i| {
+            if n > 1 {
+                i as f64 / (n - 1) as f64
+            } else {
+                0.0
+            }
+        })
         .collect();
     Ok(PrCurve {
         thresholds,

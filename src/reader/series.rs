@@ -241,7 +241,10 @@ impl Series {
     /// [`scalar_points`](Self::scalar_points) for the precision logged and
     /// the wall times.
     pub fn points(&self) -> Vec<(i64, f32)> {
-        self.points.iter().map(|p| (p.step, p.value as f32)).collect()
+        self.points
+            .iter()
+            .map(|p| (p.step, p.value as f32))
+            .collect()
     }
 
     /// Every point of a scalar tag, in file order, at the precision logged
@@ -268,10 +271,7 @@ impl Series {
     /// reads is an [`ReadValueError::Malformed`] naming the tag and step;
     /// the others still decode.
     pub fn decoded(&self) -> impl Iterator<Item = Result<Point<Value>, ReadValueError>> + '_ {
-        let scalars = self
-            .points
-            .iter()
-            .map(|p| Ok(p.clone().map(Value::Scalar)));
+        let scalars = self.points.iter().map(|p| Ok(p.clone().map(Value::Scalar)));
         scalars.chain(self.values.iter().map(|v| self.decode(v)))
     }
 
@@ -428,10 +428,7 @@ mod tests {
                 value("o", Some("projector"), float_tensor(0.0, true)),
                 SeriesKind::Other("projector".into()),
             ),
-            (
-                value("m", Some("mesh"), histo),
-                SeriesKind::Mesh,
-            ),
+            (value("m", Some("mesh"), histo), SeriesKind::Mesh),
         ];
         for (v, want) in cases {
             assert_eq!(SeriesKind::of(&v), want, "{v:?}");

@@ -82,7 +82,10 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize, TensorError> {
 pub(crate) fn strings(tensor: &TensorProto) -> Result<&[Vec<u8>], TensorError> {
     match dtype(tensor)? {
         DataType::DtString => Ok(&tensor.string_val),
-        other => error(format!("a {} tensor, expected DT_STRING", other.as_str_name())),
+        other => error(format!(
+            "a {} tensor, expected DT_STRING",
+            other.as_str_name()
+        )),
     }
 }
 
@@ -111,7 +114,9 @@ pub(crate) fn numbers(tensor: &TensorProto) -> Result<Vec<f64>, TensorError> {
             DataType::DtUint64 => le(8, |b| u64::from_le_bytes(b.try_into().unwrap()) as f64),
             DataType::DtInt16 => le(2, |b| i16::from_le_bytes(b.try_into().unwrap()).into()),
             DataType::DtUint16 => le(2, |b| u16::from_le_bytes(b.try_into().unwrap()).into()),
-            DataType::DtHalf => le(2, |b| half_to_f64(u16::from_le_bytes(b.try_into().unwrap()))),
+            DataType::DtHalf => le(2, |b| {
+                half_to_f64(u16::from_le_bytes(b.try_into().unwrap()))
+            }),
             DataType::DtBfloat16 => le(2, |b| {
                 bfloat16_to_f64(u16::from_le_bytes(b.try_into().unwrap()))
             }),

@@ -133,7 +133,11 @@ pub(crate) fn decode(
         ValueKind::Tensor(tensor) => Ok(match kind {
             SeriesKind::Scalar => match super::series::tensor_scalar(tensor) {
                 Some(x) => Value::Scalar(x),
-                None => return Err(TensorError("a scalar tag's tensor holds no single number".into())),
+                None => {
+                    return Err(TensorError(
+                        "a scalar tag's tensor holds no single number".into(),
+                    ))
+                }
             },
             SeriesKind::Image => Value::Images(image::from_tensor(tensor)?),
             SeriesKind::Histogram => Value::Histogram(histogram::from_tensor(tensor)?),
@@ -142,9 +146,7 @@ pub(crate) fn decode(
             SeriesKind::PrCurve => Value::PrCurve(pr_curve::from_tensor(tensor)?),
             SeriesKind::Hparams => Value::Hparams(hparams::from_plugin_content(plugin_content())?),
             SeriesKind::Mesh => Value::Mesh(mesh::from_tensor(tensor, plugin_content())?),
-            SeriesKind::CustomScalars => {
-                Value::CustomScalars(custom_scalars::from_tensor(tensor)?)
-            }
+            SeriesKind::CustomScalars => Value::CustomScalars(custom_scalars::from_tensor(tensor)?),
             SeriesKind::Tensor | SeriesKind::Other(_) => Value::Tensor(Tensor::from_proto(tensor)?),
         }),
     }

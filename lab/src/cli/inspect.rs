@@ -181,7 +181,10 @@ fn notes(logdir: &Logdir, out: &mut String) {
             }
             let unlisted = file.skipped_count.saturating_sub(file.skipped.len() as u64);
             if unlisted > 0 {
-                let _ = writeln!(out, "warning: {path}: skipped {unlisted} more damaged records");
+                let _ = writeln!(
+                    out,
+                    "warning: {path}: skipped {unlisted} more damaged records"
+                );
             }
         }
     }
@@ -223,7 +226,12 @@ fn describe(value: &Value) -> String {
             let Some(first) = images.first() else {
                 return "no images".into();
             };
-            let mut text = format!("{} {}x{}", plural(images.len(), "image"), first.width, first.height);
+            let mut text = format!(
+                "{} {}x{}",
+                plural(images.len(), "image"),
+                first.width,
+                first.height
+            );
             if let Some(c) = first.channels {
                 let _ = write!(text, "x{c}");
             }
@@ -259,11 +267,12 @@ fn describe(value: &Value) -> String {
             None => {
                 let text = t.as_markdown();
                 let first = text.lines().next().unwrap_or("");
-                let mut short: String = first.chars().take(60).collect();
+                let short: String = first.chars().take(60).collect();
+                let mut quoted = format!("{short:?}");
                 if short.len() < text.len() {
-                    short.push('…');
+                    quoted.push('…');
                 }
-                format!("{short:?}")
+                quoted
             }
         },
         Value::PrCurve(c) => {
@@ -367,5 +376,81 @@ fn plural(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {plural}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tbseg::summary::custom_scalars::{Category, Layout};
+    use tbseg::summary::embedding::Embedding;
+    use tbseg::summary::graph::{GraphBuilder, Node};
+    use tbseg::summary::mesh::Mesh;
+    use tbseg::summary::video::VideoFrames;
+    use tbseg::summary::{HParamValue, ImageLayout, SessionStatus, SummaryWriter};
+
+    /// A run with one tag of every kind the writer writes.
+    fn every_kind(dir: &std::path::Path) {
+        let w = SummaryWriter::new(dir).unwrap();
+        w.add_scalar("loss", 0.25, 3).unwrap();
+        w.add_image("input", &[0u8; 4 * 2 * 3], ImageLayout::Hwc(2, 4, 3), 3)
+            .unwrap();
+        w.add_histogram("weights", &[0.5f32, 1.0, 2.0], 3).unwrap();
+        w.add_text("note", "first line\nsecond line", 3).unwrap();
+        w.add_text_table("table", &["a", "b"], &[["1", "2"]], 3)
+            .unwrap();
+        w.add_pr_curve("pr", &[true, false], &[0.9, 0.2], 3, 3)
+            .unwrap();
+        w.add_audio("sound", &[0.0; 800], 1, 8000, 3).unwrap();
+        let frames = [0u8; 2 * 2 * 2 * 3];
+        w.add_video("clip", &VideoFrames::from_u8(&frames, 2, 2, 2, 3), 4.0, 3)
+            .unwrap();
+        let vertices = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        w.add_mesh("tri", &Mesh::new(&vertices).faces(&[0, 1, 2]), 3)
+            .unwrap();
+        w.add_custom_scalars(
+            &Layout::new().category(Category::new("losses").multiline("all", ["loss.*"])),
+        )
+        .unwrap();
+        let hparams = [("lr".to_owned(), HParamValue::Float(0.01))].into();
+        w.add_hparams(&hparams, None).unwrap();
+        w.end_hparams(SessionStatus::Success).unwrap();
+        let mut graph = GraphBuilder::new();
+        graph.add_node(Node::new("x", "Placeholder"));
+        w.add_graph(&graph.into_graph_def()).unwrap();
+        let points = [0.0, 1.0, 2.0, 3.0];
+        w.add_embedding(
+            "features",
+            &Embedding::new(&points, 2).labels(&["a", "b"]),
+            5,
+        )
+        .unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn one_line_per_tag_with_every_kinds_last_value() {
+        let dir = tempfile::tempdir().unwrap();
+        every_kind(dir.path());
+        let table = table(&Logdir::scan(dir.path()).unwrap());
+        let want = "\
+run  tag                           kind            points  steps  last value
+.    _hparams_/session_end_info    hparams              1  0      status Success
+.    _hparams_/session_start_info  hparams              1  0      lr=0.01
+.    clip                          image                1  3      1 image 2x2 gif, 2 frames
+.    custom_scalars__config__      custom_scalars       1  0      1 category, 1 chart
+.    input                         image                1  3      1 image 4x2x3 png
+.    loss                          scalar               1  3      0.25
+.    note                          text                 1  3      \"first line\"…
+.    pr                            pr_curve             1  3      3 thresholds; at 0.5: precision 1, recall 1
+.    sound                         audio                1  3      1 clip, 0.100 s at 8000 Hz, 1 channel
+.    table                         text                 1  3      table of 1 row x 2 columns
+.    tri_FACE                      mesh                 1  3      1 face
+.    tri_VERTEX                    mesh                 1  3      3 vertices
+.    weights                       histogram            1  3      30 buckets, 3 values in [0.5, 2]
+.    (graph)                       graph                1         1 node
+.    features                      embedding            1  5      2 points x 2, 1 metadata column
+";
+        assert_eq!(table, want);
     }
 }
