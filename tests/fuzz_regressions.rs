@@ -67,6 +67,12 @@ fn event_reader_inputs() {
     replay("event_reader", |data| {
         let mut run = Run::default();
         let _ = EventFileReader::new(data).for_each(|event| run.add_event(&event));
+        // Every typed decoder on whatever decoded.
+        for (tag, series) in &run.tags {
+            series.decoded().for_each(drop);
+            let _ = run.meshes(tag.trim_end_matches("_VERTEX"));
+        }
+        let _ = (run.hparams(), run.custom_scalars(), run.graph());
     });
 }
 

@@ -540,11 +540,11 @@ mod tests {
         let points = run.scalars("2Dice metric").unwrap();
         let written: Vec<i64> = points.iter().map(|&(s, _)| s).collect();
         assert_eq!(written, [10, 20, 29]);
-        for ((_, value), (_, logged)) in history.iter().zip(points) {
+        for ((_, value), (_, logged)) in history.iter().zip(&points) {
             assert!(value.is_nan() && logged.is_nan() || (*value as f32 - logged).abs() < 1e-6);
         }
         for tag in ["eval/mean_image_dice", "eval/mean_iou"] {
-            assert_eq!(run.scalars(tag).map(<[_]>::len), Some(3), "{tag}");
+            assert_eq!(run.scalars(tag).map(|p| p.len()), Some(3), "{tag}");
         }
         assert!(run.series("eval/image_dice").is_some());
 
