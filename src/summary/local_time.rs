@@ -401,7 +401,10 @@ mod tests {
         // datetime.fromtimestamp(1719835200, timezone(timedelta(hours=2)))
         //     .strftime("%b%d_%H-%M-%S") == 'Jul01_14-00-00'
         assert_eq!(torch_time_stamp(JULY, 7200), "Jul01_14-00-00");
-        assert_eq!(torch_time_stamp(JANUARY + 3723, -13 * 3600), "Jan14_23-02-03");
+        // ... fromtimestamp(1705323723, timezone(timedelta(hours=-13)))
+        //     .strftime("%b%d_%H-%M-%S") == 'Jan15_00-02-03'
+        assert_eq!(torch_time_stamp(JANUARY + 3723, -13 * 3600), "Jan15_00-02-03");
+        assert_eq!(torch_time_stamp(JANUARY + 3723, -14 * 3600), "Jan14_23-02-03");
         assert_eq!(torch_time_stamp(0, 0), "Jan01_00-00-00");
     }
 

@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn images_share_one_width_and_height() {
-        let v = images("imgs", 4, 2, vec![vec![1], vec![2, 3]]);
+        let v = images("imgs", 2, 4, vec![vec![1], vec![2, 3]]);
         let t = tensor(&v);
         assert_eq!(dims(t), [4]);
         assert_eq!(

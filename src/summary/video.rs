@@ -495,10 +495,10 @@ pub(crate) mod tests {
     #[test]
     fn grey_frames_decode_exactly_with_the_delay() {
         // Three 5x4 frames, a moving bright column on a gradient.
-        let (t, h, w) = (3usize, 4u32, 5u32);
-        let pixels: Vec<u8> = (0..t * (h * w) as usize)
+        let (t, h, w) = (3usize, 4usize, 5usize);
+        let pixels: Vec<u8> = (0..t * h * w)
             .map(|i| {
-                let (f, x) = (i / (h * w) as usize, i % w as usize);
+                let (f, x) = (i / (h * w), i % w);
                 if x == f {
                     255
                 } else {
@@ -530,7 +530,7 @@ pub(crate) mod tests {
     #[test]
     fn many_colours_go_to_the_cube_and_f32_is_scaled() {
         // 32x32 frames with 1024 distinct colours.
-        let (h, w) = (32u32, 32u32);
+        let (h, w) = (32usize, 32usize);
         let mut pixels = Vec::new();
         for y in 0..h {
             for x in 0..w {

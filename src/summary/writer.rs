@@ -1544,7 +1544,7 @@ mod tests {
     fn several_images_go_under_one_tag_and_sizes_must_match() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
-        let shade = |v: u8| Image::from_vec(3, 2, 1, vec![v; 6]).unwrap();
+        let shade = |v: u8| Image::from_vec(2, 3, 1, vec![v; 6]).unwrap();
         writer
             .add_images("set", &[shade(10), shade(200)], 4)
             .unwrap();
@@ -1552,7 +1552,8 @@ mod tests {
         let err = writer.add_images("set", &[shade(1), odd], 5).unwrap_err();
         assert!(!err.is_fatal());
         assert!(
-            err.to_string().contains("image 1 is 2x2, image 0 is 3x2"),
+            err.to_string()
+                .contains("image 1 is 2x2 (height x width), image 0 is 2x3"),
             "{err}"
         );
         assert!(writer.add_images("set", &[], 6).is_err());
