@@ -54,7 +54,12 @@ pub trait TchSummaries {
     /// Every method takes its step as `impl Into<`[`Step`]`>`, as the
     /// writer's own `add_*` methods do: any integer (a `usize` from
     /// `enumerate()`, an `i64`), or a [`Step`] with a wall time.
-    fn add_scalar_tensor(&self, tag: &str, value: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError>;
+    fn add_scalar_tensor(
+        &self,
+        tag: &str,
+        value: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 
     /// Logs a histogram of every element of `values` (any shape, numeric
     /// kind and device), with the buckets of
@@ -78,17 +83,32 @@ pub trait TchSummaries {
     /// are read as intensities in [0, 1] (scaled by 255, rounded half to
     /// even, clamped; NaN is 0);
     /// integer values as 0–255 (clamped).
-    fn add_image_tensor(&self, tag: &str, image: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError>;
+    fn add_image_tensor(
+        &self,
+        tag: &str,
+        image: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 
     /// Logs a `[N, C, H, W]` batch as one image: a grid of
     /// `ceil(sqrt(N))` columns with [`GRID_PADDING`] black pixels between
     /// and around the images, as `torchvision.utils.make_grid` lays it out.
     /// Values are read as in [`TchSummaries::add_image_tensor`].
-    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError>;
+    fn add_images_tensor(
+        &self,
+        tag: &str,
+        batch: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 }
 
 impl TchSummaries for SummaryWriter {
-    fn add_scalar_tensor(&self, tag: &str, value: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError> {
+    fn add_scalar_tensor(
+        &self,
+        tag: &str,
+        value: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let values = to_f64_vec(tag, value)?;
         match values.as_slice() {
             [v] => self.add_scalar(tag, *v as f32, step),
@@ -127,7 +147,12 @@ impl TchSummaries for SummaryWriter {
         Ok(())
     }
 
-    fn add_image_tensor(&self, tag: &str, image: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError> {
+    fn add_image_tensor(
+        &self,
+        tag: &str,
+        image: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let chw = match image.size().as_slice() {
             [h, w] => image
                 .f_reshape([1, *h, *w])
@@ -145,7 +170,12 @@ impl TchSummaries for SummaryWriter {
         self.add_png(tag, pixels.height, pixels.width, png, step)
     }
 
-    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: impl Into<Step>) -> Result<(), SummaryError> {
+    fn add_images_tensor(
+        &self,
+        tag: &str,
+        batch: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let n = match batch.size().as_slice() {
             [n, _, _, _] if *n > 0 => *n,
             other => {

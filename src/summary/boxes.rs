@@ -137,7 +137,16 @@ mod tests {
         draw_boxes(&mut pixels, 5, 5, 4, &[[0.0, 0.0, 4.0, 4.0]], [1, 2, 3], 2).unwrap();
         // A thickness wider than the box fills it, without overflowing.
         let mut full = vec![0u8; 2 * 2 * 3];
-        draw_boxes(&mut full, 2, 2, 3, &[[0.0, 0.0, 1.0, 1.0]], [9, 9, 9], usize::MAX).unwrap();
+        draw_boxes(
+            &mut full,
+            2,
+            2,
+            3,
+            &[[0.0, 0.0, 1.0, 1.0]],
+            [9, 9, 9],
+            usize::MAX,
+        )
+        .unwrap();
         assert!(full.iter().all(|&p| p == 9));
         let centre = (2 * 5 + 2) * 4;
         assert_eq!(pixels[centre..centre + 4], [0, 0, 0, 0]);

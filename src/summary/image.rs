@@ -569,7 +569,8 @@ mod tests {
             "invalid pixels for summary \"image\": 0 values, expected 4611686018427387904 \
              for Hwc(1073741824, 1073741824, 4)"
         );
-        let err = Image::from_pixels::<u8>(&[], ImageLayout::Hw(usize::MAX, usize::MAX)).unwrap_err();
+        let err =
+            Image::from_pixels::<u8>(&[], ImageLayout::Hw(usize::MAX, usize::MAX)).unwrap_err();
         assert!(err.to_string().contains("PNG's limit"), "{err}");
         for layout in [
             BatchLayout::Nchw(1 << 20, 4, 1 << 21, 1 << 21),
@@ -586,7 +587,10 @@ mod tests {
             pad_value: 0,
         };
         let err = Image::grid(&[0u8; 2], BatchLayout::Nhwc(2, 1, 1, 1), wide).unwrap_err();
-        assert!(err.to_string().contains("at most 2147483647 pixels a side"), "{err}");
+        assert!(
+            err.to_string().contains("at most 2147483647 pixels a side"),
+            "{err}"
+        );
         let wide = GridOptions {
             padding: 1 << 30,
             ..wide

@@ -234,8 +234,14 @@ mod tests {
         for (step, text) in [
             (Step::from(i64::MAX as u64 + 1), "9223372036854775808"),
             (Step::from(usize::MAX), "18446744073709551615"),
-            (Step::from(u128::MAX), "340282366920938463463374607431768211455"),
-            (Step::from(i128::MIN), "-170141183460469231731687303715884105728"),
+            (
+                Step::from(u128::MAX),
+                "340282366920938463463374607431768211455",
+            ),
+            (
+                Step::from(i128::MIN),
+                "-170141183460469231731687303715884105728",
+            ),
             (Step::from(i128::from(i64::MIN) - 1), "-9223372036854775809"),
         ] {
             assert_eq!(step.step(), None);
@@ -246,13 +252,19 @@ mod tests {
                 "{err}"
             );
         }
-        assert_eq!(Step::from(i64::MIN).resolve("t", now).unwrap(), (i64::MIN, 1.0));
+        assert_eq!(
+            Step::from(i64::MIN).resolve("t", now).unwrap(),
+            (i64::MIN, 1.0)
+        );
     }
 
     #[test]
     fn nan_and_negative_infinite_wall_times_are_rejected() {
         for secs in [f64::NAN, f64::NEG_INFINITY] {
-            let err = Step::new(3).wall_time(secs).resolve("wt", || 0.0).unwrap_err();
+            let err = Step::new(3)
+                .wall_time(secs)
+                .resolve("wt", || 0.0)
+                .unwrap_err();
             assert_eq!(
                 err.to_string(),
                 format!(
@@ -261,7 +273,10 @@ mod tests {
                 )
             );
         }
-        assert_eq!(Step::new(3).wall_time(-1.5).resolve("wt", || 0.0).unwrap(), (3, -1.5));
+        assert_eq!(
+            Step::new(3).wall_time(-1.5).resolve("wt", || 0.0).unwrap(),
+            (3, -1.5)
+        );
         assert_eq!(Step::new(3).resolve("wt", || 7.0).unwrap(), (3, 7.0));
     }
 

@@ -296,7 +296,11 @@ impl Parser<'_> {
             self.0 = &self.0[end + 1..];
             return Some(());
         }
-        let len = self.0.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let len = self
+            .0
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
         (len >= 3).then(|| self.0 = &self.0[len..])
     }
 
@@ -403,8 +407,14 @@ mod tests {
         assert_eq!(torch_time_stamp(JULY, 7200), "Jul01_14-00-00");
         // ... fromtimestamp(1705323723, timezone(timedelta(hours=-13)))
         //     .strftime("%b%d_%H-%M-%S") == 'Jan15_00-02-03'
-        assert_eq!(torch_time_stamp(JANUARY + 3723, -13 * 3600), "Jan15_00-02-03");
-        assert_eq!(torch_time_stamp(JANUARY + 3723, -14 * 3600), "Jan14_23-02-03");
+        assert_eq!(
+            torch_time_stamp(JANUARY + 3723, -13 * 3600),
+            "Jan15_00-02-03"
+        );
+        assert_eq!(
+            torch_time_stamp(JANUARY + 3723, -14 * 3600),
+            "Jan14_23-02-03"
+        );
         assert_eq!(torch_time_stamp(0, 0), "Jan01_00-00-00");
     }
 
@@ -428,7 +438,13 @@ mod tests {
         let march1 = days_from_civil(2024, 3, 1) * DAY;
         assert_eq!(julian.offset(march1 - 1), 0);
         assert_eq!(julian.offset(march1), 3600);
-        for bad in ["", "Europe/Berlin", "EST", "EST5EDT,M13.1.0,M1.1.0", "EST5EDT,"] {
+        for bad in [
+            "",
+            "Europe/Berlin",
+            "EST",
+            "EST5EDT,M13.1.0,M1.1.0",
+            "EST5EDT,",
+        ] {
             assert_eq!(PosixTz::parse(bad), None, "{bad}");
         }
     }

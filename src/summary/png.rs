@@ -57,7 +57,9 @@ pub fn encode(
             format!("{height}x{width} (height x width), expected sides of at most {MAX_SIDE}"),
         ));
     };
-    let expected = height.checked_mul(width).and_then(|n| n.checked_mul(channels));
+    let expected = height
+        .checked_mul(width)
+        .and_then(|n| n.checked_mul(channels));
     if expected != Some(pixels.len()) {
         return Err(invalid(
             "pixels",
@@ -115,7 +117,8 @@ mod tests {
     fn bad_shapes_are_rejected() {
         let err = encode(2, 2, 3, &[0; 11]).unwrap_err();
         assert!(
-            err.to_string().contains("expected 2x2x3 (height x width x channels)"),
+            err.to_string()
+                .contains("expected 2x2x3 (height x width x channels)"),
             "{err}"
         );
         assert!(encode(2, 2, 5, &[0; 20]).is_err());

@@ -399,7 +399,8 @@ fn check_png_header(png: &[u8], height: usize, width: usize) -> Result<(), Strin
             png.len()
         ));
     };
-    let at = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let at =
+        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
     let (png_width, png_height) = (at(16), at(20));
     if (usize::try_from(png_height), usize::try_from(png_width)) != (Ok(height), Ok(width)) {
         return Err(format!(

@@ -211,7 +211,11 @@ impl SummaryWriter {
             });
         }
         // Before the grey image is tripled: the pixel count must match.
-        if Some(pixels.len()) != height.checked_mul(width).and_then(|n| n.checked_mul(channels)) {
+        if Some(pixels.len())
+            != height
+                .checked_mul(width)
+                .and_then(|n| n.checked_mul(channels))
+        {
             return Err(SummaryError::InvalidArgument {
                 tag: tag.to_owned(),
                 what: "pixels",
