@@ -151,6 +151,9 @@ impl SummaryWriter {
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let value = mesh(tag, mesh_data)?;
+        // Checked here so that an error names `tag`, not `<tag>_VERTEX`.
+        let step = step.into();
+        step.resolve(tag, || 0.0)?;
         self.add_summary(Summary { value }, step)
     }
 
