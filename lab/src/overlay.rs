@@ -76,11 +76,11 @@ mod tests {
         );
         // truth only, on white
         assert_eq!(
-            out.pixel(1, 0).unwrap(),
+            out.pixel(0, 1).unwrap(),
             [blend(255.0, 0), 255, blend(255.0, 0)]
         );
         // prediction only, on black
-        assert_eq!(out.pixel(0, 1).unwrap(), [blend(0.0, 255), 0, 0]);
+        assert_eq!(out.pixel(1, 0).unwrap(), [blend(0.0, 255), 0, 0]);
         // neither, white
         assert_eq!(out.pixel(1, 1).unwrap(), [255, 255, 255]);
     }
