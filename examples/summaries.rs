@@ -29,7 +29,7 @@ use tbseg::summary::{
     SummaryWriter, DEFAULT_PR_THRESHOLDS,
 };
 
-const SIZE: u32 = 128;
+const SIZE: usize = 128;
 
 /// `loss` at `step`.
 fn loss(step: i64) -> f32 {
@@ -43,8 +43,8 @@ fn dice(step: i64) -> f32 {
 
 /// Distance of pixel `i` from (`cx`, `cy`).
 fn distance(i: usize, cx: f32, cy: f32) -> f32 {
-    let x = (i % SIZE as usize) as f32;
-    let y = (i / SIZE as usize) as f32;
+    let x = (i % SIZE) as f32;
+    let y = (i / SIZE) as f32;
     ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()
 }
 
@@ -71,14 +71,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         writer.add_scalar("dice", dice(step), step)?;
     }
 
-    let n = (SIZE * SIZE) as usize;
+    let n = SIZE * SIZE;
     let centre = SIZE as f32 / 2.0;
     // Phantom: blood pool (r < 20) bright, myocardium ring (20..28)
     // darker, background dim with a gentle gradient.
     let slice: Vec<f32> = (0..n)
         .map(|i| {
             let r = distance(i, centre, centre);
-            let background = 100.0 + (i % SIZE as usize) as f32;
+            let background = 100.0 + (i % SIZE) as f32;
             if r < 20.0 {
                 900.0
             } else if r < 28.0 {

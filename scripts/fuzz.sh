@@ -15,7 +15,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(record_reader event_reader example checkpoint_table checkpoint_bundle sunnybrook)
+    targets=(record_reader event_reader example checkpoint_table checkpoint_bundle sunnybrook summary_writer)
 fi
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
@@ -39,9 +39,14 @@ for target in "${targets[@]}"; do
     # The DICOM seed is a whole 256x256 image; the other formats stay small.
     max_len=4096
     [ "$target" = sunnybrook ] && max_len=140000
+    # The writer's inputs are at most a few KiB of pixels: an allocation
+    # over 64 MiB means sizes were trusted that the input does not justify.
+    malloc_limit=2048
+    [ "$target" = summary_writer ] && malloc_limit=64
     status=0
     cargo +nightly fuzz run "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
         -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=2048 \
+        -malloc_limit_mb="$malloc_limit" \
         -timeout=10 -print_final_stats=1 >"$scratch/$target.log" 2>&1 || status=$?
     # libFuzzer's progress lines are noise; keep the summary and any crash.
     grep -E 'stat::number_of_executed_units|Done [0-9]+ runs|ERROR|panicked|SUMMARY|error' "$scratch/$target.log" >&2 || true

@@ -120,7 +120,7 @@ fn scalars_from_one_value_tensors_of_every_dtype() {
         ("1x1", Tensor::new(&[[1.5f32]], &CPU).unwrap()),
     ];
     for (step, (tag, tensor)) in cases.iter().enumerate() {
-        writer.add_scalar_tensor(tag, tensor, step as i64).unwrap();
+        writer.add_scalar_tensor(tag, tensor, step).unwrap(); // a usize
     }
     let many = Tensor::new(&[1f32, 2.0], &CPU).unwrap();
     assert_invalid(

@@ -14,7 +14,7 @@ pub const OVERLAY_ALPHA: f32 = 0.45;
 
 /// Draws an MRI slice with a ground-truth and a predicted mask over it.
 ///
-/// `image` is `width × height` floats in row-major order, auto-contrasted
+/// `image` is `height × width` floats in row-major order, auto-contrasted
 /// to grey (see [`overlay_classes`]). Each mask has one byte per pixel;
 /// non-zero means "inside". Colours, alpha-blended at [`OVERLAY_ALPHA`]:
 /// yellow ([`OVERLAY_BOTH`]) in both masks, green ([`OVERLAY_TRUTH`]) in
@@ -24,8 +24,8 @@ pub const OVERLAY_ALPHA: f32 = 0.45;
 /// Mismatched lengths are an [`SummaryError::InvalidArgument`].
 pub fn overlay(
     image: &[f32],
-    width: u32,
-    height: u32,
+    height: usize,
+    width: usize,
     truth: &[u8],
     predicted: &[u8],
 ) -> Result<Image, SummaryError> {
@@ -47,8 +47,8 @@ pub fn overlay(
         .collect();
     overlay_classes(
         image,
-        width,
         height,
+        width,
         &classes,
         &[OVERLAY_TRUTH, OVERLAY_PREDICTED, OVERLAY_BOTH],
         OVERLAY_ALPHA,
@@ -76,11 +76,11 @@ mod tests {
         );
         // truth only, on white
         assert_eq!(
-            out.pixel(1, 0).unwrap(),
+            out.pixel(0, 1).unwrap(),
             [blend(255.0, 0), 255, blend(255.0, 0)]
         );
         // prediction only, on black
-        assert_eq!(out.pixel(0, 1).unwrap(), [blend(0.0, 255), 0, 0]);
+        assert_eq!(out.pixel(1, 0).unwrap(), [blend(0.0, 255), 0, 0]);
         // neither, white
         assert_eq!(out.pixel(1, 1).unwrap(), [255, 255, 255]);
     }

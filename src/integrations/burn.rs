@@ -60,7 +60,7 @@ use burn_train::logger::MetricLogger;
 use burn_train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn_train::metric::{MetricDefinition, MetricId, NumericEntry};
 
-use crate::summary::{SummaryError, SummaryWriter};
+use crate::summary::{Step, SummaryError, SummaryWriter};
 
 /// A burn-train `MetricLogger` writing TensorBoard event files: one run
 /// per split (`train/`, `valid/`, `test/`) under one log directory; see the
@@ -72,7 +72,7 @@ pub struct TensorBoardMetricLogger {
     /// Burn's display names, by metric id (from `log_metric_definition`).
     names: HashMap<MetricId, String>,
     /// Iterations logged so far, per run: the step of per-iteration values.
-    iterations: HashMap<String, i64>,
+    iterations: HashMap<String, u64>,
     /// Sum of value × count and total count, per (run, epoch, metric).
     epoch_sums: HashMap<(String, usize, String), (f64, usize)>,
     /// Whether a write error has been reported (only the first is).
@@ -125,7 +125,7 @@ impl TensorBoardMetricLogger {
         }
     }
 
-    fn log_values(&mut self, run: &str, values: &[(String, f64)], step: i64, prefix: &str) {
+    fn log_values(&mut self, run: &str, values: &[(String, f64)], step: Step, prefix: &str) {
         let result = self.writer(run).and_then(|writer| {
             values.iter().try_for_each(|(name, value)| {
                 writer.add_scalar(&format!("{prefix}{name}"), *value as f32, step)
@@ -155,7 +155,7 @@ impl MetricLogger for TensorBoardMetricLogger {
         let step = self.iterations.entry(run.clone()).or_default();
         *step += 1;
         let step = *step;
-        self.log_values(&run, &values, step, "");
+        self.log_values(&run, &values, step.into(), "");
     }
 
     fn read_numeric(
@@ -189,7 +189,7 @@ impl MetricLogger for TensorBoardMetricLogger {
             .map(|((_, _, name), (sum, count))| (name.clone(), sum / *count as f64))
             .collect();
         means.sort_by(|a, b| a.0.cmp(&b.0));
-        self.log_values(&run, &means, summary.epoch_number as i64, "epoch/");
+        self.log_values(&run, &means, summary.epoch_number.into(), "epoch/");
         let result = self.writer(&run).and_then(|writer| writer.flush());
         self.report(result);
     }

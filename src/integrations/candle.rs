@@ -207,7 +207,7 @@ impl CandleSummaries for SummaryWriter {
         };
         check_image(tag, h, w, c)?;
         let pixels = to_pixels(tag, &hwc)?;
-        self.add_image(tag, &pixels, ImageLayout::Hwc(h as _, w as _, c as _), step)
+        self.add_image(tag, &pixels, ImageLayout::Hwc(h, w, c), step)
     }
 
     fn add_image_grid_tensor(
@@ -235,8 +235,8 @@ impl CandleSummaries for SummaryWriter {
         check_image(tag, h, w, c)?;
         let pixels = to_pixels(tag, batch)?;
         let layout = match order {
-            ChannelOrder::Chw => BatchLayout::Nchw(n as _, c as _, h as _, w as _),
-            ChannelOrder::Hwc => BatchLayout::Nhwc(n as _, h as _, w as _, c as _),
+            ChannelOrder::Chw => BatchLayout::Nchw(n, c, h, w),
+            ChannelOrder::Hwc => BatchLayout::Nhwc(n, h, w, c),
         };
         self.add_image_grid(tag, &pixels, layout, step)
     }
@@ -268,8 +268,7 @@ impl CandleSummaries for SummaryWriter {
         if !labels.is_empty() {
             embedding = embedding.labels(labels);
         }
-        // Embeddings are files named after the step; they have no wall time.
-        self.add_embedding(tag, &embedding, step.into().step)
+        self.add_embedding(tag, &embedding, step)
     }
 
     fn add_var_map(&self, vars: &VarMap, step: impl Into<Step>) -> Result<(), SummaryError> {

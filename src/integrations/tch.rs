@@ -35,7 +35,7 @@
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use crate::summary::{png, SummaryError, SummaryWriter};
+use crate::summary::{png, Step, SummaryError, SummaryWriter};
 
 /// Pixels between the images of a grid (and around it), as in
 /// `torchvision.utils.make_grid`, which tensorboardX's `add_images` uses.
@@ -50,7 +50,16 @@ pub trait TchSummaries {
     /// Logs a one-element tensor (0-d, or any shape holding one value) of
     /// any numeric kind as a scalar. More or fewer elements are an
     /// [`SummaryError::InvalidArgument`].
-    fn add_scalar_tensor(&self, tag: &str, value: &Tensor, step: i64) -> Result<(), SummaryError>;
+    ///
+    /// Every method takes its step as `impl Into<`[`Step`]`>`, as the
+    /// writer's own `add_*` methods do: any integer (a `usize` from
+    /// `enumerate()`, an `i64`), or a [`Step`] with a wall time.
+    fn add_scalar_tensor(
+        &self,
+        tag: &str,
+        value: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 
     /// Logs a histogram of every element of `values` (any shape, numeric
     /// kind and device), with the buckets of
@@ -59,7 +68,7 @@ pub trait TchSummaries {
         &self,
         tag: &str,
         values: &Tensor,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError>;
 
     /// Logs every variable of `vars` as a histogram tagged
@@ -67,24 +76,39 @@ pub trait TchSummaries {
     /// `backward`, before `zero_grad`), that gradient as `grads/<name>`.
     /// Names are the `VarStore`'s own (`conv1.weight`); variables are
     /// logged in name order.
-    fn add_var_store(&self, vars: &VarStore, step: i64) -> Result<(), SummaryError>;
+    fn add_var_store(&self, vars: &VarStore, step: impl Into<Step>) -> Result<(), SummaryError>;
 
     /// Logs one image from a `[C, H, W]` tensor with 1 (grey), 3 (RGB) or
     /// 4 (RGBA) channels, or a `[H, W]` grey tensor. Floating-point values
     /// are read as intensities in [0, 1] (scaled by 255, rounded half to
     /// even, clamped; NaN is 0);
     /// integer values as 0–255 (clamped).
-    fn add_image_tensor(&self, tag: &str, image: &Tensor, step: i64) -> Result<(), SummaryError>;
+    fn add_image_tensor(
+        &self,
+        tag: &str,
+        image: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 
     /// Logs a `[N, C, H, W]` batch as one image: a grid of
     /// `ceil(sqrt(N))` columns with [`GRID_PADDING`] black pixels between
     /// and around the images, as `torchvision.utils.make_grid` lays it out.
     /// Values are read as in [`TchSummaries::add_image_tensor`].
-    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: i64) -> Result<(), SummaryError>;
+    fn add_images_tensor(
+        &self,
+        tag: &str,
+        batch: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>;
 }
 
 impl TchSummaries for SummaryWriter {
-    fn add_scalar_tensor(&self, tag: &str, value: &Tensor, step: i64) -> Result<(), SummaryError> {
+    fn add_scalar_tensor(
+        &self,
+        tag: &str,
+        value: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let values = to_f64_vec(tag, value)?;
         match values.as_slice() {
             [v] => self.add_scalar(tag, *v as f32, step),
@@ -103,12 +127,13 @@ impl TchSummaries for SummaryWriter {
         &self,
         tag: &str,
         values: &Tensor,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         self.add_histogram(tag, &to_f64_vec(tag, values)?, step)
     }
 
-    fn add_var_store(&self, vars: &VarStore, step: i64) -> Result<(), SummaryError> {
+    fn add_var_store(&self, vars: &VarStore, step: impl Into<Step>) -> Result<(), SummaryError> {
+        let step = step.into();
         let mut variables: Vec<(String, Tensor)> = vars.variables().into_iter().collect();
         variables.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, variable) in &variables {
@@ -122,7 +147,12 @@ impl TchSummaries for SummaryWriter {
         Ok(())
     }
 
-    fn add_image_tensor(&self, tag: &str, image: &Tensor, step: i64) -> Result<(), SummaryError> {
+    fn add_image_tensor(
+        &self,
+        tag: &str,
+        image: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let chw = match image.size().as_slice() {
             [h, w] => image
                 .f_reshape([1, *h, *w])
@@ -136,11 +166,16 @@ impl TchSummaries for SummaryWriter {
             }
         };
         let pixels = Pixels::from_chw(tag, &chw)?;
-        let png = png::encode(pixels.width, pixels.height, pixels.channels, &pixels.hwc)?;
-        self.add_png(tag, pixels.width, pixels.height, png, step)
+        let png = png::encode(pixels.height, pixels.width, pixels.channels, &pixels.hwc)?;
+        self.add_png(tag, pixels.height, pixels.width, png, step)
     }
 
-    fn add_images_tensor(&self, tag: &str, batch: &Tensor, step: i64) -> Result<(), SummaryError> {
+    fn add_images_tensor(
+        &self,
+        tag: &str,
+        batch: &Tensor,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let n = match batch.size().as_slice() {
             [n, _, _, _] if *n > 0 => *n,
             other => {
@@ -155,17 +190,17 @@ impl TchSummaries for SummaryWriter {
             let chw = batch.f_get(index).map_err(|e| tch_failed(tag, e))?;
             images.push(Pixels::from_chw(tag, &chw)?);
         }
-        let grid = Pixels::grid(&images);
-        let png = png::encode(grid.width, grid.height, grid.channels, &grid.hwc)?;
-        self.add_png(tag, grid.width, grid.height, png, step)
+        let grid = Pixels::grid(tag, &images)?;
+        let png = png::encode(grid.height, grid.width, grid.channels, &grid.hwc)?;
+        self.add_png(tag, grid.height, grid.width, png, step)
     }
 }
 
 /// An 8-bit image in row-major HWC order, ready for PNG encoding.
 struct Pixels {
-    width: u32,
-    height: u32,
-    channels: u8,
+    height: usize,
+    width: usize,
+    channels: usize,
     hwc: Vec<u8>,
 }
 
@@ -207,10 +242,11 @@ impl Pixels {
             .and_then(|t| t.f_flatten(0, -1))
             .map_err(failed)?;
         let hwc = Vec::<u8>::try_from(&bytes).map_err(failed)?;
+        // Positive (checked above) sizes of a tensor that exists.
         Ok(Pixels {
-            width: w as u32,
-            height: h as u32,
-            channels: c as u8,
+            height: h as usize,
+            width: w as usize,
+            channels: c as usize,
             hwc,
         })
     }
@@ -218,16 +254,28 @@ impl Pixels {
     /// Lays `images` (at least one) out in `ceil(sqrt(n))` columns with
     /// [`GRID_PADDING`] between and around them; every cell has the size
     /// and channel count of the largest image (grey ones are repeated
-    /// into RGB when others are colour, missing alpha is opaque).
-    fn grid(images: &[Pixels]) -> Pixels {
-        let columns = (images.len() as f64).sqrt().ceil() as usize;
+    /// into RGB when others are colour, missing alpha is opaque). A grid
+    /// too large for memory is an [`SummaryError::InvalidArgument`].
+    fn grid(tag: &str, images: &[Pixels]) -> Result<Pixels, SummaryError> {
+        let columns = (images.len() as f64).sqrt().ceil().max(1.0) as usize;
         let rows = images.len().div_ceil(columns);
-        let cell_w = images.iter().map(|p| p.width as usize).max().unwrap_or(1);
-        let cell_h = images.iter().map(|p| p.height as usize).max().unwrap_or(1);
-        let channels = images.iter().map(|p| p.channels).max().unwrap_or(1) as usize;
-        let width = columns * (cell_w + GRID_PADDING) + GRID_PADDING;
-        let height = rows * (cell_h + GRID_PADDING) + GRID_PADDING;
-        let mut hwc = vec![0u8; width * height * channels];
+        let cell_w = images.iter().map(|p| p.width).max().unwrap_or(1);
+        let cell_h = images.iter().map(|p| p.height).max().unwrap_or(1);
+        let channels = images.iter().map(|p| p.channels).max().unwrap_or(1);
+        let side = |cells: usize, cell: usize| {
+            cell.checked_add(GRID_PADDING)?
+                .checked_mul(cells)?
+                .checked_add(GRID_PADDING)
+        };
+        let size = side(columns, cell_w).zip(side(rows, cell_h));
+        let bytes = size.and_then(|(w, h)| w.checked_mul(h)?.checked_mul(channels));
+        let (Some((width, height)), Some(bytes)) = (size, bytes) else {
+            return Err(invalid(
+                tag,
+                format!("a grid of {rows}x{columns} images of {cell_h}x{cell_w} is too large"),
+            ));
+        };
+        let mut hwc = vec![0u8; bytes];
         if channels == 4 {
             // The padding is opaque black, as in a 3-channel grid.
             hwc.chunks_exact_mut(4).for_each(|px| px[3] = 255);
@@ -235,10 +283,10 @@ impl Pixels {
         for (index, image) in images.iter().enumerate() {
             let x0 = GRID_PADDING + (index % columns) * (cell_w + GRID_PADDING);
             let y0 = GRID_PADDING + (index / columns) * (cell_h + GRID_PADDING);
-            let c = image.channels as usize;
-            for y in 0..image.height as usize {
-                for x in 0..image.width as usize {
-                    let src = &image.hwc[(y * image.width as usize + x) * c..][..c];
+            let c = image.channels;
+            for y in 0..image.height {
+                for x in 0..image.width {
+                    let src = &image.hwc[(y * image.width + x) * c..][..c];
                     let dst = ((y0 + y) * width + x0 + x) * channels;
                     let out = &mut hwc[dst..dst + channels];
                     match (c, channels) {
@@ -251,12 +299,12 @@ impl Pixels {
                 }
             }
         }
-        Pixels {
-            width: width as u32,
-            height: height as u32,
-            channels: channels as u8,
+        Ok(Pixels {
+            height,
+            width,
+            channels,
             hwc,
-        }
+        })
     }
 }
 

@@ -21,9 +21,10 @@ const WAV_HEADER_LEN: usize = 44;
 /// stereo: left, right, left, right, ...), nominally in `[-1, 1]`. Each is
 /// converted as TensorFlow's `tf.audio.encode_wav` does: multiplied by
 /// 32768, rounded, and clamped to `[-32768, 32767]`, so values outside
-/// `[-1, 1]` clip; NaN becomes 0. A channel count of 0, a sample rate of 0,
-/// a sample count that is not a multiple of `channels`, and a clip too
-/// large for WAV's 32-bit sizes are an [`SummaryError::InvalidArgument`].
+/// `[-1, 1]` clip; NaN becomes 0. A channel count of 0 or above WAV's
+/// 32767, a sample rate of 0, a sample count that is not a multiple of
+/// `channels`, and a clip too large for WAV's 32-bit sizes are an
+/// [`SummaryError::InvalidArgument`].
 ///
 /// ```
 /// let wav = tbseg::summary::audio::encode_wav(&[0.0, 0.5, -1.0], 1, 8000)?;
@@ -33,7 +34,7 @@ const WAV_HEADER_LEN: usize = 44;
 /// ```
 pub fn encode_wav(
     samples: &[f32],
-    channels: u16,
+    channels: usize,
     sample_rate: u32,
 ) -> Result<Vec<u8>, SummaryError> {
     let invalid = |what, reason| SummaryError::InvalidArgument {
@@ -47,7 +48,7 @@ pub fn encode_wav(
     if sample_rate == 0 {
         return Err(invalid("sample rate", "0 Hz, expected at least 1".into()));
     }
-    if !samples.len().is_multiple_of(usize::from(channels)) {
+    if !samples.len().is_multiple_of(channels) {
         return Err(invalid(
             "samples",
             format!(
@@ -66,9 +67,17 @@ pub fn encode_wav(
                 format!("{} samples exceed WAV's 4 GiB limit", samples.len()),
             )
         })?;
-    let block_align = channels
-        .checked_mul(2)
-        .ok_or_else(|| invalid("channels", format!("{channels} is too many for WAV")))?;
+    // Two bytes a sample: a frame (`block_align`) must fit WAV's u16.
+    let block_align = u16::try_from(channels)
+        .ok()
+        .and_then(|c| c.checked_mul(2))
+        .ok_or_else(|| {
+            invalid(
+                "channels",
+                format!("{channels}, expected at most 32767 (WAV's limit)"),
+            )
+        })?;
+    let channels = block_align / 2;
     let byte_rate = sample_rate
         .checked_mul(u32::from(block_align))
         .ok_or_else(|| {
@@ -215,6 +224,9 @@ mod tests {
             .to_string()
             .contains("0 Hz"));
         assert!(encode_wav(&[0.0; 2], 2, u32::MAX).is_err());
+        let err = encode_wav(&[0.0; 32768], 32768, 8000).unwrap_err();
+        assert!(err.to_string().contains("at most 32767"), "{err}");
+        assert!(encode_wav(&[], usize::MAX, 8000).is_err());
     }
 
     #[test]

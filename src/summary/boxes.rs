@@ -7,9 +7,9 @@ use super::SummaryError;
 pub const DEFAULT_BOX_COLOR: [u8; 3] = [255, 0, 0];
 
 /// Line width of the boxes, in pixels, as tensorboardX draws them.
-pub const DEFAULT_BOX_THICKNESS: u32 = 2;
+pub const DEFAULT_BOX_THICKNESS: usize = 2;
 
-/// Draws the outline of each box on `width × height` pixels of `channels`
+/// Draws the outline of each box on `height × width` pixels of `channels`
 /// interleaved channels (3 RGB or 4 RGBA; alpha is set to opaque on the
 /// outline), in place.
 ///
@@ -18,17 +18,17 @@ pub const DEFAULT_BOX_THICKNESS: u32 = 2;
 /// They are rounded to whole pixels and clipped to the image, and the
 /// outline is `thickness` pixels wide, inside the box. A box with a
 /// non-finite coordinate or a minimum above its maximum, a channel count
-/// other than 3 or 4, and a pixel count other than `width × height ×
+/// other than 3 or 4, and a pixel count other than `height × width ×
 /// channels` are an [`SummaryError::InvalidArgument`], and nothing is
 /// drawn.
 pub fn draw_boxes(
     pixels: &mut [u8],
-    width: u32,
-    height: u32,
-    channels: u8,
+    height: usize,
+    width: usize,
+    channels: usize,
     boxes: &[[f32; 4]],
     color: [u8; 3],
-    thickness: u32,
+    thickness: usize,
 ) -> Result<(), SummaryError> {
     let invalid = |what, reason| SummaryError::InvalidArgument {
         tag: "boxes".into(),
@@ -38,12 +38,12 @@ pub fn draw_boxes(
     if !matches!(channels, 3 | 4) {
         return Err(invalid("channels", format!("{channels}, expected 3 or 4")));
     }
-    let (w, h, c) = (width as usize, height as usize, usize::from(channels));
-    if pixels.len() != w * h * c {
+    let (w, h, c) = (width, height, channels);
+    if Some(pixels.len()) != h.checked_mul(w).and_then(|n| n.checked_mul(c)) {
         return Err(invalid(
             "pixels",
             format!(
-                "{} bytes, expected {width}x{height}x{channels}",
+                "{} bytes, expected {height}x{width}x{channels} (height x width x channels)",
                 pixels.len()
             ),
         ));
@@ -73,10 +73,13 @@ pub fn draw_boxes(
             continue;
         }
         let (x0, y0, x1, y1) = (clip(b[0], w), clip(b[1], h), clip(b[2], w), clip(b[3], h));
-        let t = thickness as usize;
+        let t = thickness;
         for y in y0..=y1 {
             for x in x0..=x1 {
-                let edge = y < y0 + t || y + t > y1 || x < x0 + t || x + t > x1;
+                let edge = y < y0.saturating_add(t)
+                    || y.saturating_add(t) > y1
+                    || x < x0.saturating_add(t)
+                    || x.saturating_add(t) > x1;
                 if edge {
                     paint(x, y);
                 }
@@ -107,8 +110,8 @@ mod tests {
         let mut pixels = vec![0u8; 8 * 6 * 3];
         draw_boxes(
             &mut pixels,
-            8,
             6,
+            8,
             3,
             &[
                 [1.0, 1.0, 4.0, 3.0],
@@ -132,6 +135,19 @@ mod tests {
     fn thickness_grows_inwards_and_alpha_becomes_opaque() {
         let mut pixels = vec![0u8; 5 * 5 * 4];
         draw_boxes(&mut pixels, 5, 5, 4, &[[0.0, 0.0, 4.0, 4.0]], [1, 2, 3], 2).unwrap();
+        // A thickness wider than the box fills it, without overflowing.
+        let mut full = vec![0u8; 2 * 2 * 3];
+        draw_boxes(
+            &mut full,
+            2,
+            2,
+            3,
+            &[[0.0, 0.0, 1.0, 1.0]],
+            [9, 9, 9],
+            usize::MAX,
+        )
+        .unwrap();
+        assert!(full.iter().all(|&p| p == 9));
         let centre = (2 * 5 + 2) * 4;
         assert_eq!(pixels[centre..centre + 4], [0, 0, 0, 0]);
         let inner = (5 + 1) * 4;
@@ -158,6 +174,7 @@ mod tests {
         assert!(pixels.iter().all(|&p| p == 7));
         assert!(draw_boxes(&mut pixels, 4, 4, 1, &[], DEFAULT_BOX_COLOR, 1).is_err());
         assert!(draw_boxes(&mut pixels, 5, 4, 3, &[], DEFAULT_BOX_COLOR, 1).is_err());
+        assert!(draw_boxes(&mut pixels, usize::MAX, 2, 3, &[], DEFAULT_BOX_COLOR, 1).is_err());
         assert!(draw_boxes(&mut pixels, 4, 4, 3, &[[f32::NAN; 4]], DEFAULT_BOX_COLOR, 1).is_err());
     }
 }

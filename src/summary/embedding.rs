@@ -33,7 +33,7 @@ use crate::proto::tensorboard::projector::EmbeddingInfo;
 use crate::proto::tensorboard::projector::SpriteMetadata;
 
 /// The Projector's largest sprite image side, in pixels.
-pub const MAX_SPRITE_SIDE: u32 = 8192;
+pub const MAX_SPRITE_SIDE: usize = 8192;
 
 /// Points to show in the Projector: `values` holds `n × dim` numbers, one
 /// point after another, with optional labels and thumbnails.
@@ -55,18 +55,18 @@ struct Metadata {
 
 /// Thumbnails for a sprite: `n × height × width × channels` 8-bit pixels,
 /// one image per point, each row-major from the top-left with interleaved
-/// channels (1 grey, 3 RGB, 4 RGBA).
+/// channels (1 grey, 3 RGB, 4 RGBA). Sizes are `usize`, in that order.
 #[derive(Debug, Clone, Copy)]
 pub struct Sprite<'a> {
     pixels: &'a [u8],
-    height: u32,
-    width: u32,
-    channels: u8,
+    height: usize,
+    width: usize,
+    channels: usize,
 }
 
 impl<'a> Sprite<'a> {
     /// Thumbnails of `height × width` pixels with `channels` channels.
-    pub fn new(pixels: &'a [u8], height: u32, width: u32, channels: u8) -> Self {
+    pub fn new(pixels: &'a [u8], height: usize, width: usize, channels: usize) -> Self {
         Sprite {
             pixels,
             height,
@@ -233,7 +233,7 @@ fn metadata_tsv(meta: &Metadata) -> String {
 
 /// Thumbnails per side of the sprite's square grid, after checking the
 /// pixel count and the Projector's size limit.
-fn sprite_layout(sprite: &Sprite<'_>, n: usize) -> Result<u32, String> {
+fn sprite_layout(sprite: &Sprite<'_>, n: usize) -> Result<usize, String> {
     if !matches!(sprite.channels, 1 | 3 | 4) {
         return Err(format!(
             "sprite has {} channels, expected 1, 3 or 4",
@@ -246,8 +246,12 @@ fn sprite_layout(sprite: &Sprite<'_>, n: usize) -> Result<u32, String> {
             sprite.width, sprite.height
         ));
     }
-    let per_image = sprite.width as usize * sprite.height as usize * usize::from(sprite.channels);
-    if Some(sprite.pixels.len()) != n.checked_mul(per_image) {
+    let expected = sprite
+        .height
+        .checked_mul(sprite.width)
+        .and_then(|per_image| per_image.checked_mul(sprite.channels))
+        .and_then(|per_image| per_image.checked_mul(n));
+    if Some(sprite.pixels.len()) != expected {
         return Err(format!(
             "sprite has {} bytes, expected {n}x{}x{}x{} (points x height x width x channels)",
             sprite.pixels.len(),
@@ -256,13 +260,13 @@ fn sprite_layout(sprite: &Sprite<'_>, n: usize) -> Result<u32, String> {
             sprite.channels
         ));
     }
-    let side = (n as f64).sqrt().ceil() as u32;
-    let side = if (side as usize).pow(2) < n {
+    let side = (n as f64).sqrt().ceil() as usize;
+    let side = if side.saturating_mul(side) < n {
         side + 1
     } else {
         side
     };
-    let too_big = |thumb: u32| u64::from(side) * u64::from(thumb) > u64::from(MAX_SPRITE_SIDE);
+    let too_big = |thumb: usize| side.checked_mul(thumb).is_none_or(|s| s > MAX_SPRITE_SIDE);
     if too_big(sprite.width) || too_big(sprite.height) {
         return Err(format!(
             "a {side}x{side} grid of {}x{} thumbnails exceeds the Projector's \
@@ -274,14 +278,11 @@ fn sprite_layout(sprite: &Sprite<'_>, n: usize) -> Result<u32, String> {
 }
 
 /// The sprite's pixels: thumbnails in a square grid, row by row from the
-/// top-left, unused cells black; returns (width, height, pixels).
-pub fn sprite_pixels(sprite: &Sprite<'_>, n: usize) -> Result<(u32, u32, Vec<u8>), String> {
-    let side = sprite_layout(sprite, n)? as usize;
-    let (w, h, c) = (
-        sprite.width as usize,
-        sprite.height as usize,
-        usize::from(sprite.channels),
-    );
+/// top-left, unused cells black; returns (height, width, pixels).
+pub fn sprite_pixels(sprite: &Sprite<'_>, n: usize) -> Result<(usize, usize, Vec<u8>), String> {
+    // At most MAX_SPRITE_SIDE pixels a side: nothing below overflows.
+    let side = sprite_layout(sprite, n)?;
+    let (w, h, c) = (sprite.width, sprite.height, sprite.channels);
     let row_bytes = side * w * c;
     let mut out = vec![0u8; row_bytes * side * h];
     for (i, image) in sprite.pixels.chunks_exact(w * h * c).enumerate() {
@@ -292,7 +293,7 @@ pub fn sprite_pixels(sprite: &Sprite<'_>, n: usize) -> Result<(u32, u32, Vec<u8>
             out[at..at + w * c].copy_from_slice(src);
         }
     }
-    Ok(((side * w) as u32, (side * h) as u32, out))
+    Ok((side * h, side * w, out))
 }
 
 /// Serializes read-modify-write updates of `projector_config.pbtxt` within
@@ -395,13 +396,14 @@ pub fn write_embedding(
     }
     #[cfg(feature = "png")]
     if let Some(sprite) = &embedding.sprite {
-        let (width, height, pixels) =
+        let (height, width, pixels) =
             sprite_pixels(sprite, n).map_err(|r| invalid("embedding", r))?;
-        let png = super::png::encode(width, height, sprite.channels, &pixels)?;
+        let png = super::png::encode(height, width, sprite.channels, &pixels)?;
         write_atomically(&dir.join("sprite.png"), &png)?;
         info.sprite = Some(SpriteMetadata {
             image_path: format!("{subdir}/sprite.png"),
-            single_image_dim: vec![sprite.width, sprite.height],
+            // Validated: at most MAX_SPRITE_SIDE.
+            single_image_dim: vec![sprite.width as u32, sprite.height as u32],
         });
     }
 
@@ -476,8 +478,8 @@ mod tests {
     fn sprite_tiles_thumbnails_in_a_square_grid() {
         // Five 1x2 grey thumbnails (values 10i, 10i+1) in a 3x3 grid.
         let pixels: Vec<u8> = (0..5).flat_map(|i| [10 * i, 10 * i + 1]).collect();
-        let (w, h, out) = sprite_pixels(&Sprite::new(&pixels, 1, 2, 1), 5).unwrap();
-        assert_eq!((w, h), (6, 3));
+        let (h, w, out) = sprite_pixels(&Sprite::new(&pixels, 1, 2, 1), 5).unwrap();
+        assert_eq!((h, w), (3, 6));
         assert_eq!(
             out,
             [0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -490,6 +492,17 @@ mod tests {
         let big = vec![0; 4 * 5000];
         let err = sprite_pixels(&Sprite::new(&big, 1, 5000, 1), 4).unwrap_err();
         assert!(err.contains("8192x8192"), "{err}");
+        // Sizes whose product overflows, and 259 channels (3 after a
+        // truncation to u8), are rejected before anything is allocated.
+        for sprite in [
+            Sprite::new(&[], usize::MAX, 2, 1),
+            Sprite::new(&[], 1 << 32, 1 << 32, 1),
+            Sprite::new(&[0; 259], 1, 1, 259),
+        ] {
+            assert!(sprite_pixels(&sprite, 1).is_err(), "{sprite:?}");
+        }
+        let thumb = [0u8; 1];
+        assert!(sprite_pixels(&Sprite::new(&thumb, 1, usize::MAX, 1), 1).is_err());
     }
 
     #[test]

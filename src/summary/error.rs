@@ -7,16 +7,19 @@ use std::sync::Arc;
 /// What went wrong while creating or writing an event file.
 ///
 /// I/O errors carry the path of the directory or file and the operation
-/// that failed. The message names them; the operating system's error is the
-/// [`std::error::Error::source`], not repeated in the message, so a chain
-/// printer (anyhow's `{:#}`, `Report`) shows it exactly once. The source is
-/// an `Arc` because a [`crate::summary::SummaryWriter`]
-/// that failed once keeps returning the same error from every later call.
+/// that failed. The message names them and ends with the operating
+/// system's error (`cannot create log directory runs/a: Permission denied
+/// (os error 13)`), so a plain `{e}` says what went wrong. The OS error is
+/// also the [`std::error::Error::source`], for code that inspects it (a
+/// downcast to [`io::Error`], [`SummaryError::io_kind`]); a chain printer
+/// that prints every source after the message shows it twice. The source
+/// is an `Arc` because a [`crate::summary::SummaryWriter`] that failed once
+/// keeps returning the same error from every later call.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SummaryError {
     /// The log directory could not be created.
-    #[error("cannot create log directory {path}")]
+    #[error("cannot create log directory {path}: {source}")]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -25,7 +28,7 @@ pub enum SummaryError {
     },
     /// The event file could not be created (it exists, or the directory is
     /// not writable).
-    #[error("cannot create event file {path}")]
+    #[error("cannot create event file {path}: {source}")]
     CreateFile {
         /// The file.
         path: PathBuf,
@@ -33,7 +36,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Writing records to the event file failed (for example a full disk).
-    #[error("cannot write to event file {path}")]
+    #[error("cannot write to event file {path}: {source}")]
     Write {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -41,7 +44,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Flushing the event file failed.
-    #[error("cannot flush event file {path}")]
+    #[error("cannot flush event file {path}: {source}")]
     Flush {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -49,7 +52,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// Making the event file durable (`fsync`) failed.
-    #[error("cannot sync event file {path}")]
+    #[error("cannot sync event file {path}: {source}")]
     Sync {
         /// The file (or the label given to a caller-supplied writer).
         path: PathBuf,
@@ -57,7 +60,7 @@ pub enum SummaryError {
         source: Arc<io::Error>,
     },
     /// The background writer thread could not be started.
-    #[error("cannot start the writer thread for {path}")]
+    #[error("cannot start the writer thread for {path}: {source}")]
     Spawn {
         /// The event file.
         path: PathBuf,
@@ -92,7 +95,7 @@ pub enum SummaryError {
     /// sprite or `projector_config.pbtxt`) could not be read, parsed or
     /// written. Files are replaced atomically, so each is either complete
     /// or untouched; the event file and the writer are not affected.
-    #[error("cannot write {path}")]
+    #[error("cannot write {path}: {source}")]
     WriteAsset {
         /// The file or directory.
         path: PathBuf,

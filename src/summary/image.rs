@@ -16,24 +16,25 @@ const CONTRAST_CLIP: f64 = 0.01;
 
 /// The shape and memory order of one image's pixel slice, with its sizes.
 ///
-/// Sizes are in the order the layout names them, as in a tensor's shape:
-/// `Chw(3, 64, 32)` is 3 channels of 64 rows of 32 pixels. Channels are 1
-/// (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA).
+/// Sizes are `usize`, in the order the layout names them, as in a
+/// tensor's shape: `Chw(3, 64, 32)` is 3 channels of 64 rows of 32 pixels.
+/// Channels are 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA); other
+/// counts are rejected where the layout is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageLayout {
     /// `height × width` grey pixels, row-major.
-    Hw(u32, u32),
+    Hw(usize, usize),
     /// `height × width × channels`, channels interleaved (what PNG and
     /// most image libraries store).
-    Hwc(u32, u32, u32),
+    Hwc(usize, usize, usize),
     /// `channels × height × width`, one plane per channel (PyTorch's
     /// order).
-    Chw(u32, u32, u32),
+    Chw(usize, usize, usize),
 }
 
 impl ImageLayout {
     /// `(height, width, channels)`.
-    pub fn dims(self) -> (u32, u32, u32) {
+    pub fn dims(self) -> (usize, usize, usize) {
         match self {
             ImageLayout::Hw(h, w) => (h, w, 1),
             ImageLayout::Hwc(h, w, c) => (h, w, c),
@@ -41,30 +42,34 @@ impl ImageLayout {
         }
     }
 
-    /// Number of values a slice of this layout holds.
-    pub fn len(self) -> usize {
+    /// Number of values a slice of this layout holds; `None` when the
+    /// product of the sizes does not fit in a `usize` (no slice can hold
+    /// that many).
+    pub fn len(self) -> Option<usize> {
         let (h, w, c) = self.dims();
-        h as usize * w as usize * c as usize
+        h.checked_mul(w)?.checked_mul(c)
     }
 
-    /// Whether the layout holds no pixels.
+    /// Whether the layout holds no pixels (a size is 0).
     pub fn is_empty(self) -> bool {
-        self.len() == 0
+        let (h, w, c) = self.dims();
+        h == 0 || w == 0 || c == 0
     }
 }
 
-/// The shape and memory order of a batch of same-size images in one slice.
+/// The shape and memory order of a batch of same-size images in one slice;
+/// sizes are `usize`, in the order the layout names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchLayout {
     /// `n × channels × height × width` (PyTorch's order).
-    Nchw(u32, u32, u32, u32),
+    Nchw(usize, usize, usize, usize),
     /// `n × height × width × channels` (TensorFlow's order).
-    Nhwc(u32, u32, u32, u32),
+    Nhwc(usize, usize, usize, usize),
 }
 
 impl BatchLayout {
     /// The number of images and the layout of each.
-    pub fn split(self) -> (u32, ImageLayout) {
+    pub fn split(self) -> (usize, ImageLayout) {
         match self {
             BatchLayout::Nchw(n, c, h, w) => (n, ImageLayout::Chw(c, h, w)),
             BatchLayout::Nhwc(n, h, w, c) => (n, ImageLayout::Hwc(h, w, c)),
@@ -115,9 +120,9 @@ impl PixelValue for f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GridOptions {
     /// Images per row; by default 8.
-    pub columns: u32,
+    pub columns: usize,
     /// Pixels between images and around the grid; by default 2.
-    pub padding: u32,
+    pub padding: usize,
     /// Intensity of the padding; by default 0 (black).
     pub pad_value: u8,
 }
@@ -136,9 +141,9 @@ impl Default for GridOptions {
 /// (grey, grey + alpha, RGB or RGBA), row-major from the top-left.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
-    width: u32,
-    height: u32,
-    channels: u32,
+    height: usize,
+    width: usize,
+    channels: usize,
     pixels: Vec<u8>,
 }
 
@@ -150,8 +155,13 @@ fn invalid(what: &'static str, reason: String) -> SummaryError {
     }
 }
 
-/// Checks that `len` values fit `layout` and the channel count is usable.
-fn check_layout(layout: ImageLayout, len: usize) -> Result<(), SummaryError> {
+/// The largest image side PNG can store: 2^31 - 1 pixels.
+pub(crate) const MAX_SIDE: usize = (1 << 31) - 1;
+
+/// Checks that the channel count of `layout` is usable, that it has pixels
+/// and sides PNG can store, and that `len` values fill it exactly. The
+/// argument error names the summary "image"; callers put their tag in.
+pub(crate) fn check_layout(layout: ImageLayout, len: usize) -> Result<(), SummaryError> {
     let (h, w, c) = layout.dims();
     if !(1..=4).contains(&c) {
         return Err(invalid(
@@ -162,13 +172,23 @@ fn check_layout(layout: ImageLayout, len: usize) -> Result<(), SummaryError> {
     if h == 0 || w == 0 {
         return Err(invalid("size", format!("{layout:?} has no pixels")));
     }
-    if len != layout.len() {
+    if h > MAX_SIDE || w > MAX_SIDE {
         return Err(invalid(
-            "pixels",
-            format!("{len} values, expected {} for {layout:?}", layout.len()),
+            "size",
+            format!("{layout:?}, expected height and width of at most {MAX_SIDE} (PNG's limit)"),
         ));
     }
-    Ok(())
+    match layout.len() {
+        Some(expected) if expected == len => Ok(()),
+        Some(expected) => Err(invalid(
+            "pixels",
+            format!("{len} values, expected {expected} for {layout:?}"),
+        )),
+        None => Err(invalid(
+            "pixels",
+            format!("{len} values, expected more than a slice can hold for {layout:?}"),
+        )),
+    }
 }
 
 impl Image {
@@ -194,10 +214,11 @@ impl Image {
         let (height, width, channels) = layout.dims();
         let pixels = match layout {
             ImageLayout::Chw(..) if channels > 1 => {
-                let plane = height as usize * width as usize;
+                // Checked above: height × width × channels = data.len().
+                let plane = height * width;
                 let mut out = Vec::with_capacity(data.len());
                 for i in 0..plane {
-                    for c in 0..channels as usize {
+                    for c in 0..channels {
                         out.push(data[c * plane + i].to_u8());
                     }
                 }
@@ -209,8 +230,8 @@ impl Image {
             },
         };
         Ok(Image {
-            width,
             height,
+            width,
             channels,
             pixels,
         })
@@ -218,16 +239,24 @@ impl Image {
 
     /// Interleaved 8-bit pixels as they are, `height × width × channels`
     /// bytes (checked like [`Image::from_pixels`]).
+    ///
+    /// ```
+    /// use tbseg::summary::Image;
+    /// let image = Image::from_vec(2, 3, 1, vec![0, 1, 2, 3, 4, 5])?; // 2 rows of 3
+    /// assert_eq!((image.height(), image.width()), (2, 3));
+    /// assert_eq!(image.pixel(1, 0), Some(&[3u8][..]));
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn from_vec(
-        width: u32,
-        height: u32,
-        channels: u32,
+        height: usize,
+        width: usize,
+        channels: usize,
         pixels: Vec<u8>,
     ) -> Result<Self, SummaryError> {
         check_layout(ImageLayout::Hwc(height, width, channels), pixels.len())?;
         Ok(Image {
-            width,
             height,
+            width,
             channels,
             pixels,
         })
@@ -243,18 +272,24 @@ impl Image {
         if n == 0 {
             return Err(invalid("batch", "no images".into()));
         }
-        if data.len() != n as usize * image.len() {
-            return Err(invalid(
-                "pixels",
-                format!(
-                    "{} values, expected {} for {layout:?}",
-                    data.len(),
-                    n as usize * image.len()
-                ),
-            ));
+        // The layout of one image is checked first (channels, sizes), so
+        // its length is known to fit in a usize.
+        let per_image = image.len().unwrap_or(usize::MAX);
+        check_layout(image, per_image)?;
+        match n.checked_mul(per_image) {
+            Some(expected) if expected == data.len() => {}
+            expected => {
+                return Err(invalid(
+                    "pixels",
+                    format!(
+                        "{} values, expected {} for {layout:?}",
+                        data.len(),
+                        expected.map_or("more than a slice can hold".into(), |e| e.to_string())
+                    ),
+                ))
+            }
         }
-        check_layout(image, image.len())?;
-        data.chunks_exact(image.len())
+        data.chunks_exact(per_image)
             .map(|chunk| Image::from_pixels(chunk, image))
             .collect()
     }
@@ -279,49 +314,70 @@ impl Image {
         options: GridOptions,
     ) -> Result<Self, SummaryError> {
         let images = Image::batch(data, layout)?;
-        let n = images.len() as u32;
-        let (cell_h, cell_w, channels) = (images[0].height, images[0].width, images[0].channels);
+        let n = images.len();
+        let (cell_h, cell_w, c) = (images[0].height, images[0].width, images[0].channels);
         let columns = options.columns.clamp(1, n);
         let rows = n.div_ceil(columns);
         let pad = options.padding;
-        let width = columns as u64 * u64::from(cell_w + pad) + u64::from(pad);
-        let height = rows as u64 * u64::from(cell_h + pad) + u64::from(pad);
-        let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
-            return Err(invalid("grid", format!("{width}x{height} is too large")));
+        // Each side is `cells × (cell + pad) + pad`; PNG's limit on a side
+        // also bounds the pixel bytes (2^62 × 4 fits in a u64 but not in
+        // memory: the allocation below is checked too).
+        let side = |cells: usize, cell: usize| {
+            cell.checked_add(pad)?
+                .checked_mul(cells)?
+                .checked_add(pad)
+                .filter(|&side| side <= MAX_SIDE)
         };
-        let c = channels as usize;
-        let mut pixels = vec![options.pad_value; width as usize * height as usize * c];
+        let too_large = || {
+            invalid(
+                "grid",
+                format!(
+                    "{rows} rows of {columns} images of {cell_h}x{cell_w} with {pad} pixels of \
+                     padding, expected a grid of at most {MAX_SIDE} pixels a side"
+                ),
+            )
+        };
+        let (Some(width), Some(height)) = (side(columns, cell_w), side(rows, cell_h)) else {
+            return Err(too_large());
+        };
+        let bytes = width
+            .checked_mul(height)
+            .and_then(|n| n.checked_mul(c))
+            .filter(|&n| isize::try_from(n).is_ok())
+            .ok_or_else(too_large)?;
+        let mut pixels = vec![options.pad_value; bytes];
         for (index, image) in images.iter().enumerate() {
-            let (row, col) = (index as u32 / columns, index as u32 % columns);
-            let top = (row * (cell_h + pad) + pad) as usize;
-            let left = (col * (cell_w + pad) + pad) as usize;
-            let row_bytes = cell_w as usize * c;
-            for y in 0..cell_h as usize {
-                let start = ((top + y) * width as usize + left) * c;
+            let (row, col) = (index / columns, index % columns);
+            // Within the grid, whose size was checked above.
+            let top = row * (cell_h + pad) + pad;
+            let left = col * (cell_w + pad) + pad;
+            let row_bytes = cell_w * c;
+            for y in 0..cell_h {
+                let start = ((top + y) * width + left) * c;
                 pixels[start..start + row_bytes]
                     .copy_from_slice(&image.pixels[y * row_bytes..(y + 1) * row_bytes]);
             }
         }
         Ok(Image {
-            width,
             height,
-            channels,
+            width,
+            channels: c,
             pixels,
         })
     }
 
-    /// Width in pixels.
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-
     /// Height in pixels.
-    pub fn height(&self) -> u32 {
+    pub fn height(&self) -> usize {
         self.height
     }
 
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Channels per pixel: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA.
-    pub fn channels(&self) -> u32 {
+    pub fn channels(&self) -> usize {
         self.channels
     }
 
@@ -340,27 +396,28 @@ impl Image {
         self.pixels
     }
 
-    /// The channels of the pixel at column `x`, row `y`; `None` outside.
-    pub fn pixel(&self, x: u32, y: u32) -> Option<&[u8]> {
-        if x >= self.width || y >= self.height {
+    /// The channels of the pixel in row `row` (from the top), column
+    /// `column` (from the left); `None` outside the image.
+    pub fn pixel(&self, row: usize, column: usize) -> Option<&[u8]> {
+        if row >= self.height || column >= self.width {
             return None;
         }
-        let c = self.channels as usize;
-        let start = (y as usize * self.width as usize + x as usize) * c;
+        let c = self.channels;
+        let start = (row * self.width + column) * c;
         Some(&self.pixels[start..start + c])
     }
 
     /// The image as PNG (see [`crate::summary::png::encode`]).
     #[cfg(feature = "png")]
     pub fn encode_png(&self) -> Result<Vec<u8>, SummaryError> {
-        super::png::encode(self.width, self.height, self.channels as u8, &self.pixels)
+        super::png::encode(self.height, self.width, self.channels, &self.pixels)
     }
 }
 
 /// Draws a class map over a grey image: the usual way to look at a
 /// segmentation.
 ///
-/// `image` is `width × height` floats in row-major order, in any intensity
+/// `image` is `height × width` floats in row-major order, in any intensity
 /// range: it is auto-contrasted to 0..=255 grey, clipping the darkest and
 /// brightest 1 % of the finite pixels (non-finite pixels are black).
 /// `classes` has one byte per pixel: 0 leaves the grey untouched, and class
@@ -371,26 +428,27 @@ impl Image {
 /// [`SummaryError::InvalidArgument`].
 pub fn overlay_classes(
     image: &[f32],
-    width: u32,
-    height: u32,
+    height: usize,
+    width: usize,
     classes: &[u8],
     palette: &[[u8; 3]],
     alpha: f32,
 ) -> Result<Image, SummaryError> {
-    let n = width as usize * height as usize;
     let invalid = |what, reason| SummaryError::InvalidArgument {
         tag: "overlay".into(),
         what,
         reason,
     };
+    let n = height.checked_mul(width);
     for (what, len) in [("image", image.len()), ("classes", classes.len())] {
-        if len != n {
+        if Some(len) != n {
             return Err(invalid(
                 what,
-                format!("{len} pixels, expected {width}×{height} = {n}"),
+                format!("{len} pixels, expected height × width = {height}×{width}"),
             ));
         }
     }
+    let n = image.len();
     if let Some(&class) = classes.iter().find(|&&c| usize::from(c) > palette.len()) {
         return Err(invalid(
             "classes",
@@ -422,8 +480,8 @@ pub fn overlay_classes(
         pixels.extend_from_slice(&rgb);
     }
     Ok(Image {
-        width,
         height,
+        width,
         channels: 3,
         pixels,
     })
@@ -454,7 +512,7 @@ mod tests {
     #[test]
     fn layouts_convert_to_interleaved_bytes() {
         // A 2×3 RGB image whose value encodes (channel, row, col).
-        let value = |c: u32, y: u32, x: u32| (c * 100 + y * 10 + x) as u8;
+        let value = |c: usize, y: usize, x: usize| (c * 100 + y * 10 + x) as u8;
         let mut chw = Vec::new();
         for c in 0..3 {
             for y in 0..2 {
@@ -465,13 +523,14 @@ mod tests {
         }
         let from_chw = Image::from_pixels(&chw, ImageLayout::Chw(3, 2, 3)).unwrap();
         assert_eq!((from_chw.width(), from_chw.height()), (3, 2));
-        assert_eq!(from_chw.pixel(2, 1).unwrap(), [12, 112, 212]);
+        assert_eq!(from_chw.pixel(1, 2).unwrap(), [12, 112, 212]);
         let from_hwc = Image::from_pixels(from_chw.pixels(), ImageLayout::Hwc(2, 3, 3)).unwrap();
         assert_eq!(from_hwc, from_chw);
         let grey = Image::from_pixels(&[1u8, 2, 3, 4, 5, 6], ImageLayout::Hw(3, 2)).unwrap();
         assert_eq!((grey.width(), grey.height(), grey.channels()), (2, 3, 1));
-        assert_eq!(grey.pixel(1, 2).unwrap(), [6]);
-        assert_eq!(grey.pixel(2, 0), None);
+        assert_eq!(grey.pixel(2, 1).unwrap(), [6]);
+        assert_eq!(grey.pixel(0, 2), None);
+        assert_eq!(grey.pixel(3, 0), None);
     }
 
     #[test]
@@ -494,6 +553,49 @@ mod tests {
         assert!(err.to_string().contains("expected 1, 2, 3 or 4"), "{err}");
         assert!(Image::from_pixels::<u8>(&[], ImageLayout::Hw(0, 3)).is_err());
         assert!(Image::from_vec(2, 2, 1, vec![0; 3]).is_err());
+    }
+
+    #[test]
+    fn sizes_whose_product_overflows_are_rejected_without_allocating() {
+        assert_eq!(ImageLayout::Hwc(1 << 31, 1 << 31, 4).len(), None);
+        assert_eq!(ImageLayout::Chw(3, 2, 5).len(), Some(30));
+        assert_eq!(ImageLayout::Hwc(usize::MAX, 2, 1).len(), None);
+        assert!(ImageLayout::Chw(3, 0, 5).is_empty());
+        let err = Image::from_pixels::<u8>(&[], ImageLayout::Hwc(1 << 31, 1 << 31, 4)).unwrap_err();
+        assert!(err.to_string().contains("at most 2147483647"), "{err}");
+        let err = Image::from_pixels::<u8>(&[], ImageLayout::Hwc(1 << 30, 1 << 30, 4)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid pixels for summary \"image\": 0 values, expected 4611686018427387904 \
+             for Hwc(1073741824, 1073741824, 4)"
+        );
+        let err =
+            Image::from_pixels::<u8>(&[], ImageLayout::Hw(usize::MAX, usize::MAX)).unwrap_err();
+        assert!(err.to_string().contains("PNG's limit"), "{err}");
+        for layout in [
+            BatchLayout::Nchw(1 << 20, 4, 1 << 21, 1 << 21),
+            BatchLayout::Nhwc(usize::MAX, 1, 1, 1),
+            BatchLayout::Nhwc(1 << 40, 1 << 20, 1 << 20, 3),
+        ] {
+            assert!(Image::batch::<f32>(&[], layout).is_err(), "{layout:?}");
+            assert!(Image::grid::<f32>(&[], layout, GridOptions::default()).is_err());
+        }
+        // A grid whose padding makes a side larger than PNG allows.
+        let wide = GridOptions {
+            columns: 2,
+            padding: usize::MAX / 2,
+            pad_value: 0,
+        };
+        let err = Image::grid(&[0u8; 2], BatchLayout::Nhwc(2, 1, 1, 1), wide).unwrap_err();
+        assert!(
+            err.to_string().contains("at most 2147483647 pixels a side"),
+            "{err}"
+        );
+        let wide = GridOptions {
+            padding: 1 << 30,
+            ..wide
+        };
+        assert!(Image::grid(&[0u8; 2], BatchLayout::Nhwc(2, 1, 1, 1), wide).is_err());
     }
 
     #[test]
@@ -523,7 +625,7 @@ mod tests {
             Image::grid(&rgb, BatchLayout::Nchw(2, 3, 1, 1), GridOptions::default()).unwrap();
         assert_eq!((grid.width(), grid.height()), (2 * 3 + 2, 5));
         assert_eq!(grid.pixel(2, 2).unwrap(), [255, 0, 0]);
-        assert_eq!(grid.pixel(5, 2).unwrap(), [0, 255, 0]);
+        assert_eq!(grid.pixel(2, 5).unwrap(), [0, 255, 0]);
         assert!(Image::grid(&rgb, BatchLayout::Nchw(0, 3, 1, 1), options).is_err());
         assert!(Image::grid(&rgb, BatchLayout::Nchw(3, 3, 1, 1), options).is_err());
     }
@@ -537,10 +639,10 @@ mod tests {
         assert_eq!(out.channels(), 3);
         assert_eq!(out.pixel(0, 0).unwrap(), [0; 3]);
         assert_eq!(
-            out.pixel(1, 0).unwrap(),
+            out.pixel(0, 1).unwrap(),
             [blend(255.0, 255), blend(255.0, 0), blend(255.0, 0)]
         );
-        assert_eq!(out.pixel(0, 1).unwrap(), [0, blend(0.0, 255), 0]);
+        assert_eq!(out.pixel(1, 0).unwrap(), [0, blend(0.0, 255), 0]);
         assert_eq!(out.pixel(1, 1).unwrap(), [255, 128, 128]);
     }
 
@@ -557,10 +659,11 @@ mod tests {
         let mut image: Vec<f32> = (0..200).map(|i| i as f32).collect();
         image[199] = 1e9;
         let zeros = vec![0u8; 200];
-        let out = overlay_classes(&image, 200, 1, &zeros, &[], 1.0).unwrap();
+        let out = overlay_classes(&image, 1, 200, &zeros, &[], 1.0).unwrap();
+        assert_eq!((out.height(), out.width()), (1, 200));
         assert_eq!(out.pixel(0, 0).unwrap(), [0; 3]);
-        assert_eq!(out.pixel(199, 0).unwrap(), [255; 3]);
-        assert!(out.pixel(100, 0).unwrap()[0] > 100);
+        assert_eq!(out.pixel(0, 199).unwrap(), [255; 3]);
+        assert!(out.pixel(0, 100).unwrap()[0] > 100);
     }
 
     #[test]

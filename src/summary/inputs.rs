@@ -2,42 +2,58 @@
 //! a [`Step`] (the step, and optionally the event's wall time) and
 //! [`Scalar`] numbers of any primitive type.
 
+use super::SummaryError;
+
 /// When an event happened: its step and, optionally, its wall time.
 ///
-/// Every `add_*` method takes `impl Into<Step>`, so a plain step works
-/// (`writer.add_scalar("loss", 0.5, 10)`), and a wall time can be given
-/// to any of them without a second method (`Step::new(10).wall_time(t)`),
-/// for example to replay metrics recorded earlier. Without one, the event
-/// gets the current time when the `add_*` call is made.
+/// Every `add_*` method takes `impl Into<Step>`, so a plain step of any
+/// integer type works (`writer.add_scalar("loss", 0.5, step)` with `step`
+/// from `enumerate()`, a `u64` counter or an `i32`), and a wall time can
+/// be given to any of them without a second method
+/// (`Step::new(10).wall_time(t)`), for example to replay metrics recorded
+/// earlier. Without one, the event gets the current time when the `add_*`
+/// call is made.
 ///
-/// Steps are `i64`, as in TensorFlow's `Event.step` and everywhere in this
-/// crate (the reader, [`crate::checkpoint::Saver`]). The integer types that
-/// convert to `i64` without loss convert to a `Step`; convert `u64` and
-/// `usize` counters yourself (`i64::try_from(n)`).
+/// Steps are stored as `i64`, as in TensorFlow's `Event.step` and
+/// everywhere in this crate (the reader, [`crate::checkpoint::Saver`]).
+/// Every integer type converts to a `Step`; a value outside `i64`'s range
+/// (a `u64` above `i64::MAX`, say) is kept as it is and rejected by the
+/// `add_*` call with [`SummaryError::InvalidArgument`] naming the tag and
+/// the step, never wrapped to a negative step. So is a wall time that is
+/// NaN or negative infinity, which TensorBoard would skip.
 ///
 /// ```
 /// use tbseg::summary::{Step, SummaryWriter};
 /// # let dir = std::env::temp_dir().join(format!("tbseg-step-{}", std::process::id()));
 /// let writer = SummaryWriter::new(&dir)?;
-/// writer.add_scalar("loss", 0.25, 3)?;
+/// for (step, loss) in [0.5, 0.25].into_iter().enumerate() {
+///     writer.add_scalar("loss", loss, step)?; // `step` is a usize
+/// }
 /// writer.add_scalar("loss", 0.125, Step::new(4).wall_time(1.7e9))?;
+/// assert!(writer.add_scalar("loss", 0.1, u64::MAX).is_err());
 /// # writer.close()?;
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok::<(), tbseg::summary::SummaryError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Step {
-    /// The step.
-    pub step: i64,
-    /// Seconds since the Unix epoch; `None` (the default) means "now".
-    pub wall_time: Option<f64>,
+    step: StepValue,
+    wall_time: Option<f64>,
+}
+
+/// The step as given: in `i64`'s range, or the integer that is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepValue {
+    Fits(i64),
+    Above(u128),
+    Below(i128),
 }
 
 impl Step {
     /// `step`, at the time of the `add_*` call.
     pub fn new(step: i64) -> Self {
         Step {
-            step,
+            step: StepValue::Fits(step),
             wall_time: None,
         }
     }
@@ -49,9 +65,64 @@ impl Step {
             ..self
         }
     }
+
+    /// The step as an `i64`; `None` for an integer outside `i64`'s range
+    /// (which the `add_*` methods reject).
+    pub fn step(&self) -> Option<i64> {
+        match self.step {
+            StepValue::Fits(step) => Some(step),
+            StepValue::Above(_) | StepValue::Below(_) => None,
+        }
+    }
+
+    /// The wall time given with [`Step::wall_time`], if any.
+    pub fn explicit_wall_time(&self) -> Option<f64> {
+        self.wall_time
+    }
+
+    /// The step and the wall time (`now()` when none was given) to write
+    /// under `tag`, or the `InvalidArgument` naming what is wrong.
+    pub(crate) fn resolve(
+        self,
+        tag: &str,
+        now: impl FnOnce() -> f64,
+    ) -> Result<(i64, f64), SummaryError> {
+        let invalid = |what, reason| SummaryError::InvalidArgument {
+            tag: tag.to_owned(),
+            what,
+            reason,
+        };
+        let step = match self.step {
+            StepValue::Fits(step) => step,
+            StepValue::Above(step) => {
+                return Err(invalid(
+                    "step",
+                    format!("{step}, expected at most i64::MAX = {}", i64::MAX),
+                ))
+            }
+            StepValue::Below(step) => {
+                return Err(invalid(
+                    "step",
+                    format!("{step}, expected at least i64::MIN = {}", i64::MIN),
+                ))
+            }
+        };
+        let wall_time = match self.wall_time {
+            None => now(),
+            Some(secs) if secs.is_nan() || secs == f64::NEG_INFINITY => {
+                return Err(invalid(
+                    "wall time",
+                    format!("{secs} at step {step}, expected seconds since the Unix epoch"),
+                ))
+            }
+            Some(secs) => secs,
+        };
+        Ok((step, wall_time))
+    }
 }
 
-macro_rules! step_from {
+/// Integers that always fit in an `i64`.
+macro_rules! step_from_lossless {
     ($($t:ty),*) => {$(
         impl From<$t> for Step {
             fn from(step: $t) -> Self {
@@ -60,7 +131,47 @@ macro_rules! step_from {
         }
     )*};
 }
-step_from!(i64, i32, i16, i8, u32, u16, u8);
+step_from_lossless!(i64, i32, i16, i8, u32, u16, u8);
+
+/// Integers that may lie outside `i64`'s range: kept as they are (as an
+/// `i128`, which holds every value of `u64`, `usize`, `isize` and `i128`,
+/// or a `u128`), for the `add_*` call to reject.
+macro_rules! step_from_wide {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Step {
+            fn from(step: $t) -> Self {
+                Step::from(step as i128)
+            }
+        }
+    )*};
+}
+step_from_wide!(u64, usize, isize);
+
+impl From<i128> for Step {
+    fn from(step: i128) -> Self {
+        let step = match i64::try_from(step) {
+            Ok(step) => StepValue::Fits(step),
+            Err(_) if step > 0 => StepValue::Above(step.unsigned_abs()),
+            Err(_) => StepValue::Below(step),
+        };
+        Step {
+            step,
+            wall_time: None,
+        }
+    }
+}
+
+impl From<u128> for Step {
+    fn from(step: u128) -> Self {
+        match i128::try_from(step) {
+            Ok(step) => Step::from(step),
+            Err(_) => Step {
+                step: StepValue::Above(step),
+                wall_time: None,
+            },
+        }
+    }
+}
 
 /// A number that can be logged as a scalar or a histogram sample: every
 /// primitive integer and float type.
@@ -106,9 +217,67 @@ mod tests {
     #[test]
     fn steps_convert_from_integers_and_take_a_wall_time() {
         assert_eq!(Step::from(7u8), Step::new(7));
-        assert_eq!(Step::from(u32::MAX).step, i64::from(u32::MAX));
-        assert_eq!(Step::from(-3i64).wall_time, None);
-        assert_eq!(Step::new(2).wall_time(5.5).wall_time, Some(5.5));
+        assert_eq!(Step::from(u32::MAX).step(), Some(i64::from(u32::MAX)));
+        assert_eq!(Step::from(-3i64).explicit_wall_time(), None);
+        assert_eq!(Step::new(2).wall_time(5.5).explicit_wall_time(), Some(5.5));
+        assert_eq!(Step::from(9usize), Step::new(9));
+        assert_eq!(Step::from(9u64), Step::new(9));
+        assert_eq!(Step::from(-9isize), Step::new(-9));
+        assert_eq!(Step::from(9u128), Step::new(9));
+        assert_eq!(Step::from(-9i128), Step::new(-9));
+        assert_eq!(Step::from(i64::MAX as u64).step(), Some(i64::MAX));
+    }
+
+    #[test]
+    fn steps_outside_i64_are_kept_and_rejected_when_written() {
+        let now = || 1.0;
+        for (step, text) in [
+            (Step::from(i64::MAX as u64 + 1), "9223372036854775808"),
+            (Step::from(usize::MAX), "18446744073709551615"),
+            (
+                Step::from(u128::MAX),
+                "340282366920938463463374607431768211455",
+            ),
+            (
+                Step::from(i128::MIN),
+                "-170141183460469231731687303715884105728",
+            ),
+            (Step::from(i128::from(i64::MIN) - 1), "-9223372036854775809"),
+        ] {
+            assert_eq!(step.step(), None);
+            let err = step.resolve("loss", now).unwrap_err();
+            assert!(
+                matches!(&err, SummaryError::InvalidArgument { tag, what: "step", reason }
+                    if tag == "loss" && reason.starts_with(text)),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            Step::from(i64::MIN).resolve("t", now).unwrap(),
+            (i64::MIN, 1.0)
+        );
+    }
+
+    #[test]
+    fn nan_and_negative_infinite_wall_times_are_rejected() {
+        for secs in [f64::NAN, f64::NEG_INFINITY] {
+            let err = Step::new(3)
+                .wall_time(secs)
+                .resolve("wt", || 0.0)
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid wall time for summary \"wt\": {secs} at step 3, \
+                     expected seconds since the Unix epoch"
+                )
+            );
+        }
+        assert_eq!(
+            Step::new(3).wall_time(-1.5).resolve("wt", || 0.0).unwrap(),
+            (3, -1.5)
+        );
+        assert_eq!(Step::new(3).resolve("wt", || 7.0).unwrap(), (3, 7.0));
     }
 
     #[test]

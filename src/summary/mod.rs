@@ -45,6 +45,7 @@ mod histogram;
 mod hparams;
 mod image;
 mod inputs;
+mod local_time;
 pub mod mesh;
 #[cfg(feature = "png")]
 pub mod png;

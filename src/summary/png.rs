@@ -2,24 +2,29 @@
 
 use super::SummaryError;
 
-/// Encodes `width × height` 8-bit pixels with `channels` interleaved
+/// The largest side, in pixels, that the PNG format can store (2^31 - 1).
+const MAX_SIDE: u32 = (1 << 31) - 1;
+
+/// Encodes `height × width` 8-bit pixels with `channels` interleaved
 /// channels per pixel (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA), row-major
 /// from the top-left, as PNG.
 ///
 /// Uses fast deflate and the `Sub` filter: summaries are written often and
 /// read rarely, so encoding speed matters more than size. A `pixels` length
-/// other than `width * height * channels`, a channel count outside 1–4 and
-/// a zero-sized image are an [`SummaryError::InvalidArgument`].
+/// other than `height * width * channels`, a channel count outside 1–4, a
+/// zero-sized image and a side over PNG's limit of 2^31 - 1 pixels are an
+/// [`SummaryError::InvalidArgument`].
 ///
 /// ```
-/// let png = tbseg::summary::png::encode(2, 1, 3, &[255, 0, 0, 0, 0, 255])?;
+/// // One row of two RGB pixels: red, blue.
+/// let png = tbseg::summary::png::encode(1, 2, 3, &[255, 0, 0, 0, 0, 255])?;
 /// assert_eq!(&png[1..4], b"PNG");
 /// # Ok::<(), tbseg::summary::SummaryError>(())
 /// ```
 pub fn encode(
-    width: u32,
-    height: u32,
-    channels: u8,
+    height: usize,
+    width: usize,
+    channels: usize,
     pixels: &[u8],
 ) -> Result<Vec<u8>, SummaryError> {
     let invalid = |what, reason| SummaryError::InvalidArgument {
@@ -40,14 +45,26 @@ pub fn encode(
         }
     };
     if width == 0 || height == 0 {
-        return Err(invalid("size", format!("{width}x{height} has no pixels")));
+        return Err(invalid(
+            "size",
+            format!("{height}x{width} (height x width) has no pixels"),
+        ));
     }
-    let expected = width as usize * height as usize * usize::from(channels);
-    if pixels.len() != expected {
+    let side = |n: usize| u32::try_from(n).ok().filter(|&n| n <= MAX_SIDE);
+    let (Some(png_width), Some(png_height)) = (side(width), side(height)) else {
+        return Err(invalid(
+            "size",
+            format!("{height}x{width} (height x width), expected sides of at most {MAX_SIDE}"),
+        ));
+    };
+    let expected = height
+        .checked_mul(width)
+        .and_then(|n| n.checked_mul(channels));
+    if expected != Some(pixels.len()) {
         return Err(invalid(
             "pixels",
             format!(
-                "{} bytes, expected {width}x{height}x{channels} = {expected}",
+                "{} bytes, expected {height}x{width}x{channels} (height x width x channels)",
                 pixels.len()
             ),
         ));
@@ -56,8 +73,8 @@ pub fn encode(
         tag: "png".into(),
         message: e.to_string(),
     };
-    let mut out = Vec::with_capacity(expected / 2 + 64);
-    let mut encoder = png::Encoder::new(&mut out, width, height);
+    let mut out = Vec::with_capacity(pixels.len() / 2 + 64);
+    let mut encoder = png::Encoder::new(&mut out, png_width, png_height);
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
@@ -84,14 +101,14 @@ mod tests {
 
     #[test]
     fn every_channel_count_round_trips() {
-        for channels in 1..=4u8 {
-            let pixels: Vec<u8> = (0..5 * 3 * u32::from(channels))
+        for channels in 1..=4usize {
+            let pixels: Vec<u8> = (0..5 * 3 * channels)
                 .map(|i| (i * 17 % 256) as u8)
                 .collect();
-            let png = encode(5, 3, channels, &pixels).unwrap();
+            let png = encode(3, 5, channels, &pixels).unwrap();
             let (info, back) = decode(&png);
             assert_eq!((info.width, info.height), (5, 3));
-            assert_eq!(info.color_type.samples(), usize::from(channels));
+            assert_eq!(info.color_type.samples(), channels);
             assert_eq!(back, pixels);
         }
     }
@@ -99,8 +116,18 @@ mod tests {
     #[test]
     fn bad_shapes_are_rejected() {
         let err = encode(2, 2, 3, &[0; 11]).unwrap_err();
-        assert!(err.to_string().contains("expected 2x2x3 = 12"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("expected 2x2x3 (height x width x channels)"),
+            "{err}"
+        );
         assert!(encode(2, 2, 5, &[0; 20]).is_err());
+        assert!(encode(2, 2, 259, &[0; 12]).is_err());
         assert!(encode(0, 2, 1, &[]).is_err());
+        // Sizes PNG cannot store, or whose product overflows, allocate
+        // nothing.
+        let err = encode(1 << 31, 1 << 31, 4, &[]).unwrap_err();
+        assert!(err.to_string().contains("at most 2147483647"), "{err}");
+        assert!(encode(1 << 30, 1 << 30, 4, &[]).is_err());
     }
 }

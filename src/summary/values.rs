@@ -74,18 +74,19 @@ pub fn scalar(tag: &str, value: f32) -> Value {
     )
 }
 
-/// An image: the v2 form `[b"<width>", b"<height>", png]`, a DT_STRING
+/// An image of `height × width` pixels: the v2 form `[b"<width>",
+/// b"<height>", png]` (TensorBoard's order, width first), a DT_STRING
 /// rank-1 tensor, plugin `images`, data class blob sequence. `png` must
 /// be an encoded image of the given size (see
 /// [`crate::summary::png::encode`]).
-pub fn image(tag: &str, width: u32, height: u32, png: Vec<u8>) -> Value {
-    images(tag, width, height, vec![png])
+pub fn image(tag: &str, height: usize, width: usize, png: Vec<u8>) -> Value {
+    images(tag, height, width, vec![png])
 }
 
-/// Several images of one size under one tag: `[b"<width>", b"<height>",
-/// png, png, ...]`. TensorBoard shows them as one card with a sample
+/// Several images of `height × width` pixels under one tag: `[b"<width>",
+/// b"<height>", png, png, ...]`. TensorBoard shows them as one card with a sample
 /// slider.
-pub fn images(tag: &str, width: u32, height: u32, pngs: Vec<Vec<u8>>) -> Value {
+pub fn images(tag: &str, height: usize, width: usize, pngs: Vec<Vec<u8>>) -> Value {
     let mut strings = Vec::with_capacity(pngs.len() + 2);
     strings.push(width.to_string().into_bytes());
     strings.push(height.to_string().into_bytes());
@@ -258,7 +259,7 @@ mod tests {
 
     #[test]
     fn image_is_width_height_png() {
-        let v = image("img", 4, 2, vec![1, 2, 3]);
+        let v = image("img", 2, 4, vec![1, 2, 3]);
         let t = tensor(&v);
         assert_eq!(t.dtype, DataType::DtString as i32);
         assert_eq!(dims(t), [3]);
@@ -272,7 +273,7 @@ mod tests {
 
     #[test]
     fn images_share_one_width_and_height() {
-        let v = images("imgs", 4, 2, vec![vec![1], vec![2, 3]]);
+        let v = images("imgs", 2, 4, vec![vec![1], vec![2, 3]]);
         let t = tensor(&v);
         assert_eq!(dims(t), [4]);
         assert_eq!(

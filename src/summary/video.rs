@@ -9,14 +9,15 @@ use super::SummaryError;
 
 /// Frames of a video: `frames × height × width × channels` raw pixels,
 /// frame after frame, each frame row-major from the top-left with
-/// interleaved channels (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA).
+/// interleaved channels (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA). Sizes
+/// are `usize`, in that order.
 #[derive(Debug, Clone, Copy)]
 pub struct VideoFrames<'a> {
     pixels: Pixels<'a>,
     frames: usize,
-    height: u32,
-    width: u32,
-    channels: u8,
+    height: usize,
+    width: usize,
+    channels: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +28,13 @@ enum Pixels<'a> {
 
 impl<'a> VideoFrames<'a> {
     /// Frames of 8-bit pixels (0 black, 255 full intensity).
-    pub fn from_u8(pixels: &'a [u8], frames: usize, height: u32, width: u32, channels: u8) -> Self {
+    pub fn from_u8(
+        pixels: &'a [u8],
+        frames: usize,
+        height: usize,
+        width: usize,
+        channels: usize,
+    ) -> Self {
         VideoFrames {
             pixels: Pixels::U8(pixels),
             frames,
@@ -42,9 +49,9 @@ impl<'a> VideoFrames<'a> {
     pub fn from_f32(
         pixels: &'a [f32],
         frames: usize,
-        height: u32,
-        width: u32,
-        channels: u8,
+        height: usize,
+        width: usize,
+        channels: usize,
     ) -> Self {
         VideoFrames {
             pixels: Pixels::F32(pixels),
@@ -55,14 +62,14 @@ impl<'a> VideoFrames<'a> {
         }
     }
 
-    /// The frame width in pixels.
-    pub fn width(&self) -> u32 {
-        self.width
+    /// The frame height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
     }
 
-    /// The frame height in pixels.
-    pub fn height(&self) -> u32 {
-        self.height
+    /// The frame width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
     }
 
     /// Checks the sizes against GIF's limits and the pixel count.
@@ -76,16 +83,18 @@ impl<'a> VideoFrames<'a> {
                 self.frames, self.width, self.height
             ));
         }
-        if self.width > u32::from(u16::MAX) || self.height > u32::from(u16::MAX) {
+        let gif_limit = usize::from(u16::MAX);
+        if self.width > gif_limit || self.height > gif_limit {
             return Err(format!(
-                "{}x{} exceeds GIF's 65535x65535 limit",
-                self.width, self.height
+                "{}x{} (height x width) exceeds GIF's 65535x65535 limit",
+                self.height, self.width
             ));
         }
+        // Each side is at most 65535 here, so their product fits.
         let expected = self
             .frames
-            .checked_mul(self.width as usize * self.height as usize)
-            .and_then(|n| n.checked_mul(usize::from(self.channels)));
+            .checked_mul(self.width * self.height)
+            .and_then(|n| n.checked_mul(self.channels));
         let len = match self.pixels {
             Pixels::U8(p) => p.len(),
             Pixels::F32(p) => p.len(),
@@ -101,7 +110,7 @@ impl<'a> VideoFrames<'a> {
 
     /// Every pixel's RGB colour (alpha dropped, grey repeated), all frames.
     fn rgb(&self) -> Vec<[u8; 3]> {
-        let c = usize::from(self.channels);
+        let c = self.channels;
         let to_u8 = |x: f32| {
             if x.is_nan() {
                 0
@@ -165,6 +174,7 @@ pub fn encode_gif(frames: &VideoFrames<'_>, fps: f32) -> Result<Vec<u8>, Summary
     let table_bits = (usize::BITS - (palette.len() - 1).max(1).leading_zeros()).max(1) as u8;
     let min_code_size = table_bits.max(2);
 
+    // Validated above: both sides fit GIF's u16.
     let (w, h) = (frames.width as u16, frames.height as u16);
     let mut out = Vec::with_capacity(indices.len() / 2 + 1024);
     out.extend_from_slice(b"GIF89a");
@@ -179,7 +189,7 @@ pub fn encode_gif(frames: &VideoFrames<'_>, fps: f32) -> Result<Vec<u8>, Summary
     }
     // NETSCAPE2.0 application extension: loop forever.
     out.extend_from_slice(b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00");
-    let frame_len = frames.width as usize * frames.height as usize;
+    let frame_len = frames.width * frames.height;
     for frame in indices.chunks_exact(frame_len) {
         // Graphic control extension: disposal "leave in place", no
         // transparency, the delay.
@@ -319,11 +329,12 @@ impl BitWriter {
     }
 }
 
-/// A video summary: the GIF as a one-image summary `[width, height, gif]`
-/// of the `images` plugin (see [`values::image`]); TensorBoard serves it
-/// with the `image/gif` type it detects from the bytes.
-pub fn video(tag: &str, width: u32, height: u32, gif: Vec<u8>) -> Value {
-    values::image(tag, width, height, gif)
+/// A video summary of `height × width` frames: the GIF as a one-image
+/// summary `[width, height, gif]` of the `images` plugin (see
+/// [`values::image`]); TensorBoard serves it with the `image/gif` type it
+/// detects from the bytes.
+pub fn video(tag: &str, height: usize, width: usize, gif: Vec<u8>) -> Value {
+    values::image(tag, height, width, gif)
 }
 
 #[cfg(test)]
@@ -484,10 +495,10 @@ pub(crate) mod tests {
     #[test]
     fn grey_frames_decode_exactly_with_the_delay() {
         // Three 5x4 frames, a moving bright column on a gradient.
-        let (t, h, w) = (3usize, 4u32, 5u32);
-        let pixels: Vec<u8> = (0..t * (h * w) as usize)
+        let (t, h, w) = (3usize, 4usize, 5usize);
+        let pixels: Vec<u8> = (0..t * h * w)
             .map(|i| {
-                let (f, x) = (i / (h * w) as usize, i % w as usize);
+                let (f, x) = (i / (h * w), i % w);
                 if x == f {
                     255
                 } else {
@@ -519,7 +530,7 @@ pub(crate) mod tests {
     #[test]
     fn many_colours_go_to_the_cube_and_f32_is_scaled() {
         // 32x32 frames with 1024 distinct colours.
-        let (h, w) = (32u32, 32u32);
+        let (h, w) = (32usize, 32usize);
         let mut pixels = Vec::new();
         for y in 0..h {
             for x in 0..w {
@@ -574,6 +585,11 @@ pub(crate) mod tests {
         assert!(encode_gif(&VideoFrames::from_u8(&[0; 4], 1, 2, 2, 1), 0.0).is_err());
         assert!(encode_gif(&VideoFrames::from_u8(&[0; 4], 1, 2, 2, 1), f32::NAN).is_err());
         assert!(encode_gif(&VideoFrames::from_u8(&[0; 10], 1, 2, 1, 5), 1.0).is_err());
+        // Sizes whose product overflows, and channel counts a narrower
+        // integer would have truncated to a valid one, allocate nothing.
+        assert!(encode_gif(&VideoFrames::from_u8(&[], usize::MAX, 65535, 65535, 4), 1.0).is_err());
+        assert!(encode_gif(&VideoFrames::from_u8(&[0; 4 * 259], 1, 2, 2, 259), 1.0).is_err());
+        assert!(encode_gif(&VideoFrames::from_u8(&[], 1, usize::MAX, 1, 1), 1.0).is_err());
         let wide = vec![0; 70_000];
         assert!(
             encode_gif(&VideoFrames::from_u8(&wide, 1, 1, 70_000, 1), 1.0)

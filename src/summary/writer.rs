@@ -36,7 +36,7 @@ use prost::Message;
 use super::event_writer::{file_version_event, restart_events, EventEncoder};
 use super::hparams::{HParamValue, Metric, SessionStatus};
 #[cfg(feature = "png")]
-use super::image::{BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
+use super::image::{check_layout, BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
 use super::inputs::{Scalar, Step};
 use super::values::{self, Summary};
 use super::{histogram_buckets, pr_curve_counts, SummaryError};
@@ -226,7 +226,20 @@ impl SummaryWriterBuilder {
     /// segment (the `file_version` record) is uploaded before `build`
     /// returns, so a store that cannot be reached or refuses the
     /// credentials is an error here.
+    ///
+    /// An empty log directory is an [`SummaryError::InvalidArgument`]
+    /// (it would put the run in the current directory); use
+    /// [`SummaryWriter::default_logdir`] for PyTorch's default.
     pub fn build(self) -> Result<SummaryWriter, SummaryError> {
+        if self.logdir.as_os_str().is_empty() {
+            return Err(SummaryError::InvalidArgument {
+                tag: String::new(),
+                what: "logdir",
+                reason: "an empty path, expected a directory \
+                         (SummaryWriter::default_logdir(\"\") gives PyTorch's runs/<date>_<host>)"
+                    .into(),
+            });
+        }
         let logdir = match Location::of(&self.logdir) {
             Location::Local(local) => local.into_owned(),
             Location::Remote(url) => {
@@ -388,6 +401,30 @@ impl SummaryWriterBuilder {
             }),
         })
     }
+}
+
+/// Checks that `png` starts with PNG's signature and an `IHDR` chunk of
+/// `height × width` pixels; the reason is for an `InvalidArgument`.
+fn check_png_header(png: &[u8], height: usize, width: usize) -> Result<(), String> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    let header = png
+        .get(..24)
+        .filter(|h| h.starts_with(SIGNATURE) && &h[12..16] == b"IHDR");
+    let Some(header) = header else {
+        return Err(format!(
+            "{} bytes that do not start with a PNG signature and header, expected a PNG file",
+            png.len()
+        ));
+    };
+    let at =
+        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let (png_width, png_height) = (at(16), at(20));
+    if (usize::try_from(png_height), usize::try_from(png_width)) != (Ok(height), Ok(width)) {
+        return Err(format!(
+            "a PNG of {png_height}x{png_width} (height x width), expected {height}x{width}"
+        ));
+    }
+    Ok(())
 }
 
 /// Creates a new file in `logdir` named `name(counter)`, taking counter
@@ -733,9 +770,36 @@ impl SummaryWriter {
     }
 
     /// A writer of a new event file in `logdir` with default options
-    /// (see [`SummaryWriterBuilder`]).
+    /// (see [`SummaryWriterBuilder`]). An empty `logdir` is an
+    /// [`SummaryError::InvalidArgument`].
     pub fn new(logdir: impl Into<PathBuf>) -> Result<Self, SummaryError> {
         Self::builder(logdir).build()
+    }
+
+    /// The log directory PyTorch's `SummaryWriter(comment=comment)` picks
+    /// when given none: `runs/<date>_<host><comment>`, where the date is
+    /// the local time as `%b%d_%H-%M-%S` and the host is this machine's
+    /// name (`runs/Mar05_14-03-07_gpu1-lr0.1` for the comment `-lr0.1`),
+    /// so runs from tbseg and from PyTorch sort and read alike in
+    /// TensorBoard.
+    ///
+    /// The local time zone is found as the C library finds it (the `TZ`
+    /// variable, else `/etc/localtime`, else UTC). The directory is not
+    /// created here.
+    ///
+    /// ```
+    /// use tbseg::summary::SummaryWriter;
+    /// let logdir = SummaryWriter::default_logdir("-lr0.1");
+    /// assert!(logdir.starts_with("runs"));
+    /// assert!(logdir.to_str().unwrap().ends_with("-lr0.1"));
+    /// ```
+    pub fn default_logdir(comment: &str) -> PathBuf {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let offset = super::local_time::utc_offset(std::env::var_os("TZ").as_deref(), unix);
+        let stamp = super::local_time::torch_time_stamp(unix, offset);
+        Path::new("runs").join(format!("{stamp}_{}{comment}", hostname()))
     }
 
     /// A writer with default options over any `writer` (a `File`, a pipe, a
@@ -773,8 +837,7 @@ impl SummaryWriter {
         value: impl Scalar,
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
-        let Step { step, wall_time } = step.into();
-        let wall_time = wall_time.unwrap_or_else(now);
+        let (step, wall_time) = step.into().resolve(tag, now)?;
         let value = value.to_f32();
         self.inner
             .push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
@@ -783,9 +846,13 @@ impl SummaryWriter {
     /// Logs every value of `summary` in one event at `step` (see
     /// [`crate::summary::values`]). Metadata is kept only on a tag's first
     /// value in this file.
+    ///
+    /// A step outside `i64`'s range and a NaN or negative-infinite wall
+    /// time are an [`SummaryError::InvalidArgument`] naming the first
+    /// value's tag, and nothing is written.
     pub fn add_summary(&self, summary: Summary, step: impl Into<Step>) -> Result<(), SummaryError> {
-        let Step { step, wall_time } = step.into();
-        let wall_time = wall_time.unwrap_or_else(now);
+        let tag = summary.value.first().map_or("", |value| value.tag.as_str());
+        let (step, wall_time) = step.into().resolve(tag, now)?;
         self.inner
             .push(|encoder, out| encoder.summary_record(out, wall_time, step, summary))
     }
@@ -804,7 +871,8 @@ impl SummaryWriter {
     /// 1, 2, 3 or 4 channels). It is PNG-encoded on the calling thread and
     /// written in the v2 form `[width, height, png]` (plugin `images`).
     ///
-    /// A data length that does not match the layout is an
+    /// A data length that does not match the layout, a channel count
+    /// outside 1–4, an empty image and a side over PNG's limit are an
     /// [`SummaryError::InvalidArgument`] and nothing is written.
     ///
     /// ```
@@ -824,6 +892,10 @@ impl SummaryWriter {
         layout: ImageLayout,
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
+        // Before anything else: the sizes must fit the data and PNG (no
+        // size arithmetic below can overflow then), and the channel count
+        // must be one PNG has.
+        check_layout(layout, data.len()).map_err(|e| e.for_tag(tag))?;
         let (height, width, channels) = layout.dims();
         let direct = match layout {
             ImageLayout::Chw(..) if channels > 1 => None,
@@ -831,11 +903,11 @@ impl SummaryWriter {
         };
         let png = match direct {
             // Already interleaved bytes: encode without a copy.
-            Some(bytes) => super::png::encode(width, height, channels as u8, bytes),
+            Some(bytes) => super::png::encode(height, width, channels, bytes),
             None => Image::from_pixels(data, layout).and_then(|image| image.encode_png()),
         }
         .map_err(|e| e.for_tag(tag))?;
-        self.add_png(tag, width, height, png, step)
+        self.add_png(tag, height, width, png, step)
     }
 
     /// Logs a batch of same-size images as one grid image (torchvision's
@@ -878,14 +950,14 @@ impl SummaryWriter {
             reason,
         };
         let first = images.first().ok_or_else(|| invalid("no images".into()))?;
-        let size = (first.width(), first.height());
+        let size = (first.height(), first.width());
         let mut pngs = Vec::with_capacity(images.len());
         for (index, image) in images.iter().enumerate() {
-            if (image.width(), image.height()) != size {
+            if (image.height(), image.width()) != size {
                 return Err(invalid(format!(
-                    "image {index} is {}x{}, image 0 is {}x{}",
-                    image.width(),
+                    "image {index} is {}x{} (height x width), image 0 is {}x{}",
                     image.height(),
+                    image.width(),
                     size.0,
                     size.1
                 )));
@@ -895,16 +967,25 @@ impl SummaryWriter {
         self.add_value(values::images(tag, size.0, size.1, pngs), step)
     }
 
-    /// Logs an already PNG-encoded image of the given size.
+    /// Logs an already PNG-encoded image of `height × width` pixels.
+    ///
+    /// Bytes that do not start with a PNG signature and header, and a
+    /// header whose size is not `height × width`, are an
+    /// [`SummaryError::InvalidArgument`] and nothing is written.
     pub fn add_png(
         &self,
         tag: &str,
-        width: u32,
-        height: u32,
+        height: usize,
+        width: usize,
         png: Vec<u8>,
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
-        self.add_value(values::image(tag, width, height, png), step)
+        check_png_header(&png, height, width).map_err(|reason| SummaryError::InvalidArgument {
+            tag: tag.to_owned(),
+            what: "png",
+            reason,
+        })?;
+        self.add_value(values::image(tag, height, width, png), step)
     }
 
     /// Logs a histogram of `values`, of any number type (30 equal-width
@@ -1504,7 +1585,7 @@ mod tests {
     fn several_images_go_under_one_tag_and_sizes_must_match() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
-        let shade = |v: u8| Image::from_vec(3, 2, 1, vec![v; 6]).unwrap();
+        let shade = |v: u8| Image::from_vec(2, 3, 1, vec![v; 6]).unwrap();
         writer
             .add_images("set", &[shade(10), shade(200)], 4)
             .unwrap();
@@ -1512,7 +1593,8 @@ mod tests {
         let err = writer.add_images("set", &[shade(1), odd], 5).unwrap_err();
         assert!(!err.is_fatal());
         assert!(
-            err.to_string().contains("image 1 is 2x2, image 0 is 3x2"),
+            err.to_string()
+                .contains("image 1 is 2x2 (height x width), image 0 is 2x3"),
             "{err}"
         );
         assert!(writer.add_images("set", &[], 6).is_err());
@@ -1908,7 +1990,7 @@ mod tests {
     }
 
     #[test]
-    fn error_messages_name_the_path_once_and_leave_the_os_error_to_source() {
+    fn error_messages_name_the_path_and_the_os_cause() {
         use std::error::Error as _;
         let io = || Arc::new(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
         let path = PathBuf::from("runs/a/events.out.tfevents.1");
@@ -1918,63 +2000,66 @@ mod tests {
                     path: "runs/a".into(),
                     source: io(),
                 },
-                "cannot create log directory runs/a",
+                "cannot create log directory runs/a: disk full",
             ),
             (
                 SummaryError::CreateFile {
                     path: path.clone(),
                     source: io(),
                 },
-                "cannot create event file runs/a/events.out.tfevents.1",
+                "cannot create event file runs/a/events.out.tfevents.1: disk full",
             ),
             (
                 SummaryError::Write {
                     path: path.clone(),
                     source: io(),
                 },
-                "cannot write to event file runs/a/events.out.tfevents.1",
+                "cannot write to event file runs/a/events.out.tfevents.1: disk full",
             ),
             (
                 SummaryError::Flush {
                     path: path.clone(),
                     source: io(),
                 },
-                "cannot flush event file runs/a/events.out.tfevents.1",
+                "cannot flush event file runs/a/events.out.tfevents.1: disk full",
             ),
             (
                 SummaryError::Sync {
                     path: path.clone(),
                     source: io(),
                 },
-                "cannot sync event file runs/a/events.out.tfevents.1",
+                "cannot sync event file runs/a/events.out.tfevents.1: disk full",
             ),
             (
                 SummaryError::Spawn {
                     path: path.clone(),
                     source: io(),
                 },
-                "cannot start the writer thread for runs/a/events.out.tfevents.1",
+                "cannot start the writer thread for runs/a/events.out.tfevents.1: disk full",
             ),
             (
                 SummaryError::WriteAsset {
                     path: "runs/a/projector_config.pbtxt".into(),
                     source: io(),
                 },
-                "cannot write runs/a/projector_config.pbtxt",
+                "cannot write runs/a/projector_config.pbtxt: disk full",
             ),
         ];
         for (err, message) in cases {
+            // A plain `{e}` names the OS cause; the source stays
+            // available for code that inspects it.
             assert_eq!(err.to_string(), message);
             assert_eq!(err.source().unwrap().to_string(), "disk full");
-            // What a chain printer (anyhow's `{:#}`) shows: each once.
-            let mut chain = vec![err.to_string()];
-            let mut source = err.source();
-            while let Some(s) = source {
-                chain.push(s.to_string());
-                source = s.source();
-            }
-            assert_eq!(chain.join(": "), format!("{message}: disk full"));
+            assert_eq!(err.io_kind(), Some(io::ErrorKind::StorageFull));
         }
+        // A real OS error, as the writer reports it.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let err = SummaryWriter::new(file.path().join("run")).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("cannot create log directory ") && message.contains("(os error"),
+            "{message}"
+        );
         for (err, message) in [
             (
                 SummaryError::WorkerPanicked { path: path.clone() },

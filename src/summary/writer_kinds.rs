@@ -14,7 +14,7 @@ use super::mesh::{mesh, Mesh};
 use super::text_table::markdown_table;
 use super::values::{self, Summary};
 use super::video::{encode_gif, video, VideoFrames};
-use super::{audio, SummaryError, SummaryWriter};
+use super::{audio, Step, SummaryError, SummaryWriter};
 
 impl SummaryWriter {
     /// The run directory, for writers created in a log directory; `None`
@@ -42,9 +42,11 @@ impl SummaryWriter {
     /// into the event file; the files are complete when this returns.
     ///
     /// A writer over a caller-supplied sink has no run directory and
-    /// returns an [`SummaryError::InvalidArgument`]. Shape errors are an
-    /// `InvalidArgument` too, and file errors a
-    /// [`SummaryError::WriteAsset`]; neither affects the writer.
+    /// returns an [`SummaryError::InvalidArgument`]. Shape errors, a
+    /// negative step (it names a directory) and a step outside `i64`'s
+    /// range are an `InvalidArgument` too, and file errors a
+    /// [`SummaryError::WriteAsset`]; neither affects the writer. The
+    /// Projector keeps no wall time: a [`Step`]'s is only checked.
     ///
     /// ```no_run
     /// use tbseg::summary::embedding::Embedding;
@@ -58,8 +60,9 @@ impl SummaryWriter {
         &self,
         tag: &str,
         embedding: &Embedding<'_>,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
+        let (step, _) = step.into().resolve(tag, || 0.0)?;
         let Some(run_dir) = self.run_dir() else {
             return Err(SummaryError::InvalidArgument {
                 tag: tag.to_owned(),
@@ -78,13 +81,20 @@ impl SummaryWriter {
     /// `channels` channels in `[-1, 1]` at `sample_rate` Hz, stored as
     /// 16-bit PCM WAV in the audio dashboard's form (see
     /// [`audio::encode_wav`] and [`audio::audio`]).
+    ///
+    /// ```
+    /// # let writer = tbseg::summary::SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let tone: Vec<f32> = (0..800).map(|i| (i as f32 * 0.2).sin() * 0.5).collect();
+    /// writer.add_audio("audio/tone", &tone, 1, 8000, 3)?; // 0.1 s, mono
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn add_audio(
         &self,
         tag: &str,
         samples: &[f32],
-        channels: u16,
+        channels: usize,
         sample_rate: u32,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let wav = audio::encode_wav(samples, channels, sample_rate).map_err(|e| retag(e, tag))?;
         self.add_value(audio::audio(tag, vec![wav]), step)
@@ -93,15 +103,24 @@ impl SummaryWriter {
     /// Logs a video as an animated GIF at `fps` frames per second in the
     /// Images dashboard, as tensorboardX's `add_video` does (see
     /// [`encode_gif`] for the colour handling and limits).
+    ///
+    /// ```
+    /// use tbseg::summary::video::VideoFrames;
+    /// # let writer = tbseg::summary::SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// // Two frames of 2 rows of 3 grey pixels: black, then white.
+    /// let pixels = [[0u8; 6], [255; 6]].concat();
+    /// writer.add_video("clip", &VideoFrames::from_u8(&pixels, 2, 2, 3, 1), 4.0, 0)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn add_video(
         &self,
         tag: &str,
         frames: &VideoFrames<'_>,
         fps: f32,
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let gif = encode_gif(frames, fps).map_err(|e| retag(e, tag))?;
-        self.add_value(video(tag, frames.width(), frames.height(), gif), step)
+        self.add_value(video(tag, frames.height(), frames.width(), gif), step)
     }
 
     /// Logs the run's layout for the Custom Scalars dashboard, at step 0
@@ -114,19 +133,41 @@ impl SummaryWriter {
     /// Logs a mesh or point cloud for the Mesh dashboard: its components go
     /// into one event under `<tag>_VERTEX`, `<tag>_FACE` and `<tag>_COLOR`
     /// (see [`crate::summary::mesh`]).
-    pub fn add_mesh(&self, tag: &str, mesh_data: &Mesh<'_>, step: i64) -> Result<(), SummaryError> {
+    ///
+    /// ```
+    /// use tbseg::summary::mesh::Mesh;
+    /// # let writer = tbseg::summary::SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let vertices = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]; // one triangle
+    /// writer.add_mesh("shape", &Mesh::new(&vertices).faces(&[0, 1, 2]), 0)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_mesh(
+        &self,
+        tag: &str,
+        mesh_data: &Mesh<'_>,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
         let value = mesh(tag, mesh_data)?;
+        // Checked here so that an error names `tag`, not `<tag>_VERTEX`.
+        let step = step.into();
+        step.resolve(tag, || 0.0)?;
         self.add_summary(Summary { value }, step)
     }
 
     /// Logs a table as Markdown text (see [`markdown_table`]): the Text
     /// dashboard renders it with a header row.
+    ///
+    /// ```
+    /// # let writer = tbseg::summary::SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// writer.add_text_table("runs", &["lr", "dice"], &[["0.01", "0.91"], ["0.1", "0.87"]], 5)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn add_text_table<H, R, C>(
         &self,
         tag: &str,
         header: &[H],
         rows: &[R],
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError>
     where
         H: AsRef<str>,
@@ -146,22 +187,44 @@ impl SummaryWriter {
     /// `add_image_with_boxes` does. Boxes are `[x_min, y_min, x_max,
     /// y_max]` in pixels; a grey image is drawn on in colour (see
     /// [`draw_boxes`] for the details and errors).
+    ///
+    /// ```
+    /// # let writer = tbseg::summary::SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let grey = vec![128u8; 48 * 64]; // 48 rows of 64 pixels
+    /// writer.add_image_with_boxes("det", &grey, [48, 64, 1], &[[4.0, 4.0, 30.0, 20.0]], 2)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn add_image_with_boxes(
         &self,
         tag: &str,
         pixels: &[u8],
-        hwc: [u32; 3],
+        hwc: [usize; 3],
         boxes: &[[f32; 4]],
-        step: i64,
+        step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let [height, width, channels] = hwc;
-        let Ok(channels) = u8::try_from(channels) else {
+        if !matches!(channels, 1 | 3 | 4) {
             return Err(SummaryError::InvalidArgument {
                 tag: tag.to_owned(),
                 what: "channels",
                 reason: format!("{channels}, expected 1, 3 or 4"),
             });
-        };
+        }
+        // Before the grey image is tripled: the pixel count must match.
+        if Some(pixels.len())
+            != height
+                .checked_mul(width)
+                .and_then(|n| n.checked_mul(channels))
+        {
+            return Err(SummaryError::InvalidArgument {
+                tag: tag.to_owned(),
+                what: "pixels",
+                reason: format!(
+                    "{} bytes, expected {height}x{width}x{channels} (height x width x channels)",
+                    pixels.len()
+                ),
+            });
+        }
         let mut canvas = if channels == 1 {
             pixels.iter().flat_map(|&v| [v, v, v]).collect()
         } else {
@@ -170,8 +233,8 @@ impl SummaryWriter {
         let channels = if channels == 1 { 3 } else { channels };
         draw_boxes(
             &mut canvas,
-            width,
             height,
+            width,
             channels,
             boxes,
             DEFAULT_BOX_COLOR,
@@ -179,8 +242,8 @@ impl SummaryWriter {
         )
         .map_err(|e| retag(e, tag))?;
         let png =
-            super::png::encode(width, height, channels, &canvas).map_err(|e| retag(e, tag))?;
-        self.add_value(values::image(tag, width, height, png), step)
+            super::png::encode(height, width, channels, &canvas).map_err(|e| retag(e, tag))?;
+        self.add_value(values::image(tag, height, width, png), step)
     }
 }
 

@@ -65,7 +65,7 @@ pub fn eval(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     // The lab took the step from the file name, not from global_step.
     let step = weights::step_from_name(&prefix).unwrap_or(0);
     let writer = SummaryWriter::new(job.eval_dir.path()).map_err(TrainError::from)?;
-    let side = examples.size() as u32;
+    let side = examples.size() as usize;
     let mut overlays = Vec::new();
     // The first error reading an example back; the callback cannot return it.
     let mut failed = None;
@@ -81,7 +81,7 @@ pub fn eval(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
                 return;
             }
         };
-        scores.add(mask, &label, side as usize);
+        scores.add(mask, &label, side);
         if index >= job.images {
             return;
         }

@@ -128,11 +128,10 @@ pub fn predict(job: &PredictJob) -> anyhow::Result<PredictReport> {
         let mask_path = job.out.join(format!("{index:04}_mask.png"));
         save_png(mask_image.into(), &mask_path)?;
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
-        let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
+        let overlay = crate::overlay::overlay(image, side as usize, side as usize, &truth, mask)?;
         let overlay_path = job.out.join(format!("{index:04}_overlay.png"));
         let overlay =
-            image::RgbImage::from_raw(overlay.width(), overlay.height(), overlay.into_pixels())
-                .context("overlay size")?;
+            image::RgbImage::from_raw(side, side, overlay.into_pixels()).context("overlay size")?;
         save_png(overlay.into(), &overlay_path)?;
     }
     Ok(PredictReport {

@@ -177,7 +177,7 @@ impl RunLog {
         let predicted = Vec::<u8>::try_from(predicted.f_flatten(0, -1)?)?;
         let side = size as u32;
         let step = summary.step;
-        let grey = ImageLayout::Hw(side, side);
+        let grey = ImageLayout::Hw(side as usize, side as usize);
         self.writer.add_image(
             "images/input",
             gray_image(&image, side).as_raw(),
@@ -190,7 +190,8 @@ impl RunLog {
             .collect();
         self.writer
             .add_image("images/label", &label_image, grey, step)?;
-        let overlay = crate::overlay::overlay(&image, side, side, &label, &predicted)?;
+        let overlay =
+            crate::overlay::overlay(&image, side as usize, side as usize, &label, &predicted)?;
         self.writer.add_image(
             "images/prediction_overlay",
             overlay.pixels(),
