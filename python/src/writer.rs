@@ -372,8 +372,9 @@ impl Writer {
         let step = when(step, walltime);
         self.submit(py, move |writer| {
             Box::new(move || {
-                let png = tbseg::summary::png::encode(width, height, channels as u8, &bytes)?;
-                writer.add_png(&tag, width, height, png, step)
+                let png =
+                    tbseg::summary::png::encode(height as usize, width as usize, channels, &bytes)?;
+                writer.add_png(&tag, height as usize, width as usize, png, step)
             })
         })
     }
@@ -477,7 +478,7 @@ impl Writer {
         let step = when(step, walltime);
         self.submit(py, move |writer| {
             Box::new(move || {
-                let wav = audio::encode_wav(&samples, channels, sample_rate)?;
+                let wav = audio::encode_wav(&samples, usize::from(channels), sample_rate)?;
                 writer.add_value(audio::audio(&tag, vec![wav]), step)
             })
         })
@@ -514,7 +515,7 @@ impl Writer {
         let step = when(step, walltime);
         self.submit(py, move |writer| {
             Box::new(move || {
-                let frames = VideoFrames::from_u8(&pixels, t, h as u32, w as u32, c as u8);
+                let frames = VideoFrames::from_u8(&pixels, t, h, w, c);
                 let gif = encode_gif(&frames, fps)?;
                 writer.add_value(video(&tag, frames.width(), frames.height(), gif), step)
             })
@@ -692,12 +693,7 @@ impl Writer {
                         format!("shape {shape:?}, expected [N, H, W, C]"),
                     ));
                 };
-                Some((
-                    array_bytes(img, "|u1", "label_img")?,
-                    h as u32,
-                    w as u32,
-                    c as u8,
-                ))
+                Some((array_bytes(img, "|u1", "label_img")?, h, w, c))
             }
             None => None,
         };
