@@ -293,7 +293,7 @@ proptest! {
         rate in 1u32..96_000,
         clips in 1usize..3,
     ) {
-        let wav = audio::encode_wav(&samples, channels, rate).unwrap();
+        let wav = audio::encode_wav(&samples, usize::from(channels), rate).unwrap();
         let run = one(audio::audio("sound", vec![wav.clone(); clips]));
         let read = &run.audio("sound").unwrap()[0].value;
         prop_assert_eq!(read.len(), clips);
