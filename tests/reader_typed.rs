@@ -133,9 +133,9 @@ proptest! {
         let per_image = width * height * channels;
         let pngs: Vec<Vec<u8>> = pixels
             .chunks(per_image)
-            .map(|p| tbseg::summary::png::encode(width as _, height as _, channels as _, p).unwrap())
+            .map(|p| tbseg::summary::png::encode(height as _, width as _, channels as _, p).unwrap())
             .collect();
-        let run = one(values::images("img", width as _, height as _, pngs.clone()));
+        let run = one(values::images("img", height as _, width as _, pngs.clone()));
         let images = run.images("img").unwrap();
         prop_assert_eq!(images.len(), 1);
         prop_assert_eq!(images[0].step, 7);
@@ -418,7 +418,7 @@ fn videos_read_back_as_gifs_with_their_frames() {
         .collect();
     let clip = VideoFrames::from_u8(&pixels, frames as _, height as _, width as _, 3);
     let gif = encode_gif(&clip, 4.0).unwrap();
-    let run = one(video("clip", width as _, height as _, gif.clone()));
+    let run = one(video("clip", height as _, width as _, gif.clone()));
     let images = run.images("clip").unwrap();
     let image = &images[0].value[0];
     assert_eq!(image.format, ImageFormat::Gif);
