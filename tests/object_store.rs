@@ -92,7 +92,7 @@ fn events_stream_to_s3_as_segments_readable_while_the_run_goes_on() {
             .runs
             .get(".")
             .and_then(|r| r.scalars("loss"))
-            .map(<[_]>::len)
+            .map(|points| points.len())
             == Some(500)
         {
             break;

@@ -117,7 +117,7 @@ fn train_resume_and_eval_on_s3() {
         .expect("a loss curve");
     let mut seen = BTreeMap::new();
     for (step, _) in loss {
-        *seen.entry(*step).or_insert(0) += 1;
+        *seen.entry(step).or_insert(0) += 1;
     }
     assert!(
         seen.values().all(|&n| n == 1),
