@@ -57,7 +57,7 @@ fn learner_writes_train_and_valid_runs_with_iteration_and_epoch_steps() {
         );
         // Every batch holds 4 samples, so the weighted mean is the plain
         // mean of the iterations' values.
-        for (got, want) in epoch_loss.iter().zip(means_per_epoch(loss, batches)) {
+        for (got, want) in epoch_loss.iter().zip(means_per_epoch(&loss, batches)) {
             assert!(
                 (f64::from(got.1) - want).abs() <= 1e-5 * want.max(1.0),
                 "{run}: {got:?} vs {want}"
