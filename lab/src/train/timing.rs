@@ -332,8 +332,14 @@ mod tests {
         assert_eq!(recorder.totals().seconds(Phase::Logging), 3.0);
         let json = recorder.json_fields();
         assert!(json.starts_with("\"step_median_ms\": 3000.000,"), "{json}");
-        assert!(json.contains("\"phases_mean_ms\": {\"data\": 0.000, \"forward\": 3000.000"), "{json}");
+        assert!(
+            json.contains("\"phases_mean_ms\": {\"data\": 0.000, \"forward\": 3000.000"),
+            "{json}"
+        );
         let object: String = phases_json_s(&recorder.totals());
-        assert!(object.starts_with("{\"data\": 0.0000, \"forward\": 9.0000"), "{object}");
+        assert!(
+            object.starts_with("{\"data\": 0.0000, \"forward\": 9.0000"),
+            "{object}"
+        );
     }
 }

@@ -17,9 +17,9 @@ use tbseg::summary::SummaryWriter;
 
 use super::eval::{evaluate, Evaluation};
 use super::examples::Examples;
+use super::guard::weights_finite;
 use super::model::{MetricKind, Model, ModelKind};
 use super::scores::ImageScores;
-use super::guard::weights_finite;
 use super::timing::StepPhases;
 use super::trainer::{Flow, NonFinite, SummaryStep, TrainSink};
 use super::weights::checkpoint_tensors;
