@@ -25,6 +25,12 @@ What is timed, in every framework:
   (for TensorFlow these include the tracing of the `tf.function`). The
   images are already tensors on the device, taken in the epoch's shuffled
   order.
+* phases (PyTorch on the CPU only): `phases_median_ms` and `phases_mean_ms`
+  split the step at tbseg's phase boundaries: data (the batch gather,
+  outside the step), forward, loss, backward, guard (PyTorch has no
+  divergence guard; this is its read of the loss to the host, which tbseg's
+  guard includes), update. A `tf.function` runs as one graph, so
+  TensorFlow's step cannot be split.
 * epoch: wall time from opening the TFRecord file to the end of the last
   step of one epoch on a freshly initialised model: reading and decoding
   every record, the shuffle, converting to tensors, and the loop of
@@ -72,6 +78,8 @@ def parse_args():
     p.add_argument("--batch_size", "--batch-size", type=int, default=1)
     p.add_argument("--learning_rate", "--learning-rate", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train_epochs", "--train-epochs", type=int, default=0)
+    p.add_argument("--logdir", default=None)
     return p.parse_args()
 
 
@@ -159,6 +167,19 @@ def _example_bytes(record, wanted):
     return out
 
 
+def count_records(path):
+    """The number of records in a TFRecord file, from its length fields
+    alone (no CRC checks, no reading of the data)."""
+    count = 0
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        while f.tell() < size:
+            (length,) = struct.unpack("<Q", f.read(8))
+            f.seek(4 + length + 4, os.SEEK_CUR)
+            count += 1
+    return count
+
+
 def read_tfrecord_numpy(path):
     import numpy as np
 
@@ -224,12 +245,29 @@ def run_torch(args, path):
         x = F.conv_transpose2d(x, w[5], stride=16, padding=7)
         return x[:, :, :SIZE, :SIZE]
 
-    def train_step(w, opt, x, y):
-        loss = F.cross_entropy(forward(w, x), y)
+    def train_step(w, opt, x, y, phases=None):
+        # The phase boundaries of tbseg's loop (src/train/timing.rs), where
+        # the clock is read only when `phases` (a dict of seconds) is given.
+        # PyTorch has no divergence guard: its "guard" is the read of the
+        # loss to the host, which tbseg's guard includes.
+        clock = time.perf_counter if phases is not None else None
+        t0 = clock and clock()
         opt.zero_grad()
+        logits = forward(w, x)
+        t1 = clock and clock()
+        loss = F.cross_entropy(logits, y)
+        del logits
+        t2 = clock and clock()
         loss.backward()
+        t3 = clock and clock()
+        value = loss.item()
+        t4 = clock and clock()
         opt.step()
-        return loss.item()
+        if clock:
+            t5 = clock()
+            for name, seconds in zip(PHASES[1:6], (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                phases[name] = phases.get(name, 0.0) + seconds
+        return value
 
     def summary_forward(w, x, y):
         with torch.no_grad():
@@ -251,15 +289,22 @@ def run_torch(args, path):
     w = new_model(args.seed)
     opt = torch.optim.SGD(w, lr=args.learning_rate)
     times = []
+    step_phases = []
     for s in range(args.warmup + args.steps):
+        t0 = time.perf_counter()
         idx = order[s * b : (s + 1) * b].to(device)
         x, y = images.index_select(0, idx), labels.index_select(0, idx)
+        phases = {"data": time.perf_counter() - t0}
         t0 = time.perf_counter()
-        train_step(w, opt, x, y)
+        train_step(w, opt, x, y, phases if args.device == "cpu" else None)
         if s >= args.warmup:
             times.append(time.perf_counter() - t0)
+            step_phases.append(phases)
     result = {"framework": "pytorch", "version": torch.__version__}
     result.update(common(args, times))
+    if args.device == "cpu":
+        # On a GPU the phases would only time the queueing of the work.
+        result.update(phase_fields(step_phases))
     del images, labels
 
     if args.epoch:
@@ -356,14 +401,21 @@ def run_tf(args, path):
         label = tf.cast(tf.io.decode_raw(f["label_raw"], tf.uint8), tf.int32)
         return tf.reshape(image, [SIZE, SIZE, 1]), tf.reshape(label, [SIZE, SIZE])
 
-    n = sum(1 for _ in tf.data.TFRecordDataset(path))
+    n = count_records(path)
 
-    def dataset(seed):
+    def dataset(seed, epochs=None):
         options = tf.data.Options()
         options.threading.private_threadpool_size = args.threads
         ds = tf.data.TFRecordDataset(path).map(parse)
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=False).batch(b)
-        return ds.with_options(options)
+        if epochs is None:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=False)
+        else:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat(epochs)
+        return ds.batch(b).with_options(options)
+
+    if args.train_epochs:
+        with tf.device(device):
+            return train_command(args, n, dataset, new_model, make_fns, tf)
 
     with tf.device(device):
         # Step times: the epoch's examples as tensors on the device first.
@@ -409,6 +461,48 @@ def run_tf(args, path):
     return result
 
 
+def train_command(args, n, dataset, new_model, make_fns, tf):
+    """`--train_epochs N --logdir DIR`: what `tbseg train --model cnn
+    --num_epochs N` does, as one TensorFlow program, for timing as a whole
+    command (start-up included) by `bench_trainer.sh --commands`: the stream
+    of N reshuffled epochs with the extra summary batch every 100 steps, the
+    loss and learning-rate scalars then and the weight histograms and input
+    image every 500 steps (tbseg's defaults), the `OUTPUT:` line, and a
+    checkpoint at step 0 and at the end."""
+    b = args.batch_size
+    w = new_model(args.seed)
+    train_step, summary_forward = make_fns(w)
+    global_step = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(global_step=global_step, **{f"w{i}": v for i, v in enumerate(w)})
+    manager = tf.train.CheckpointManager(checkpoint, args.logdir, max_to_keep=5)
+    writer = tf.summary.create_file_writer(args.logdir)
+    it = iter(dataset(args.seed, args.train_epochs))
+    steps = stream_steps(n * args.train_epochs, b)
+    loss = float("nan")
+    with writer.as_default():
+        for step, (_, summary) in enumerate(steps):
+            x, y = next(it)
+            t0 = time.perf_counter()
+            loss = float(train_step(x, y))
+            seconds = time.perf_counter() - t0
+            if summary is not None:
+                sx, sy = next(it)
+                tf.summary.scalar("1cnn_cross_entropy_mean", float(summary_forward(sx, sy)), step)
+                tf.summary.scalar("1learning_rate", args.learning_rate, step)
+                if step % 500 == 0:
+                    tf.summary.image("images/input", sx[:1], step)
+                    for i, v in enumerate(w):
+                        tf.summary.histogram(f"w{i}", v, step)
+                print(f"OUTPUT: Step {step}: loss = {loss:.3f} ({seconds:.3f} sec)", flush=True)
+            global_step.assign(step + 1)
+            if step % 1000 == 0:
+                manager.save(checkpoint_number=step)
+    manager.save(checkpoint_number=len(steps))
+    writer.close()
+    return {"framework": "tensorflow", "version": tf.__version__, "train_epochs": args.train_epochs,
+            "steps": len(steps), "last_loss": round(loss, 6)}
+
+
 # --------------------------------------------------------------------------
 
 
@@ -427,6 +521,22 @@ def common(args, times):
     }
 
 
+PHASES = ["data", "forward", "loss", "backward", "guard", "update", "logging"]
+
+
+def phase_fields(step_phases):
+    """Per-phase medians and means in ms, as `tbseg bench-step` prints them
+    (the phases a framework cannot time are left out)."""
+    out = {"phases_median_ms": {}, "phases_mean_ms": {}}
+    for name in PHASES:
+        values = [p[name] for p in step_phases if name in p]
+        if len(values) == len(step_phases) and values:
+            median, mean, _ = stats_ms(values)
+            out["phases_median_ms"][name] = round(median, 3)
+            out["phases_mean_ms"][name] = round(mean, 3)
+    return out
+
+
 def epoch_fields(epoch_s, data_s, steps, examples, loss):
     return {
         "epoch_s": round(epoch_s, 4),
@@ -441,6 +551,8 @@ def main():
     args = parse_args()
     if args.threads < 1 or args.steps < 1 or args.warmup < 0 or args.batch_size < 1:
         sys.exit("bench_step.py: --threads, --steps and --batch_size must be positive")
+    if args.train_epochs and (args.framework != "tf" or not args.logdir):
+        sys.exit("bench_step.py: --train_epochs needs --framework tf and --logdir")
     path = os.path.join(args.data_dir, TRAIN_FILE)
     if not os.path.isfile(path):
         sys.exit(f"bench_step.py: {path}: not found (tbseg data synth --out {args.data_dir})")

@@ -41,6 +41,10 @@ pub struct Args {
     /// Seed of the weights and the shuffle.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Check every step's loss and gradients (`--guard false` leaves the
+    /// check out, to measure its cost).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub guard: bool,
     /// Device and thread count.
     #[command(flatten)]
     pub runtime: Runtime,
@@ -65,6 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
         seed: args.seed,
+        guard: args.guard,
     };
     bench_step(&job, device)
 }

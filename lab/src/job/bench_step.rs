@@ -5,28 +5,32 @@
 //! Both measurements go through [`trainer::train`] itself, not a copy of
 //! its step:
 //!
-//! - **step**: the loop's own per-step time (forward, loss, backward, SGD
-//!   update, and reading the loss back, which waits for the device), taken
-//!   from [`TrainSink::stepped`] after `--warmup` steps; the run is stopped
-//!   through the loop's stop flag once `--steps` have been timed.
+//! - **step**: the loop's own per-step time (forward, loss, backward, the
+//!   divergence guard with its one read of the loss, which waits for the
+//!   device, and the SGD update) after `--warmup` steps, with where it went
+//!   phase by phase ([`timing::StepRecorder`]); the run is stopped through
+//!   the loop's stop flag once `--steps` have been timed. `--guard false`
+//!   times the same loop without the guard, to measure what it costs.
 //! - **epoch**: wall time of one epoch with its data: reading and decoding
 //!   the TFRecord file into tensors ([`load_examples`]), the shuffled
 //!   example stream, every training step, and the lab's extra summary
 //!   forward pass every 100 steps. Only the sinks' file output (events,
 //!   checkpoints) is left out; the model is built before the clock starts.
+//!   `epoch_phases_s` adds the epoch's steps up phase by phase.
 //!
 //! The result is one JSON line on stdout. With `TBSEG_BENCH_TRACE` set in
-//! the environment every step's time also goes to stderr (to see a busy
+//! the environment every step's phases also go to stderr (to see a busy
 //! machine's slow steps).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use tch::Device;
 
 use crate::data;
 use crate::train::schedule::ExampleStream;
-use crate::train::trainer::{self, NullSink, TrainConfig, TrainSink};
+use crate::train::timing::{self, StepRecorder};
+use crate::train::trainer::{self, OnNonFinite, TrainConfig};
 use crate::train::{device, Model, ModelKind};
 
 use super::data_files::{data_file, load_examples};
@@ -51,53 +55,9 @@ pub struct BenchJob {
     pub learning_rate: f64,
     /// Seed of the weights and the shuffle.
     pub seed: u64,
-}
-
-/// Collects the loop's per-step times and raises the stop flag once enough
-/// have been taken.
-struct StepTimes<'a> {
-    warmup: u64,
-    wanted: u64,
-    seen: u64,
-    seconds: Vec<f64>,
-    stop: &'a AtomicBool,
-}
-
-impl TrainSink for StepTimes<'_> {
-    fn stepped(&mut self, _step: i64, loss: f64, seconds: f64, _summary: bool) {
-        self.seen += 1;
-        if std::env::var_os("TBSEG_BENCH_TRACE").is_some() {
-            eprintln!(
-                "step {} {:.1} ms loss {:.4}",
-                self.seen,
-                seconds * 1e3,
-                loss
-            );
-        }
-        if self.seen > self.warmup {
-            self.seconds.push(seconds);
-        }
-        if self.seen >= self.warmup + self.wanted {
-            self.stop.store(true, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Median and mean of `values` (seconds), in milliseconds.
-fn median_mean_ms(values: &[f64]) -> (f64, f64) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
-    let mean = sorted.iter().sum::<f64>() / n as f64;
-    (median * 1e3, mean * 1e3)
+    /// Check every step's loss and gradients (false leaves the check out, to
+    /// measure its cost).
+    pub guard: bool,
 }
 
 /// Epochs needed for the stream to supply `steps` steps.
@@ -116,6 +76,11 @@ pub fn bench_step(args: &BenchJob, device: Device) -> anyhow::Result<()> {
         learning_rate: args.learning_rate,
         batch_size: args.batch_size,
         seed: args.seed,
+        on_nonfinite: if args.guard {
+            OnNonFinite::Stop
+        } else {
+            OnNonFinite::Unchecked
+        },
         ..TrainConfig::default()
     };
     config.validate()?;
@@ -126,20 +91,14 @@ pub fn bench_step(args: &BenchJob, device: Device) -> anyhow::Result<()> {
     tch::manual_seed(args.seed as i64);
     let model = Model::new(args.model, device);
     let stop = AtomicBool::new(false);
-    let mut times = StepTimes {
-        warmup: args.warmup,
-        wanted: args.steps,
-        seen: 0,
-        seconds: Vec::new(),
-        stop: &stop,
-    };
+    let mut times = StepRecorder::new(args.warmup)
+        .stop_after(args.steps, &stop)
+        .trace(std::env::var_os("TBSEG_BENCH_TRACE").is_some());
     let step_config = TrainConfig {
         num_epochs: epochs_for(examples.len(), args.warmup + args.steps, args.batch_size),
         ..config.clone()
     };
     trainer::train(&step_config, &model, &examples, 0, &mut times, &stop)?;
-    let (median_ms, mean_ms) = median_mean_ms(&times.seconds);
-    let min_ms = times.seconds.iter().copied().fold(f64::INFINITY, f64::min) * 1e3;
     drop(examples);
 
     // One epoch with its data, on a fresh model.
@@ -150,35 +109,39 @@ pub fn bench_step(args: &BenchJob, device: Device) -> anyhow::Result<()> {
         let started = Instant::now();
         let examples = load_examples(&path, device)?;
         let data_seconds = started.elapsed().as_secs_f64();
+        let mut epoch = StepRecorder::new(0);
         let outcome = trainer::train(
             &config,
             &model,
             &examples,
             0,
-            &mut NullSink,
+            &mut epoch,
             &AtomicBool::new(false),
         )?;
         let epoch_seconds = started.elapsed().as_secs_f64();
         epoch_json = format!(
             ", \"epoch_s\": {epoch_seconds:.4}, \"epoch_data_s\": {data_seconds:.4}, \
-             \"epoch_steps\": {}, \"epoch_examples\": {}, \"epoch_last_loss\": {:.6}",
+             \"epoch_steps\": {}, \"epoch_examples\": {}, \"epoch_last_loss\": {:.6}, \
+             \"epoch_phases_s\": {}",
             outcome.steps,
             examples.len(),
             outcome.last_loss.unwrap_or(f64::NAN),
+            timing::phases_json_s(&epoch.totals()),
         );
     }
     println!(
         "{{\"framework\": \"tbseg\", \"version\": \"{}\", \"device\": \"{}\", \"threads\": {}, \
-         \"model\": \"{}\", \"batch\": {}, \"warmup\": {}, \"steps\": {}, \
-         \"step_median_ms\": {median_ms:.3}, \"step_mean_ms\": {mean_ms:.3}, \
-         \"step_min_ms\": {min_ms:.3}{epoch_json}}}",
+         \"model\": \"{}\", \"batch\": {}, \"warmup\": {}, \"steps\": {}, \"guard\": {}, \
+         {}{epoch_json}}}",
         env!("CARGO_PKG_VERSION"),
         device::name(device),
         tch::get_num_threads(),
         args.model,
         args.batch_size,
         args.warmup,
-        times.seconds.len(),
+        times.steps().len(),
+        args.guard,
+        times.json_fields(),
     );
     Ok(())
 }
@@ -186,14 +149,6 @@ pub fn bench_step(args: &BenchJob, device: Device) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_even_and_odd_counts() {
-        assert_eq!(median_mean_ms(&[0.003, 0.001, 0.002]), (2.0, 2.0));
-        let (median, mean) = median_mean_ms(&[0.004, 0.001, 0.002, 0.003]);
-        assert!((median - 2.5).abs() < 1e-9 && (mean - 2.5).abs() < 1e-9);
-        assert!(median_mean_ms(&[]).0.is_nan());
-    }
 
     #[test]
     fn enough_epochs_for_the_wanted_steps() {

@@ -8,6 +8,9 @@
 //!   (including the lab's extra summary batch every 100 steps).
 //! - [`metrics`]: pixel accuracy and dataset-level Dice as pure functions.
 //! - [`trainer`]: the training loop; its output goes to a [`trainer::TrainSink`].
+//! - [`guard`]: the per-step check that a loss and its gradients are finite.
+//! - [`timing`]: where a step's time goes (forward, loss, backward, guard,
+//!   update, logging), for `tbseg bench-step`.
 //! - [`eval`]: evaluation (accuracy, Dice) and prediction masks.
 //! - [`scores`]: per-image Dice, IoU and Hausdorff distance.
 //! - [`validate`]: validation during training (`--eval_every`), the best
@@ -24,6 +27,7 @@ pub mod augment;
 pub mod device;
 pub mod eval;
 pub mod examples;
+pub mod guard;
 pub mod loss;
 pub mod metrics;
 pub mod model;
@@ -33,6 +37,7 @@ pub mod output;
 pub mod recipe;
 pub mod schedule;
 pub mod scores;
+pub mod timing;
 pub mod trainer;
 pub mod validate;
 pub mod weights;

@@ -2,16 +2,16 @@
 //! logged and saved is left to a [`TrainSink`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
 use tch::nn::Optimizer;
 use tch::Tensor;
 
 use super::augment::Augmenter;
 use super::examples::Examples;
+use super::guard::{self, weights_finite};
 use super::model::{Model, ModelKind};
 use super::options::TrainOptions;
 use super::schedule::{staircase_learning_rate, ExampleStream, SUMMARY_EVERY};
+use super::timing::{Phase, PhaseClock, StepPhases};
 use super::TrainError;
 
 /// The lab saved a checkpoint every this many steps (step 0 included).
@@ -32,6 +32,11 @@ pub enum OnNonFinite {
     /// Skip that step's update, count it in the `nonfinite_steps` scalar,
     /// and go on.
     Skip,
+    /// Do not check (not on the command line: `tbseg bench-step --guard
+    /// false` measures what the guard costs). A non-finite update reaches
+    /// the weights; a checkpoint still never saves one.
+    #[value(skip)]
+    Unchecked,
 }
 
 /// Training hyper-parameters, named after the lab's flags.
@@ -231,9 +236,22 @@ pub trait TrainSink {
         Ok(())
     }
 
-    /// After every step with its training loss and duration in seconds;
-    /// `summary` tells a summary step (the lab printed its loss line then).
+    /// After every step with its training loss and duration in seconds
+    /// (forward pass through update, [`Phase::STEP`]); `summary` tells a
+    /// summary step (the lab printed its loss line then).
     fn stepped(&mut self, _step: i64, _loss: f64, _seconds: f64, _summary: bool) {}
+
+    /// Whether [`phases`](Self::phases) should get the device's times: on
+    /// a GPU the loop then waits for the device at the end of every phase,
+    /// which costs a little (benchmarks). Default false: on a GPU the phase
+    /// times are then the host's time to queue the work.
+    fn wants_device_phase_times(&self) -> bool {
+        false
+    }
+
+    /// After every step, its logging, validation and checkpoint included:
+    /// where the step's time went.
+    fn phases(&mut self, _step: i64, _phases: &StepPhases) {}
 
     /// At every summary step.
     fn summary(&mut self, _summary: &SummaryStep<'_>) -> Result<(), TrainError> {
@@ -302,28 +320,6 @@ pub struct TrainOutcome {
     pub skipped: u64,
 }
 
-/// Whether every weight of `model` is finite.
-pub(crate) fn weights_finite(model: &Model) -> Result<bool, TrainError> {
-    for variable in model.var_store().trainable_variables() {
-        if !bool::try_from(variable.f_isfinite()?.f_all()?)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Whether every gradient of `model` is finite (undefined ones count as
-/// finite: a variable the loss does not reach).
-fn gradients_finite(model: &Model) -> Result<bool, TrainError> {
-    for variable in model.var_store().trainable_variables() {
-        let grad = variable.grad();
-        if grad.defined() && !bool::try_from(grad.f_isfinite()?.f_all()?)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// Runs the lab's loop: plain SGD on the per-pixel cross-entropy (or the
 /// loss, optimiser and augmentation of `config.options`), the staircase
 /// learning rate, a summary every `config.summary_every` steps on an
@@ -366,6 +362,7 @@ pub fn train(
         return Ok(outcome);
     }
     sink.started(model, first_step, steps)?;
+    let mut clock = PhaseClock::new(model.device(), sink.wants_device_phase_times());
     for step in first_step..steps {
         if stop.load(Ordering::SeqCst) {
             outcome.interrupted = true;
@@ -374,25 +371,30 @@ pub fn train(
         let Some(indices) = stream.train_batch(step) else {
             break;
         };
+        clock.start_step();
         let learning_rate = config.learning_rate_at(step);
         optimizer.set_lr(learning_rate);
         let (images, labels) = examples.batch(&indices)?;
-        let started = Instant::now();
         let (images, labels) = match &augmenter {
             Some(augmenter) => augmenter.apply(step, &images, &labels)?,
             None => (images, labels),
         };
+        clock.lap(Phase::Data);
         optimizer.zero_grad();
-        let loss = loss_kind.compute(&model.forward(&images)?, &labels)?;
+        let logits = model.forward(&images)?;
+        clock.lap(Phase::Forward);
+        let loss = loss_kind.compute(&logits, &labels)?;
+        drop(logits);
+        clock.lap(Phase::Loss);
         loss.f_backward()?;
-        let loss = loss.f_double_value(&[])?;
-        let nonfinite = if !loss.is_finite() {
-            Some(NonFinite::Loss)
-        } else if !gradients_finite(model)? {
-            Some(NonFinite::Gradient)
+        clock.lap(Phase::Backward);
+        let (loss, nonfinite) = if config.on_nonfinite == OnNonFinite::Unchecked {
+            (loss.f_double_value(&[])?, None)
         } else {
-            None
+            let verdict = guard::check_step(&loss, model)?;
+            (verdict.loss, verdict.nonfinite)
         };
+        clock.lap(Phase::Guard);
         match nonfinite {
             None => optimizer.step(),
             Some(what) => {
@@ -404,7 +406,8 @@ pub fn train(
                 optimizer.zero_grad();
             }
         }
-        let seconds = started.elapsed().as_secs_f64();
+        clock.lap(Phase::Update);
+        let seconds = clock.phases().step_seconds();
         outcome.steps = step + 1;
         outcome.last_loss = Some(loss);
         outcome.losses.push(loss);
@@ -433,6 +436,8 @@ pub fn train(
         if step % config.checkpoint_every == 0 {
             checked_checkpoint(sink, step, step + 1, model, &outcome)?;
         }
+        clock.lap(Phase::Logging);
+        sink.phases(step, clock.phases());
         if flow == Flow::Stop {
             outcome.stopped_early = true;
             break;

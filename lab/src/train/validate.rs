@@ -17,9 +17,11 @@ use tbseg::summary::SummaryWriter;
 
 use super::eval::{evaluate, Evaluation};
 use super::examples::Examples;
+use super::guard::weights_finite;
 use super::model::{MetricKind, Model, ModelKind};
 use super::scores::ImageScores;
-use super::trainer::{weights_finite, Flow, NonFinite, SummaryStep, TrainSink};
+use super::timing::StepPhases;
+use super::trainer::{Flow, NonFinite, SummaryStep, TrainSink};
 use super::weights::checkpoint_tensors;
 use super::TrainError;
 
@@ -310,6 +312,14 @@ impl TrainSink for Validator<'_> {
 
     fn stepped(&mut self, step: i64, loss: f64, seconds: f64, summary: bool) {
         self.inner.stepped(step, loss, seconds, summary);
+    }
+
+    fn wants_device_phase_times(&self) -> bool {
+        self.inner.wants_device_phase_times()
+    }
+
+    fn phases(&mut self, step: i64, phases: &StepPhases) {
+        self.inner.phases(step, phases);
     }
 
     fn nonfinite(
