@@ -63,19 +63,42 @@ macro_rules! step_from {
 step_from!(i64, i32, i16, i8, u32, u16, u8);
 
 /// A number that can be logged as a scalar or a histogram sample: every
-/// primitive integer and float type.
+/// primitive integer and float type, and references to them (so the
+/// values of a `&HashMap<String, f32>` work as they come).
 ///
-/// Scalars are written as 32-bit floats, as `tf.summary.scalar` and
-/// PyTorch's writer do; histogram samples are bucketed as `f64`. Implement
-/// it for your own number types (a half-precision float) with
-/// [`Scalar::to_f64`].
+/// A scalar is stored in the float type that holds its values exactly:
+/// `f32`, `i8`, `i16`, `u8` and `u16` as a 32-bit float (`DT_FLOAT`, what
+/// `tf.summary.scalar` and PyTorch write), `f64` and the wider integers as
+/// a 64-bit float (`DT_DOUBLE`, which TensorBoard reads as well; integers
+/// beyond 2^53 are rounded). So `1e300f64` stays `1e300` instead of
+/// becoming infinity. Histogram samples are bucketed as `f64`.
+///
+/// Implement it for your own number types (a half-precision float) with
+/// [`Scalar::to_f64`]; such scalars are stored as `DT_FLOAT` unless
+/// [`Scalar::STORED_AS_DOUBLE`] says otherwise.
 pub trait Scalar: Copy {
+    /// Whether scalar summaries store this type as a 64-bit float
+    /// (`DT_DOUBLE`) rather than a 32-bit one. False by default.
+    const STORED_AS_DOUBLE: bool = false;
+
     /// The value as an `f64` (integers above 2^53 are rounded).
     fn to_f64(self) -> f64;
 
-    /// The value as an `f32`, the type scalar summaries store.
+    /// The value as an `f32`, the type `DT_FLOAT` scalar summaries store.
     fn to_f32(self) -> f32 {
         self.to_f64() as f32
+    }
+}
+
+impl<T: Scalar> Scalar for &T {
+    const STORED_AS_DOUBLE: bool = T::STORED_AS_DOUBLE;
+
+    fn to_f64(self) -> f64 {
+        (*self).to_f64()
+    }
+
+    fn to_f32(self) -> f32 {
+        (*self).to_f32()
     }
 }
 
@@ -89,15 +112,19 @@ impl Scalar for f32 {
 }
 
 macro_rules! scalar_as {
-    ($($t:ty),*) => {$(
+    ($double:literal: $($t:ty),*) => {$(
         impl Scalar for $t {
+            const STORED_AS_DOUBLE: bool = $double;
+
             fn to_f64(self) -> f64 {
                 self as f64
             }
         }
     )*};
 }
-scalar_as!(f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+// The types `f32` holds exactly stay 32-bit; the others need 64 bits.
+scalar_as!(false: i8, i16, u8, u16);
+scalar_as!(true: f64, i32, i64, i128, isize, u32, u64, u128, usize);
 
 #[cfg(test)]
 mod tests {
@@ -119,5 +146,22 @@ mod tests {
         assert_eq!((-9i64).to_f32(), -9.0);
         assert_eq!(usize::MAX.to_f64(), 18446744073709551615.0);
         assert!(f64::NAN.to_f32().is_nan());
+    }
+
+    fn stored_as_double<T: Scalar>(_: T) -> bool {
+        T::STORED_AS_DOUBLE
+    }
+
+    #[test]
+    fn only_types_that_f32_holds_exactly_are_stored_as_f32() {
+        assert!(!stored_as_double(0.5f32));
+        assert!(!stored_as_double(7u8));
+        assert!(!stored_as_double(-7i16));
+        assert!(stored_as_double(0.5f64));
+        assert!(stored_as_double(1i32 << 30));
+        assert!(stored_as_double(3usize));
+        assert!(stored_as_double(&0.5f64));
+        assert!(!stored_as_double(&&0.5f32));
+        assert_eq!((&&2.5f64).to_f64(), 2.5);
     }
 }
