@@ -106,6 +106,7 @@ impl TchSummaries for SummaryWriter {
         step: i64,
     ) -> Result<(), SummaryError> {
         self.add_histogram(tag, &to_f64_vec(tag, values)?, step)
+            .map(drop)
     }
 
     fn add_var_store(&self, vars: &VarStore, step: i64) -> Result<(), SummaryError> {

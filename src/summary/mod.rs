@@ -67,7 +67,7 @@ pub use histogram::{
 };
 pub use hparams::{DatasetType, HParamValue, Metric, SessionStatus};
 pub use image::{overlay_classes, BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
-pub use inputs::{Scalar, Step};
+pub use inputs::{Double, Scalar, Step};
 pub use multi_scalars::sub_run_name;
 pub use pairs::{HParamPair, ScalarPair, NO_METRICS};
 pub use pr_curve::{

@@ -250,7 +250,7 @@ pub fn pr_curve_weighted<L: PrLabel, P: Scalar>(
 /// The bucket `floor(p * (n - 1))` of prediction `p`, in `p`'s precision;
 /// `None` outside `[0, 1]` and for NaN.
 fn bucket<P: Scalar>(p: P, num_thresholds: u32) -> Option<usize> {
-    let index = if P::STORED_AS_DOUBLE {
+    let index = if !P::EXACT_IN_F32 {
         let scale = f64::from(num_thresholds - 1);
         let index = (p.to_f64() * scale).floor();
         (0.0..=scale).contains(&index).then_some(index)

@@ -784,12 +784,11 @@ impl SummaryWriter {
     }
 
     /// Logs a scalar of any number type ([`Scalar`]: every integer and
-    /// float), stored as a rank-0 tensor with the `scalars` plugin metadata
-    /// on the tag's first value in this file: `DT_DOUBLE` for `f64` and
-    /// the integers wider than 16 bits, so `1e300f64` stays `1e300`
-    /// (TensorBoard reads both), `DT_FLOAT` for `f32` and the small
-    /// integers (see [`Scalar`]). NaN and infinities are written as they
-    /// are.
+    /// float), stored as a DT_FLOAT rank-0 tensor with the `scalars`
+    /// plugin metadata on the tag's first value in this file; a
+    /// [`crate::summary::Double`] is stored as DT_DOUBLE instead, at full
+    /// precision (which TensorBoard's default Rust loader does not read;
+    /// see there). NaN and infinities are written as they are.
     ///
     /// ```
     /// # use tbseg::summary::{Step, SummaryWriter};
@@ -797,6 +796,7 @@ impl SummaryWriter {
     /// writer.add_scalar("loss", 0.25f32, 10)?;
     /// writer.add_scalar("lr", 1e-3f64, 10)?;
     /// writer.add_scalar("epoch", 2usize, 10)?;
+    /// writer.add_scalar("energy", tbseg::summary::Double(1e300), 10)?;
     /// writer.add_scalar("loss", 0.5, Step::new(9).wall_time(1.7e9))?;
     /// # Ok::<(), tbseg::summary::SummaryError>(())
     /// ```
@@ -1818,13 +1818,16 @@ mod tests {
         writer.add_scalar("s", -2i64, 2).unwrap();
         writer.add_scalar("s", 0.1f64, 3).unwrap();
         writer.add_scalar("s", 7usize, 4u32).unwrap();
+        writer
+            .add_scalar("s", crate::summary::Double(1e300), 5)
+            .unwrap();
         writer.add_histogram("h32", &[1.0f32, 2.0], 1).unwrap();
         writer.add_histogram("h64", &[1.0f64, 2.0], 1).unwrap();
         writer.add_histogram("hint", &[1i32, 2], 1).unwrap();
         writer.close().unwrap();
         let summaries = summaries(writer.path());
-        // u8 as DT_FLOAT; i64, f64 and usize as DT_DOUBLE, exactly.
-        let scalars: Vec<(i64, i32, f64)> = summaries[..4]
+        // Every primitive type as DT_FLOAT; a Double as DT_DOUBLE, exactly.
+        let scalars: Vec<(i64, i32, f64)> = summaries[..5]
             .iter()
             .map(|(e, v)| {
                 let t = tensor(v);
@@ -1838,9 +1841,15 @@ mod tests {
         let (float, double) = (DataType::DtFloat as i32, DataType::DtDouble as i32);
         assert_eq!(
             scalars,
-            [(1, float, 3.0), (2, double, -2.0), (3, double, 0.1), (4, double, 7.0)]
+            [
+                (1, float, 3.0),
+                (2, float, -2.0),
+                (3, float, f64::from(0.1f32)),
+                (4, float, 7.0),
+                (5, double, 1e300)
+            ]
         );
-        let contents: Vec<&Vec<u8>> = summaries[4..]
+        let contents: Vec<&Vec<u8>> = summaries[5..]
             .iter()
             .map(|(_, v)| &tensor(v).tensor_content)
             .collect();
