@@ -119,6 +119,11 @@ def check_accumulator(logdir):
         md = acc.SummaryMetadata(tag)
         check(md.plugin_data.plugin_name == "images", f"{tag}: plugin {md.plugin_data.plugin_name}")
         check(md.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE, f"{tag}: data class {md.data_class}")
+    # add_images: an NCHW batch of four 32x32 crops tiled as torchvision's
+    # make_grid does (one row of 4, 2 px padding): 4 * 34 + 2 by 32 + 4.
+    strings = tensor_util.make_ndarray(acc.Tensors("mri/batch")[0].tensor_proto)
+    grid = Image.open(io.BytesIO(strings[2]))
+    check(grid.size == (138, 36) and (strings[0], strings[1]) == (b"138", b"36"), f"mri/batch: size {grid.size}")
     overlay = np.asarray(Image.open(io.BytesIO(tensor_util.make_ndarray(acc.Tensors("mri/overlay")[0].tensor_proto)[2])))
     # Centre pixel: in both masks → yellow tint (red = green > blue).
     r, g, b = (int(x) for x in overlay[64, 64])
@@ -237,7 +242,10 @@ def check_data_provider_and_hparams(parent, run):
     ctx = tb_context.RequestContext()
     runs = [r.run_name for r in provider.list_runs(ctx, experiment_id="")]
     print("runs:", runs)
-    check(runs == [run], f"runs {runs}: expected exactly one run, {run!r}")
+    # The run, and the sub-runs add_scalars makes beside it (PyTorch's
+    # layout: <run>/<main tag>_<name>).
+    want_runs = [run, f"{run}/loss_split_eval", f"{run}/loss_split_train"]
+    check(sorted(runs) == want_runs, f"runs {runs}: expected {want_runs}")
 
     scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1000)
     dice_points = scalars[run]["dice"]
@@ -245,7 +253,8 @@ def check_data_provider_and_hparams(parent, run):
 
     images = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="images")
     # video/square is the GIF video (check_kinds.py).
-    check(set(images[run]) == {"mri/overlay", "mri/slice", "video/square"}, f"data provider images {images}")
+    check(set(images[run]) == {"mri/overlay", "mri/slice", "mri/batch", "video/square"},
+          f"data provider images {images}")
     blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
     ref = blobs[run]["mri/overlay"][0].values[2]
     png = provider.read_blob(ctx, blob_key=ref.blob_key)
