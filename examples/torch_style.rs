@@ -25,9 +25,7 @@
 use tbseg::summary::{Double, SummaryWriter};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let logdir = std::env::args()
-        .nth(1)
-        .ok_or("usage: torch_style LOGDIR")?;
+    let logdir = std::env::args().nth(1).ok_or("usage: torch_style LOGDIR")?;
     for lr in [0.1f32, 0.01] {
         let writer = SummaryWriter::new(format!("{logdir}/lr_{lr}"))?;
         let mut last = (0.0, 0.0);
@@ -40,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         writer.add_hparams(
             &[("lr", lr.into()), ("optimizer", "adam".into())],
-            [("hparam/loss", f64::from(last.0)), ("hparam/eval_loss", last.1)],
+            [
+                ("hparam/loss", f64::from(last.0)),
+                ("hparam/eval_loss", last.1),
+            ],
             19,
         )?;
         writer.close()?;

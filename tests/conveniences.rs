@@ -35,7 +35,14 @@ fn tensor(value: &summary::Value) -> &TensorProto {
 }
 
 fn hparams_data(value: &summary::Value) -> h_params_plugin_data::Data {
-    let content = &value.metadata.as_ref().unwrap().plugin_data.as_ref().unwrap().content;
+    let content = &value
+        .metadata
+        .as_ref()
+        .unwrap()
+        .plugin_data
+        .as_ref()
+        .unwrap()
+        .content;
     HParamsPluginData::decode(content.as_slice())
         .unwrap()
         .data
@@ -55,7 +62,11 @@ fn one_call_hparams_write_the_session_and_metrics_in_the_run_itself() {
     let writer = SummaryWriter::new(dir.path()).unwrap();
     writer
         .add_hparams(
-            &[("lr", 0.01.into()), ("model", "cnn".into()), ("augment", true.into())],
+            &[
+                ("lr", 0.01.into()),
+                ("model", "cnn".into()),
+                ("augment", true.into()),
+            ],
             &[("hparam/dice", 0.9f32), ("hparam/loss", 0.125)],
             50,
         )
@@ -78,7 +89,11 @@ fn one_call_hparams_write_the_session_and_metrics_in_the_run_itself() {
     let h_params_plugin_data::Data::Experiment(experiment) = hparams_data(&values[0].1) else {
         panic!("not an experiment")
     };
-    let names: Vec<&str> = experiment.hparam_infos.iter().map(|h| h.name.as_str()).collect();
+    let names: Vec<&str> = experiment
+        .hparam_infos
+        .iter()
+        .map(|h| h.name.as_str())
+        .collect();
     assert_eq!(names, ["augment", "lr", "model"]);
     let metrics: Vec<&str> = experiment
         .metric_infos
@@ -90,7 +105,10 @@ fn one_call_hparams_write_the_session_and_metrics_in_the_run_itself() {
         panic!("not a session start")
     };
     assert_eq!(start.hparams["lr"].kind, Some(Kind::NumberValue(0.01)));
-    assert_eq!(start.hparams["model"].kind, Some(Kind::StringValue("cnn".into())));
+    assert_eq!(
+        start.hparams["model"].kind,
+        Some(Kind::StringValue("cnn".into()))
+    );
     assert_eq!(start.hparams["augment"].kind, Some(Kind::BoolValue(true)));
     // The metrics are ordinary scalars of the run.
     let run = Logdir::scan(dir.path()).unwrap();
@@ -113,7 +131,10 @@ fn hparams_from_maps_and_without_metrics() {
     let h_params_plugin_data::Data::SessionStartInfo(start) = hparams_data(&values[0].1) else {
         panic!("not a session start")
     };
-    assert_eq!(start.hparams["batch_size"].kind, Some(Kind::NumberValue(32.0)));
+    assert_eq!(
+        start.hparams["batch_size"].kind,
+        Some(Kind::NumberValue(32.0))
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
@@ -128,9 +149,16 @@ fn hparams_from_maps_and_without_metrics() {
 fn bad_hparams_name_the_problem_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
-    let (tag, what, reason) = invalid(writer.add_hparams([("lr", 0.1), ("lr", 0.2)], NO_METRICS, 0));
-    assert_eq!((tag.as_str(), what), ("_hparams_/session_start_info", "hparams"));
-    assert_eq!(reason, "hyperparameter \"lr\" appears twice, expected each name once");
+    let (tag, what, reason) =
+        invalid(writer.add_hparams([("lr", 0.1), ("lr", 0.2)], NO_METRICS, 0));
+    assert_eq!(
+        (tag.as_str(), what),
+        ("_hparams_/session_start_info", "hparams")
+    );
+    assert_eq!(
+        reason,
+        "hyperparameter \"lr\" appears twice, expected each name once"
+    );
     let (_, what, reason) = invalid(writer.add_hparams([("", 0.1)], NO_METRICS, 0));
     assert_eq!(what, "hparams");
     assert!(reason.contains("empty hyperparameter name"), "{reason}");
@@ -142,7 +170,10 @@ fn bad_hparams_name_the_problem_and_write_nothing() {
     assert_eq!(what, "metrics");
     writer.add_scalar("ok", 1.0, 0).unwrap();
     writer.close().unwrap();
-    let tags: Vec<String> = values(writer.path()).into_iter().map(|(_, v)| v.tag).collect();
+    let tags: Vec<String> = values(writer.path())
+        .into_iter()
+        .map(|(_, v)| v.tag)
+        .collect();
     assert_eq!(tags, ["ok"], "the rejected calls wrote nothing");
 }
 
@@ -159,11 +190,20 @@ fn doubles_keep_their_precision_and_plain_f64_stays_f32() {
         let t = tensor(&values[i].1);
         (t.dtype, t.tensor_content.clone())
     };
-    assert_eq!(read(0), (DataType::DtDouble as i32, 1e300f64.to_le_bytes().to_vec()));
-    assert_eq!(read(1), (DataType::DtDouble as i32, 0.1f64.to_le_bytes().to_vec()));
+    assert_eq!(
+        read(0),
+        (DataType::DtDouble as i32, 1e300f64.to_le_bytes().to_vec())
+    );
+    assert_eq!(
+        read(1),
+        (DataType::DtDouble as i32, 0.1f64.to_le_bytes().to_vec())
+    );
     assert_eq!(
         read(2),
-        (DataType::DtFloat as i32, f32::INFINITY.to_le_bytes().to_vec())
+        (
+            DataType::DtFloat as i32,
+            f32::INFINITY.to_le_bytes().to_vec()
+        )
     );
 }
 
@@ -221,21 +261,40 @@ fn pr_curves_take_numeric_labels_weights_and_default_to_127_thresholds() {
         .num_thresholds(5)
         .weights(&[2.0f32, 1.0, 1.0]);
     writer
-        .add_pr_curve_with("weighted", &[true, false, true], &[0.9f32, 0.2, 0.6], &options, 1)
+        .add_pr_curve_with(
+            "weighted",
+            &[true, false, true],
+            &[0.9f32, 0.2, 0.6],
+            &options,
+            1,
+        )
         .unwrap();
     let (tag, what, reason) = invalid(writer.add_pr_curve("bad", &[3i32], &[0.5f32], 1));
     assert_eq!((tag.as_str(), what), ("bad", "labels"));
-    assert_eq!(reason, "label 0 is 3, expected a bool or a number in [0, 1]");
+    assert_eq!(
+        reason,
+        "label 0 is 3, expected a bool or a number in [0, 1]"
+    );
     let short = PrCurveOptions::default().weights(&[1.0f64]);
     let (_, what, reason) =
         invalid(writer.add_pr_curve_with("bad", &[true, false], &[0.5f32, 0.1], &short, 1));
     assert_eq!(what, "weights");
-    assert_eq!(reason, "1 weights but 2 labels, expected one weight per label");
+    assert_eq!(
+        reason,
+        "1 weights but 2 labels, expected one weight per label"
+    );
     writer.close().unwrap();
     let values = values(writer.path());
     assert_eq!(values.len(), 2);
     let dims = |i: usize| -> Vec<i64> {
-        tensor(&values[i].1).tensor_shape.as_ref().unwrap().dim.iter().map(|d| d.size).collect()
+        tensor(&values[i].1)
+            .tensor_shape
+            .as_ref()
+            .unwrap()
+            .dim
+            .iter()
+            .map(|d| d.size)
+            .collect()
     };
     assert_eq!(dims(0), [6, 127]);
     assert_eq!(dims(1), [6, 5]);

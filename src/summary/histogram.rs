@@ -402,10 +402,7 @@ mod tests {
             err(Bins::Equal(0)),
             ("bins", "Equal(0): expected at least 1 bucket".into())
         );
-        assert_eq!(
-            err(Bins::Edges(&[1.0])).1,
-            "1 edges, expected at least 2"
-        );
+        assert_eq!(err(Bins::Edges(&[1.0])).1, "1 edges, expected at least 2");
         assert_eq!(
             err(Bins::Edges(&[0.0, f64::NAN])).1,
             "edge 1 is NaN, expected a finite number"

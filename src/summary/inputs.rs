@@ -207,7 +207,8 @@ mod tests {
         assert!(!stored_as_double(0.5f64));
         assert!(!stored_as_double(3usize));
         assert!(stored_as_double(Double(0.5)));
-        assert!(stored_as_double(&Double(0.5)));
+        let by_ref = &Double(0.5);
+        assert!(stored_as_double(by_ref));
         assert_eq!(Double(1e300).to_f64(), 1e300);
         assert_eq!(Double::from(0.1).to_f32(), 0.1f32);
         assert_eq!((&&2.5f64).to_f64(), 2.5);
@@ -217,7 +218,8 @@ mod tests {
     fn types_f32_holds_exactly() {
         assert!(exact_in_f32(0.5f32));
         assert!(exact_in_f32(7u8));
-        assert!(exact_in_f32(&-7i16));
+        let by_ref = &-7i16;
+        assert!(exact_in_f32(by_ref));
         assert!(!exact_in_f32(0.5f64));
         assert!(!exact_in_f32(1i32 << 30));
         assert!(!exact_in_f32(Double(0.5)));

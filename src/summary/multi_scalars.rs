@@ -91,8 +91,16 @@ impl SubRuns {
 
 /// Runs every operation (they are all wanted even after a failure) and
 /// keeps the first error.
-fn first_error(results: impl Iterator<Item = Result<(), SummaryError>>) -> Result<(), SummaryError> {
-    results.fold(Ok(()), |first, result| first.and(result))
+fn first_error(
+    results: impl Iterator<Item = Result<(), SummaryError>>,
+) -> Result<(), SummaryError> {
+    let mut first = Ok(());
+    for result in results {
+        if first.is_ok() {
+            first = result;
+        }
+    }
+    first
 }
 
 /// The sub-run folder PyTorch uses for `name` under `main_tag`:
@@ -203,7 +211,10 @@ fn check_name(name: &str) -> Result<(), String> {
     if name.contains('\0') {
         return Err(format!("name {name:?} holds a NUL character"));
     }
-    if name.split(['/', '\\']).any(|part| part == "." || part == "..") {
+    if name
+        .split(['/', '\\'])
+        .any(|part| part == "." || part == "..")
+    {
         return Err(format!(
             "name {name:?} has a '.' or '..' component, expected a name inside the run's folder"
         ));
@@ -242,10 +253,7 @@ mod tests {
         writer.close().unwrap();
         let logdir = Logdir::scan(dir.path()).unwrap();
         let train = logdir.run("losses_all_train").expect("train sub-run");
-        assert_eq!(
-            train.scalars("losses/all").unwrap(),
-            [(1, 0.5), (2, 0.25)]
-        );
+        assert_eq!(train.scalars("losses/all").unwrap(), [(1, 0.5), (2, 0.25)]);
         let eval = logdir.run("losses_all_eval").expect("eval sub-run");
         assert_eq!(eval.scalars("losses/all").unwrap(), [(1, 0.75)]);
         // The parent run holds its own scalars only.
@@ -263,10 +271,17 @@ mod tests {
     fn bad_pairs_write_nothing_and_name_the_problem() {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
-        let cases: [(&str, &[(&str, f32)], &str, &str); 4] = [
+        // (main tag, pairs, the argument named, a piece of the reason)
+        type Case<'a> = (&'a str, &'a [(&'a str, f32)], &'a str, &'a str);
+        let cases: [Case; 4] = [
             ("", &[("a", 1.0)], "main_tag", "empty, expected a tag"),
             ("m", &[("a", 1.0), ("", 2.0)], "pairs", "an empty name"),
-            ("m", &[("a", 1.0), ("x/../..", 2.0)], "pairs", "'.' or '..' component"),
+            (
+                "m",
+                &[("a", 1.0), ("x/../..", 2.0)],
+                "pairs",
+                "'.' or '..' component",
+            ),
             ("m", &[("a", 1.0), ("a", 2.0)], "pairs", "appears twice"),
         ];
         for (main_tag, pairs, what, reason) in cases {

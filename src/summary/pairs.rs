@@ -145,10 +145,7 @@ mod tests {
             [("epochs".to_owned(), HParamValue::Float(20.0))]
         );
         let map: HashMap<String, HParamValue> = HashMap::from([("aug".into(), true.into())]);
-        assert_eq!(
-            hparams(&map),
-            [("aug".to_owned(), HParamValue::Bool(true))]
-        );
+        assert_eq!(hparams(&map), [("aug".to_owned(), HParamValue::Bool(true))]);
         let floats = BTreeMap::from([("lr".to_owned(), 0.5f64)]);
         assert_eq!(
             hparams(&floats),

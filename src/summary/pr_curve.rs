@@ -191,7 +191,10 @@ pub fn pr_curve_weighted<L: PrLabel, P: Scalar>(
         if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
             return Err((
                 "weights",
-                format!("weight {i} is {}, expected a finite number >= 0", weights[i]),
+                format!(
+                    "weight {i} is {}, expected a finite number >= 0",
+                    weights[i]
+                ),
             ));
         }
     }

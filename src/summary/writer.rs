@@ -21,7 +21,7 @@
 //! the calling thread before the lock is taken; only the copy into the
 //! buffer happens under it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,15 +34,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use prost::Message;
 
 use super::event_writer::{file_version_event, session_start_event, EventEncoder};
+use super::histogram::{bucket_values, Bins};
 use super::hparams::{HParamValue, Metric, SessionStatus, SESSION_START_TAG};
-use super::pairs::{HParamPair, ScalarPair};
 #[cfg(feature = "png")]
 use super::image::{BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
 use super::inputs::{Scalar, Step};
 use super::multi_scalars::SubRuns;
-use super::values::{self, Summary};
-use super::histogram::{bucket_values, Bins};
+use super::pairs::{HParamPair, ScalarPair};
 use super::pr_curve::{pr_curve_weighted, PrCurveOptions, PrLabel};
+use super::values::{self, Summary};
 use super::SummaryError;
 use crate::proto::tensorflow::{event, Event, GraphDef};
 use crate::storage::Location;
@@ -138,11 +138,17 @@ where
         let (name, value) = pair.into_pair();
         let reason = if name.is_empty() {
             "an empty hyperparameter name, expected a name".to_owned()
-        } else if map.contains_key(&name) {
-            format!("hyperparameter {name:?} appears twice, expected each name once")
         } else {
-            map.insert(name, value);
-            continue;
+            match map.entry(name) {
+                btree_map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                    continue;
+                }
+                btree_map::Entry::Occupied(entry) => format!(
+                    "hyperparameter {:?} appears twice, expected each name once",
+                    entry.key()
+                ),
+            }
         };
         return Err(SummaryError::InvalidArgument {
             tag: SESSION_START_TAG.to_owned(),
@@ -1007,13 +1013,14 @@ impl SummaryWriter {
         bins: Bins<'_>,
         step: impl Into<Step>,
     ) -> Result<usize, SummaryError> {
-        let buckets = bucket_values(values.iter().map(|&v| v.to_f64()), bins).map_err(
-            |(what, reason)| SummaryError::InvalidArgument {
-                tag: tag.to_owned(),
-                what,
-                reason,
-            },
-        )?;
+        let buckets =
+            bucket_values(values.iter().map(|&v| v.to_f64()), bins).map_err(|(what, reason)| {
+                SummaryError::InvalidArgument {
+                    tag: tag.to_owned(),
+                    what,
+                    reason,
+                }
+            })?;
         self.add_value(values::histogram(tag, &buckets.rows), step)?;
         Ok(buckets.left_out)
     }
