@@ -11,9 +11,9 @@ use tbseg::proto::google::protobuf::value::Kind;
 use tbseg::proto::tensorboard::hparams::{h_params_plugin_data, HParamsPluginData};
 use tbseg::proto::tensorflow::{event, summary, DataType, Event, TensorProto};
 use tbseg::reader::{EventFileReader, Logdir};
-use tbseg::summary::{
-    BatchLayout, Bins, Double, PrCurveOptions, SummaryError, SummaryWriter, NO_METRICS,
-};
+#[cfg(feature = "png")]
+use tbseg::summary::BatchLayout;
+use tbseg::summary::{Bins, Double, PrCurveOptions, SummaryError, SummaryWriter, NO_METRICS};
 
 /// Every summary value in the writer's file, with its step.
 fn values(path: &Path) -> Vec<(i64, summary::Value)> {
@@ -304,6 +304,7 @@ fn pr_curves_take_numeric_labels_weights_and_default_to_127_thresholds() {
 }
 
 #[test]
+#[cfg(feature = "png")]
 fn add_images_tiles_an_nhwc_batch_like_nchw() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SummaryWriter::new(dir.path()).unwrap();
