@@ -362,7 +362,7 @@ fn batches_tile_like_the_writers_grid_in_both_orders() {
         .add_image_grid_tensor("nchw_f32", &batch_chw, ChannelOrder::Chw, 0)
         .unwrap();
     writer
-        .add_image_grid("reference", &nhwc, BatchLayout::Nhwc(3, 2, 3, 3), 0)
+        .add_images("reference", &nhwc, BatchLayout::Nhwc(3, 2, 3, 3), 0)
         .unwrap();
     writer.close().unwrap();
 
