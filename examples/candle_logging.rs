@@ -94,7 +94,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let mut opt = AdamW::new(vars.all_vars(), params)?;
     let (images, labels) = bars(&device)?;
-    writer.add_image_grid_tensor("inputs", &images, ChannelOrder::Chw, 0)?;
+    writer.add_images_tensor("inputs", &images, ChannelOrder::Chw, 0)?;
 
     for step in 0..STEPS {
         let logits = net.forward(&images)?;
@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let stretched = filters
         .broadcast_sub(&low)?
         .broadcast_div(&(high - &low)?)?;
-    writer.add_image_grid_tensor("conv1_filters", &stretched, ChannelOrder::Chw, STEPS)?;
+    writer.add_images_tensor("conv1_filters", &stretched, ChannelOrder::Chw, STEPS)?;
 
     // Two inputs overlaid as one RGB image, built channels-last (HWC): a
     // horizontal bar (row 3) in red, a vertical bar (column 8) in green.

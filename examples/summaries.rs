@@ -8,11 +8,20 @@
 //! The run goes directly into LOGDIR:
 //! - scalars at steps 0..=119, computed in f64 and stored as f32:
 //!   `loss = 1 / (1 + 0.05 * step)` and `dice = 0.9 * step / (step + 20)`;
+//!   `lr = 1e-3 / (1 + step)` stored as f64 through `Double` (DT_DOUBLE,
+//!   read exactly by TensorBoard's Python loader; its default Rust loader
+//!   skips DT_DOUBLE scalars);
+//! - `loss_split` with `add_scalars`: curves `train` (= `loss`) and `eval`
+//!   (`1.1 * loss`) in the sub-runs `loss_split_train` and
+//!   `loss_split_eval`, as PyTorch lays them out;
 //! - `mri/overlay`: a synthetic disc phantom (a bright "ventricle" inside a
 //!   darker ring) with a ground-truth disc and a shifted, larger predicted
 //!   disc drawn by `overlay_classes`; `mri/slice`: the phantom alone in grey;
 //! - `weights/conv1`: a histogram of 1000 deterministic values at steps 0,
-//!   60 and 119;
+//!   60 and 119, in TensorFlow's default exponential buckets (PyTorch's
+//!   default); `weights/conv1_equal`: the same values in 30 equal buckets;
+//! - `mri/batch`: an NCHW batch of four 32x32 grey crops of the phantom,
+//!   tiled into one grid image by `add_images`;
 //! - `notes`: Markdown text;
 //! - a graph with the scopes `input`, `Conv1`, `Pool1`, `upscore`, `output`
 //!   and `_output_shapes` on every node;
@@ -22,11 +31,9 @@
 //! - the kinds of [`write_other_kinds`]: embeddings, audio, video, a custom
 //!   scalars layout, a mesh and a text table (listed there).
 
-use std::collections::BTreeMap;
-
 use tbseg::summary::{
-    overlay_classes, GraphBuilder, HParamValue, ImageLayout, Metric, Node, SessionStatus,
-    SummaryWriter, DEFAULT_PR_THRESHOLDS,
+    overlay_classes, BatchLayout, Bins, Double, GraphBuilder, ImageLayout, Metric, Node,
+    SessionStatus, SummaryWriter,
 };
 
 const SIZE: usize = 128;
@@ -52,10 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let logdir = std::env::args().nth(1).ok_or("usage: summaries LOGDIR")?;
     let writer = SummaryWriter::new(&logdir)?;
 
-    let mut hparams = BTreeMap::new();
-    hparams.insert("learning_rate".to_owned(), HParamValue::Float(0.01));
-    hparams.insert("model".to_owned(), HParamValue::from("cnn"));
-    hparams.insert("augment".to_owned(), HParamValue::Bool(true));
+    let hparams = [
+        ("learning_rate", 0.01.into()),
+        ("model", "cnn".into()),
+        ("augment", true.into()),
+    ];
+    // Declared metrics with display names: the lower-level form of
+    // `add_hparams`, which takes final metric values instead.
     let metrics = [
         Metric::new("dice")
             .display_name("Dice")
@@ -69,6 +79,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for step in 0..=119 {
         writer.add_scalar("loss", loss(step), step)?;
         writer.add_scalar("dice", dice(step), step)?;
+        writer.add_scalar("lr", Double(1e-3 / (1.0 + step as f64)), step)?;
+        writer.add_scalars(
+            "loss_split",
+            &[("train", loss(step)), ("eval", 1.1 * loss(step))],
+            step,
+        )?;
     }
 
     let n = SIZE * SIZE;
@@ -110,8 +126,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let grey: Vec<f32> = slice.iter().map(|v| v / 900.0).collect();
     writer.add_image("mri/slice", &grey, ImageLayout::Hw(SIZE, SIZE), 119)?;
 
-    let labels: Vec<bool> = truth.iter().map(|&t| t != 0).collect();
-    writer.add_pr_curve("pr/lv", &labels, &soft, DEFAULT_PR_THRESHOLDS, 119)?;
+    // Four 32x32 crops along the diagonal, as one NCHW batch.
+    let crop = |k: usize| (0..32 * 32).map(move |i| (k * 24 + i / 32, k * 24 + i % 32));
+    let batch: Vec<f32> = (0..4)
+        .flat_map(crop)
+        .map(|(y, x)| grey[y * SIZE as usize + x])
+        .collect();
+    writer.add_images("mri/batch", &batch, BatchLayout::Nchw(4, 1, 32, 32), 119)?;
+
+    // 0/1 labels straight from the mask, 127 thresholds by default.
+    writer.add_pr_curve("pr/lv", &truth, &soft, 119)?;
 
     for step in [0, 60, 119] {
         let spread = 1.0 / (1.0 + step as f32 / 60.0);
@@ -119,6 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|i| ((i as f32 * 0.37).sin() + (i as f32 * 0.11).cos()) * spread)
             .collect();
         writer.add_histogram("weights/conv1", &weights, step)?;
+        writer.add_histogram_with_bins("weights/conv1_equal", &weights, Bins::Equal(30), step)?;
     }
 
     writer.add_text(

@@ -324,13 +324,13 @@ fn bad_image_tensors_are_rejected_and_nothing_is_written() {
     );
     let batch = Tensor::zeros((2, 3, 4), DType::F32, &CPU).unwrap();
     assert_invalid(
-        writer.add_image_grid_tensor("batch", &batch, ChannelOrder::Chw, 0),
+        writer.add_images_tensor("batch", &batch, ChannelOrder::Chw, 0),
         "batch",
         "shape [2, 3, 4], expected [N, C, H, W]",
     );
     let none = Tensor::zeros((0, 3, 4, 4), DType::F32, &CPU).unwrap();
     assert_invalid(
-        writer.add_image_grid_tensor("none", &none, ChannelOrder::Chw, 0),
+        writer.add_images_tensor("none", &none, ChannelOrder::Chw, 0),
         "none",
         "an empty batch",
     );
@@ -349,7 +349,7 @@ fn batches_tile_like_the_writers_grid_in_both_orders() {
         .collect();
     let batch_hwc = Tensor::from_vec(nhwc.clone(), (3, 2, 3, 3), &CPU).unwrap();
     writer
-        .add_image_grid_tensor("nhwc", &batch_hwc, ChannelOrder::Hwc, 0)
+        .add_images_tensor("nhwc", &batch_hwc, ChannelOrder::Hwc, 0)
         .unwrap();
     let batch_chw = (batch_hwc
         .permute((0, 3, 1, 2))
@@ -359,10 +359,10 @@ fn batches_tile_like_the_writers_grid_in_both_orders() {
         / 255.0)
         .unwrap();
     writer
-        .add_image_grid_tensor("nchw_f32", &batch_chw, ChannelOrder::Chw, 0)
+        .add_images_tensor("nchw_f32", &batch_chw, ChannelOrder::Chw, 0)
         .unwrap();
     writer
-        .add_image_grid("reference", &nhwc, BatchLayout::Nhwc(3, 2, 3, 3), 0)
+        .add_images("reference", &nhwc, BatchLayout::Nhwc(3, 2, 3, 3), 0)
         .unwrap();
     writer.close().unwrap();
 

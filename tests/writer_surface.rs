@@ -9,10 +9,7 @@ use tbseg::reader::EventFileReader;
 use tbseg::summary::embedding::{Embedding, Sprite};
 use tbseg::summary::mesh::Mesh;
 use tbseg::summary::video::VideoFrames;
-use tbseg::summary::{
-    values, BatchLayout, Image, ImageLayout, Step, SummaryError, SummaryWriter,
-    DEFAULT_PR_THRESHOLDS,
-};
+use tbseg::summary::{values, BatchLayout, Image, ImageLayout, Step, SummaryError, SummaryWriter};
 
 /// Every summary event in the writer's file as (step, tags).
 fn events(writer: &SummaryWriter) -> Vec<(i64, Vec<String>)> {
@@ -76,7 +73,7 @@ fn every_add_method_takes_a_usize_step_from_enumerate() {
             .add_image(&tag("image"), &[0u8; 6], ImageLayout::Hw(2, 3), step)
             .unwrap();
         writer
-            .add_image_grid(
+            .add_images(
                 &tag("grid"),
                 &[0.5f32; 12],
                 BatchLayout::Nchw(2, 1, 2, 3),
@@ -84,20 +81,16 @@ fn every_add_method_takes_a_usize_step_from_enumerate() {
             )
             .unwrap();
         let image = Image::from_vec(2, 3, 1, vec![7; 6]).unwrap();
-        writer.add_images(&tag("images"), &[image], step).unwrap();
+        writer
+            .add_image_samples(&tag("images"), &[image], step)
+            .unwrap();
         writer.add_png(&tag("png"), 2, 3, png_2x3(), step).unwrap();
         writer
             .add_histogram(&tag("histogram"), &losses, step)
             .unwrap();
         writer.add_text(&tag("text"), "hello", step).unwrap();
         writer
-            .add_pr_curve(
-                &tag("pr"),
-                &[true, false],
-                &[0.9, 0.2],
-                DEFAULT_PR_THRESHOLDS,
-                step,
-            )
+            .add_pr_curve(&tag("pr"), &[true, false], &[0.9, 0.2], step)
             .unwrap();
         writer
             .add_embedding(&tag("embedding"), &Embedding::new(&[1.0, 2.0], 2), step)
@@ -258,7 +251,7 @@ fn channel_counts_above_255_are_rejected_not_truncated() {
         let chw = ImageLayout::Chw(channels, 4, 4);
         invalid(writer.add_image("x", &[0u8; 48], chw, 0), "x");
         let batch = BatchLayout::Nhwc(1, 4, 4, channels);
-        invalid(writer.add_image_grid("x", &[0u8; 48], batch, 0), "x");
+        invalid(writer.add_images("x", &[0u8; 48], batch, 0), "x");
         let frames = VideoFrames::from_u8(&[0; 48], 1, 4, 4, channels);
         invalid(writer.add_video("x", &frames, 1.0, 0), "x");
         invalid(
@@ -298,7 +291,7 @@ fn huge_layouts_are_rejected_without_panicking_or_allocating() {
         BatchLayout::Nhwc(2, 1 << 40, 1 << 40, 3),
     ];
     for layout in batches {
-        let (what, _) = invalid(writer.add_image_grid("x", empty, layout, 0), "x");
+        let (what, _) = invalid(writer.add_images("x", empty, layout, 0), "x");
         assert!(
             ["pixels", "size", "channels"].contains(&what),
             "{layout:?}: {what}"
@@ -362,18 +355,22 @@ fn bad_arguments_name_tag_and_argument_write_nothing_and_keep_the_writer() {
         (
             "grid",
             "batch",
-            writer.add_image_grid("grid", &[] as &[u8], BatchLayout::Nchw(0, 1, 2, 2), 0),
+            writer.add_images("grid", &[] as &[u8], BatchLayout::Nchw(0, 1, 2, 2), 0),
         ),
         (
             "grid",
             "pixels",
-            writer.add_image_grid("grid", &[0u8; 7], BatchLayout::Nchw(2, 1, 2, 2), 0),
+            writer.add_images("grid", &[0u8; 7], BatchLayout::Nchw(2, 1, 2, 2), 0),
         ),
-        ("images", "images", writer.add_images("images", &[], 0)),
         (
             "images",
             "images",
-            writer.add_images("images", &[image(2, 3), image(3, 2)], 0),
+            writer.add_image_samples("images", &[], 0),
+        ),
+        (
+            "images",
+            "images",
+            writer.add_image_samples("images", &[image(2, 3), image(3, 2)], 0),
         ),
         (
             "png",

@@ -22,6 +22,7 @@ Exits non-zero with a message on the first mismatch.
 """
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -83,6 +84,28 @@ def check_accumulator(logdir):
         md = acc.SummaryMetadata(tag)
         check(md.plugin_data.plugin_name == "scalars", f"{tag}: plugin {md.plugin_data.plugin_name}")
 
+    # An f64 scalar: DT_DOUBLE, exactly the f64 of the formula.
+    events = acc.Tensors("lr")
+    check([e.step for e in events] == list(STEPS), "lr: steps")
+    for e in events:
+        value = tensor_util.make_ndarray(e.tensor_proto)
+        check(value.dtype == np.float64 and value.shape == (), f"lr: dtype {value.dtype} shape {value.shape}")
+        check(value == 1e-3 / (1.0 + e.step), f"lr@{e.step}: {value!r}")
+
+    # add_scalars: one sub-run per curve, the main tag as the scalar's tag,
+    # laid out as PyTorch's SummaryWriter.add_scalars does.
+    for name, scale in (("train", 1.0), ("eval", 1.1)):
+        sub = plugin_event_accumulator.EventAccumulator(
+            os.path.join(logdir, f"loss_split_{name}"), size_guidance=guidance)
+        sub.Reload()
+        events = sub.Tensors("loss_split")
+        check([e.step for e in events] == list(STEPS), f"loss_split_{name}: steps")
+        for e in events:
+            value = tensor_util.make_ndarray(e.tensor_proto)
+            want = np.float32(scale * loss(e.step))
+            check(value == want, f"loss_split_{name}@{e.step}: {value!r} != {want!r}")
+    check("loss_split" not in acc.Tags()["tensors"], "add_scalars wrote into the parent run")
+
     # Images: v2 [w, h, png].
     for tag, mode in (("mri/overlay", "RGB"), ("mri/slice", "L")):
         events = acc.Tensors(tag)
@@ -96,6 +119,11 @@ def check_accumulator(logdir):
         md = acc.SummaryMetadata(tag)
         check(md.plugin_data.plugin_name == "images", f"{tag}: plugin {md.plugin_data.plugin_name}")
         check(md.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE, f"{tag}: data class {md.data_class}")
+    # add_images: an NCHW batch of four 32x32 crops tiled as torchvision's
+    # make_grid does (one row of 4, 2 px padding): 4 * 34 + 2 by 32 + 4.
+    strings = tensor_util.make_ndarray(acc.Tensors("mri/batch")[0].tensor_proto)
+    grid = Image.open(io.BytesIO(strings[2]))
+    check(grid.size == (138, 36) and (strings[0], strings[1]) == (b"138", b"36"), f"mri/batch: size {grid.size}")
     overlay = np.asarray(Image.open(io.BytesIO(tensor_util.make_ndarray(acc.Tensors("mri/overlay")[0].tensor_proto)[2])))
     # Centre pixel: in both masks → yellow tint (red = green > blue).
     r, g, b = (int(x) for x in overlay[64, 64])
@@ -104,15 +132,29 @@ def check_accumulator(logdir):
     r, g, b = (int(x) for x in overlay[64, 86])
     check(r > g and g == b, f"overlay at prediction-only pixel {r, g, b} is not red")
 
-    # Histogram: [30, 3] doubles, counts sum to 1000, at 3 steps.
-    events = acc.Tensors("weights/conv1")
-    check([e.step for e in events] == [0, 60, 119], f"histogram steps {[e.step for e in events]}")
-    for e in events:
-        h = tensor_util.make_ndarray(e.tensor_proto)
-        check(h.shape == (30, 3) and h.dtype == np.float64, f"histogram shape {h.shape} {h.dtype}")
-        check(h[:, 2].sum() == 1000, f"histogram counts sum {h[:, 2].sum()}")
-        check(np.all(h[:-1, 1] == h[1:, 0]), "histogram edges not contiguous")
-    check(acc.SummaryMetadata("weights/conv1").plugin_data.plugin_name == "histograms", "histogram plugin")
+    # Histograms: [k, 3] doubles, counts sum to 1000, at 3 steps; the
+    # default buckets are PyTorch's (TensorFlow's exponential edges, the
+    # outer ones replaced by min and max as TensorBoard shows a PyTorch
+    # histogram), the other 30 equal ones.
+    v, tf_edges = 1e-12, []
+    while v < 1e20:
+        tf_edges.append(v)
+        v *= 1.1
+    tf_edges = sorted([-e for e in tf_edges] + [0.0] + tf_edges)
+    for tag, equal in (("weights/conv1", False), ("weights/conv1_equal", True)):
+        events = acc.Tensors(tag)
+        check([e.step for e in events] == [0, 60, 119], f"{tag} steps {[e.step for e in events]}")
+        for e in events:
+            h = tensor_util.make_ndarray(e.tensor_proto)
+            check(h.ndim == 2 and h.shape[1] == 3 and h.dtype == np.float64, f"{tag} shape {h.shape} {h.dtype}")
+            check(h[:, 2].sum() == 1000, f"{tag} counts sum {h[:, 2].sum()}")
+            check(np.all(h[:-1, 1] == h[1:, 0]), f"{tag} edges not contiguous")
+            if equal:
+                check(h.shape[0] == 30, f"{tag}: {h.shape[0]} buckets")
+            else:
+                check(set(h[1:, 0]) <= set(tf_edges), f"{tag}: inner edges are not TensorFlow's")
+                check(h[0, 2] > 0 and h[-1, 2] > 0, f"{tag}: empty outer bucket")
+        check(acc.SummaryMetadata(tag).plugin_data.plugin_name == "histograms", f"{tag} plugin")
 
     # Text.
     events = acc.Tensors("notes")
@@ -200,7 +242,10 @@ def check_data_provider_and_hparams(parent, run):
     ctx = tb_context.RequestContext()
     runs = [r.run_name for r in provider.list_runs(ctx, experiment_id="")]
     print("runs:", runs)
-    check(runs == [run], f"runs {runs}: expected exactly one run, {run!r}")
+    # The run, and the sub-runs add_scalars makes beside it (PyTorch's
+    # layout: <run>/<main tag>_<name>).
+    want_runs = [run, f"{run}/loss_split_eval", f"{run}/loss_split_train"]
+    check(sorted(runs) == want_runs, f"runs {runs}: expected {want_runs}")
 
     scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1000)
     dice_points = scalars[run]["dice"]
@@ -208,7 +253,8 @@ def check_data_provider_and_hparams(parent, run):
 
     images = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="images")
     # video/square is the GIF video (check_kinds.py).
-    check(set(images[run]) == {"mri/overlay", "mri/slice", "video/square"}, f"data provider images {images}")
+    check(set(images[run]) == {"mri/overlay", "mri/slice", "mri/batch", "video/square"},
+          f"data provider images {images}")
     blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
     ref = blobs[run]["mri/overlay"][0].values[2]
     png = provider.read_blob(ctx, blob_key=ref.blob_key)

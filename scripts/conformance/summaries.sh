@@ -19,3 +19,7 @@ tbseg_py scripts/conformance/check_tb_server.py "$tmp" \
     --scalar run1:loss:120 --scalar run1:dice:120 \
     --image run1:mri/overlay --image run1:video/square --graph run1:Conv1/conv \
     --hparam learning_rate --hparam model --hparam augment --metric dice
+# The calls PyTorch users know (examples/torch_style.rs): f64 scalars,
+# add_scalars sub-runs and one-call hparams, through TensorBoard's server.
+cargo run --quiet --release -p tbseg --example torch_style -- "$tmp/sweep" > /dev/null
+tbseg_py scripts/conformance/check_torch_style.py "$tmp/sweep"

@@ -100,10 +100,10 @@ pub trait CandleSummaries {
 
     /// Logs a rank-4 batch of same-size images in `order` (`[N, C, H, W]`
     /// or `[N, H, W, C]`) as one grid image, laid out as
-    /// [`SummaryWriter::add_image_grid`] lays it out (torchvision's
+    /// [`SummaryWriter::add_images`] lays it out (torchvision's
     /// `make_grid`). Values are read as in
     /// [`CandleSummaries::add_image_tensor`].
-    fn add_image_grid_tensor(
+    fn add_images_tensor(
         &self,
         tag: &str,
         batch: &Tensor,
@@ -177,6 +177,7 @@ impl CandleSummaries for SummaryWriter {
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         self.add_histogram(tag, &to_f64_vec(tag, values)?, step)
+            .map(drop)
     }
 
     fn add_image_tensor(
@@ -210,7 +211,7 @@ impl CandleSummaries for SummaryWriter {
         self.add_image(tag, &pixels, ImageLayout::Hwc(h, w, c), step)
     }
 
-    fn add_image_grid_tensor(
+    fn add_images_tensor(
         &self,
         tag: &str,
         batch: &Tensor,
@@ -238,7 +239,7 @@ impl CandleSummaries for SummaryWriter {
             ChannelOrder::Chw => BatchLayout::Nchw(n, c, h, w),
             ChannelOrder::Hwc => BatchLayout::Nhwc(n, h, w, c),
         };
-        self.add_image_grid(tag, &pixels, layout, step)
+        self.add_images(tag, &pixels, layout, step)
     }
 
     fn add_embedding_tensor<S: AsRef<str>>(

@@ -130,6 +130,7 @@ impl TchSummaries for SummaryWriter {
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         self.add_histogram(tag, &to_f64_vec(tag, values)?, step)
+            .map(drop)
     }
 
     fn add_var_store(&self, vars: &VarStore, step: impl Into<Step>) -> Result<(), SummaryError> {

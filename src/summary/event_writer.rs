@@ -28,14 +28,42 @@ mod key {
     pub const VALUE_METADATA: u8 = 9 << 3 | 2;
 }
 
-/// `TensorProto{dtype: DT_FLOAT, tensor_shape: {}, tensor_content: <4 bytes>}`
-/// up to its 4 value bytes: a rank-0 float tensor, as TF 2 writes scalars.
-const SCALAR_TENSOR_PREFIX: [u8; 6] = [
-    0x08, 0x01, // dtype = DT_FLOAT (1)
-    0x12, 0x00, // tensor_shape = {} (rank 0)
-    0x22, 0x04, // tensor_content, 4 bytes follow
-];
-const SCALAR_TENSOR_LEN: usize = SCALAR_TENSOR_PREFIX.len() + 4;
+/// A float type a scalar tensor is written in, with the bytes of its
+/// `TensorProto` up to the value.
+trait TensorScalar: Copy {
+    /// `TensorProto{dtype, tensor_shape: {}, tensor_content: <value>}` up
+    /// to the value bytes: a rank-0 tensor, as TF 2 writes scalars.
+    const PREFIX: [u8; 6];
+    /// The serialized length of the whole `TensorProto`.
+    const TENSOR_LEN: usize;
+    fn put_value(self, out: &mut impl ByteSink);
+}
+
+impl TensorScalar for f32 {
+    const PREFIX: [u8; 6] = [
+        0x08, 0x01, // dtype = DT_FLOAT (1)
+        0x12, 0x00, // tensor_shape = {} (rank 0)
+        0x22, 0x04, // tensor_content, 4 bytes follow
+    ];
+    const TENSOR_LEN: usize = 6 + 4;
+    #[inline]
+    fn put_value(self, out: &mut impl ByteSink) {
+        out.put_slice(&self.to_le_bytes());
+    }
+}
+
+impl TensorScalar for f64 {
+    const PREFIX: [u8; 6] = [
+        0x08, 0x02, // dtype = DT_DOUBLE (2)
+        0x12, 0x00, // tensor_shape = {} (rank 0)
+        0x22, 0x08, // tensor_content, 8 bytes follow
+    ];
+    const TENSOR_LEN: usize = 6 + 8;
+    #[inline]
+    fn put_value(self, out: &mut impl ByteSink) {
+        out.put_slice(&self.to_le_bytes());
+    }
+}
 
 /// `SummaryMetadata{plugin_data{plugin_name: "scalars"}, data_class:
 /// DATA_CLASS_SCALAR}`, serialized.
@@ -121,8 +149,32 @@ impl EventEncoder {
         tag: &str,
         value: f32,
     ) {
+        self.payload_of(out, wall_time, step, tag, value);
+    }
+
+    /// Like [`EventEncoder::scalar_payload`] for a 64-bit value: a
+    /// DT_DOUBLE rank-0 tensor, which TensorBoard reads at full precision.
+    pub fn scalar_payload_f64(
+        &mut self,
+        out: &mut Vec<u8>,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: f64,
+    ) {
+        self.payload_of(out, wall_time, step, tag, value);
+    }
+
+    fn payload_of<V: TensorScalar>(
+        &mut self,
+        out: &mut Vec<u8>,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: V,
+    ) {
         let with_metadata = self.first_use(tag);
-        out.reserve(scalar_payload_len(tag, step, with_metadata));
+        out.reserve(scalar_payload_len::<V>(tag, step, with_metadata));
         put_scalar(out, wall_time, step, tag.as_bytes(), value, with_metadata);
     }
 
@@ -140,8 +192,34 @@ impl EventEncoder {
         tag: &str,
         value: f32,
     ) {
+        self.record_of(out, wall_time, step, tag, value);
+    }
+
+    /// Appends one framed DT_DOUBLE scalar record to `out` (see
+    /// [`EventEncoder::scalar_payload_f64`]); the same fast path as
+    /// [`EventEncoder::scalar_record`].
+    pub fn scalar_record_f64(
+        &mut self,
+        out: &mut Vec<u8>,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: f64,
+    ) {
+        self.record_of(out, wall_time, step, tag, value);
+    }
+
+    #[inline]
+    fn record_of<V: TensorScalar>(
+        &mut self,
+        out: &mut Vec<u8>,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: V,
+    ) {
         let with_metadata = self.first_use(tag);
-        let len = scalar_payload_len(tag, step, with_metadata);
+        let len = scalar_payload_len::<V>(tag, step, with_metadata);
         if 12 + len + 4 > STACK_RECORD {
             frame_in_place(out, |out| {
                 put_scalar(out, wall_time, step, tag.as_bytes(), value, with_metadata)
@@ -310,20 +388,20 @@ impl ByteSink for StackRecord {
 }
 
 /// Lengths of the nested messages of a scalar event: (value, summary).
-fn scalar_value_lens(tag_len: usize, with_metadata: bool) -> (usize, usize) {
+fn scalar_value_lens<V: TensorScalar>(tag_len: usize, with_metadata: bool) -> (usize, usize) {
     let metadata_len = if with_metadata {
         2 + SCALAR_METADATA.len()
     } else {
         0
     };
-    let value_len = 1 + varint_len(tag_len as u64) + tag_len + 2 + SCALAR_TENSOR_LEN + metadata_len;
+    let value_len = 1 + varint_len(tag_len as u64) + tag_len + 2 + V::TENSOR_LEN + metadata_len;
     let summary_len = 1 + varint_len(value_len as u64) + value_len;
     (value_len, summary_len)
 }
 
 /// Serialized length of a scalar event.
-fn scalar_payload_len(tag: &str, step: i64, with_metadata: bool) -> usize {
-    let (_, summary_len) = scalar_value_lens(tag.len(), with_metadata);
+fn scalar_payload_len<V: TensorScalar>(tag: &str, step: i64, with_metadata: bool) -> usize {
+    let (_, summary_len) = scalar_value_lens::<V>(tag.len(), with_metadata);
     let step_len = if step == 0 {
         0
     } else {
@@ -334,15 +412,15 @@ fn scalar_payload_len(tag: &str, step: i64, with_metadata: bool) -> usize {
 
 /// Writes a scalar event; fields in field-number order, as prost and
 /// TensorFlow serialize them (tensor 8 before metadata 9).
-fn put_scalar(
+fn put_scalar<V: TensorScalar>(
     out: &mut impl ByteSink,
     wall_time: f64,
     step: i64,
     tag: &[u8],
-    value: f32,
+    value: V,
     with_metadata: bool,
 ) {
-    let (value_len, summary_len) = scalar_value_lens(tag.len(), with_metadata);
+    let (value_len, summary_len) = scalar_value_lens::<V>(tag.len(), with_metadata);
     out.put(key::EVENT_WALL_TIME);
     out.put_slice(&wall_time.to_le_bytes());
     if step != 0 {
@@ -357,9 +435,9 @@ fn put_scalar(
     put_varint(out, tag.len() as u64);
     out.put_slice(tag);
     out.put(key::VALUE_TENSOR);
-    out.put(SCALAR_TENSOR_LEN as u8);
-    out.put_slice(&SCALAR_TENSOR_PREFIX);
-    out.put_slice(&value.to_le_bytes());
+    out.put(V::TENSOR_LEN as u8);
+    out.put_slice(&V::PREFIX);
+    value.put_value(out);
     if with_metadata {
         out.put(key::VALUE_METADATA);
         out.put(SCALAR_METADATA.len() as u8);
@@ -455,6 +533,21 @@ impl<W: Write> EventWriter<W> {
         self.buf.clear();
         self.encoder
             .scalar_payload(&mut self.buf, wall_time, step, tag, value);
+        self.records.write_record(&self.buf)
+    }
+
+    /// Writes one scalar event at double precision (a DT_DOUBLE rank-0
+    /// tensor; `scalars` metadata on the tag's first value).
+    pub fn write_scalar_f64(
+        &mut self,
+        wall_time: f64,
+        step: i64,
+        tag: &str,
+        value: f64,
+    ) -> io::Result<()> {
+        self.buf.clear();
+        self.encoder
+            .scalar_payload_f64(&mut self.buf, wall_time, step, tag, value);
         self.records.write_record(&self.buf)
     }
 
@@ -649,6 +742,68 @@ pub(crate) mod tests {
         }
         assert_eq!(framed, writer.into_inner());
         assert_eq!(records(&framed).len(), cases.len());
+    }
+
+    /// The prost encoding of a DT_DOUBLE scalar event, built from
+    /// [`scalar_event`] with the tensor swapped.
+    fn double_scalar_event(wall_time: f64, step: i64, tag: &str, value: f64, meta: bool) -> Event {
+        let mut event = scalar_event(wall_time, step, tag, 0.0, meta);
+        let Some(event::What::Summary(summary)) = &mut event.what else {
+            unreachable!()
+        };
+        summary.value[0].value = Some(summary::value::Value::Tensor(TensorProto {
+            dtype: DataType::DtDouble as i32,
+            tensor_shape: Some(TensorShapeProto::default()),
+            tensor_content: value.to_le_bytes().to_vec(),
+            ..Default::default()
+        }));
+        event
+    }
+
+    #[test]
+    fn double_scalar_bytes_equal_prost_encoding() {
+        let mut encoder = EventEncoder::new();
+        for (step, tag, value, first) in [
+            (0i64, "lr", 1e300f64, true),
+            (1, "lr", -1e-300, false),
+            (-3, "x", f64::NAN, true),
+            (i64::MAX, "x", f64::NEG_INFINITY, false),
+            (300, &"t".repeat(200) as &str, 0.1, true),
+        ] {
+            let mut hand = Vec::new();
+            encoder.scalar_payload_f64(&mut hand, 99.5, step, tag, value);
+            let want = double_scalar_event(99.5, step, tag, value, first).encode_to_vec();
+            assert_eq!(hand, want, "step {step} tag {tag}");
+        }
+    }
+
+    #[test]
+    fn double_records_frame_like_the_record_writer_and_keep_the_value() {
+        let long = "d".repeat(300);
+        let mut encoder = EventEncoder::new();
+        let mut framed = Vec::new();
+        let mut writer = EventWriter::new(Vec::new());
+        for (step, tag) in [(1i64, "lr"), (2, "lr"), (3, long.as_str()), (4, "loss")] {
+            encoder.scalar_record_f64(&mut framed, 3.0, step, tag, 1e300);
+            writer.write_scalar_f64(3.0, step, tag, 1e300).unwrap();
+            // A f32 value of the same tag after f64 ones: the cached
+            // length CRC must follow the length change.
+            encoder.scalar_record(&mut framed, 3.0, step, tag, 0.5);
+            writer.write_scalar(3.0, step, tag, 0.5).unwrap();
+        }
+        assert_eq!(framed, writer.into_inner());
+        let events: Vec<Event> = records(&framed)
+            .iter()
+            .map(|p| Event::decode(p.as_slice()).unwrap())
+            .collect();
+        let Some(event::What::Summary(summary)) = &events[0].what else {
+            panic!("not a summary")
+        };
+        let Some(summary::value::Value::Tensor(t)) = &summary.value[0].value else {
+            panic!("not a tensor")
+        };
+        assert_eq!(t.dtype, DataType::DtDouble as i32);
+        assert_eq!(t.tensor_content, 1e300f64.to_le_bytes());
     }
 
     #[test]

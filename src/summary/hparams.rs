@@ -143,6 +143,21 @@ impl From<f32> for HParamValue {
         HParamValue::Float(v.into())
     }
 }
+macro_rules! hparam_from_small_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for HParamValue {
+            fn from(v: $t) -> Self {
+                HParamValue::Float(v.into())
+            }
+        }
+    )*};
+}
+hparam_from_small_int!(i8, i16, u8, u16);
+impl From<u64> for HParamValue {
+    fn from(v: u64) -> Self {
+        HParamValue::Float(v as f64)
+    }
+}
 impl From<i64> for HParamValue {
     fn from(v: i64) -> Self {
         HParamValue::Float(v as f64)
@@ -176,6 +191,31 @@ impl From<&str> for HParamValue {
 impl From<String> for HParamValue {
     fn from(v: String) -> Self {
         HParamValue::Text(v)
+    }
+}
+
+/// The values of a map borrowed by iteration (`&HashMap<String, f64>`
+/// yields `&f64`) convert as the values themselves do.
+macro_rules! hparam_from_ref {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for HParamValue {
+            fn from(v: &$t) -> Self {
+                (*v).into()
+            }
+        }
+    )*};
+}
+hparam_from_ref!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, usize, bool, &str);
+
+impl From<&String> for HParamValue {
+    fn from(v: &String) -> Self {
+        HParamValue::Text(v.clone())
+    }
+}
+
+impl From<&HParamValue> for HParamValue {
+    fn from(v: &HParamValue) -> Self {
+        v.clone()
     }
 }
 

@@ -174,19 +174,52 @@ impl From<u128> for Step {
 }
 
 /// A number that can be logged as a scalar or a histogram sample: every
-/// primitive integer and float type.
+/// primitive integer and float type, [`Double`], and references to them
+/// (so the values of a `&HashMap<String, f32>` work as they come).
 ///
-/// Scalars are written as 32-bit floats, as `tf.summary.scalar` and
-/// PyTorch's writer do; histogram samples are bucketed as `f64`. Implement
-/// it for your own number types (a half-precision float) with
+/// Scalars are stored as 32-bit floats (`DT_FLOAT`), as
+/// `tf.summary.scalar` and PyTorch's writer store them, except
+/// [`Double`]s, which are stored as 64-bit floats (`DT_DOUBLE`). Why not
+/// every `f64`: TensorBoard 2.21's default loader (the Rust data server,
+/// `--load_fast=true`) drops `DT_DOUBLE` scalars, so a plain `f64` would
+/// vanish from the dashboard; only its Python loader
+/// (`--load_fast=false`, `EventAccumulator`, tbparse) and
+/// [`crate::reader`] read them (checked against the real server by
+/// `scripts/conformance/check_torch_style.py`). Histogram samples are
+/// bucketed as `f64`.
+///
+/// Implement it for your own number types (a half-precision float) with
 /// [`Scalar::to_f64`].
 pub trait Scalar: Copy {
+    /// Whether scalar summaries store this type as a 64-bit float
+    /// (`DT_DOUBLE`); false (`DT_FLOAT`) by default, true for [`Double`].
+    const STORED_AS_DOUBLE: bool = false;
+
+    /// Whether `f32` holds every value of this type exactly (`f32`, the
+    /// 8- and 16-bit integers). Computations that follow numpy's dtype
+    /// rules, such as PR-curve bucketing, run in `f32` for such types and
+    /// in `f64` for the others. True by default.
+    const EXACT_IN_F32: bool = true;
+
     /// The value as an `f64` (integers above 2^53 are rounded).
     fn to_f64(self) -> f64;
 
-    /// The value as an `f32`, the type scalar summaries store.
+    /// The value as an `f32`, the type `DT_FLOAT` scalar summaries store.
     fn to_f32(self) -> f32 {
         self.to_f64() as f32
+    }
+}
+
+impl<T: Scalar> Scalar for &T {
+    const STORED_AS_DOUBLE: bool = T::STORED_AS_DOUBLE;
+    const EXACT_IN_F32: bool = T::EXACT_IN_F32;
+
+    fn to_f64(self) -> f64 {
+        (*self).to_f64()
+    }
+
+    fn to_f32(self) -> f32 {
+        (*self).to_f32()
     }
 }
 
@@ -200,15 +233,54 @@ impl Scalar for f32 {
 }
 
 macro_rules! scalar_as {
-    ($($t:ty),*) => {$(
+    ($exact:literal: $($t:ty),*) => {$(
         impl Scalar for $t {
+            const EXACT_IN_F32: bool = $exact;
+
             fn to_f64(self) -> f64 {
                 self as f64
             }
         }
     )*};
 }
-scalar_as!(f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+scalar_as!(true: i8, i16, u8, u16);
+scalar_as!(false: f64, i32, i64, i128, isize, u32, u64, u128, usize);
+
+/// A scalar stored at double precision (`DT_DOUBLE`), as PyTorch's
+/// `add_scalar(..., double_precision=True)` stores it: `1e300` stays
+/// `1e300` and `0.1` stays the `f64` `0.1`, where a plain `f64` is
+/// narrowed to `f32` (`1e300` becomes infinity).
+///
+/// Mind where it is read: TensorBoard's Python loader
+/// (`--load_fast=false`), `EventAccumulator`, tbparse and
+/// [`crate::reader`] read it; TensorBoard 2.21's default Rust loader
+/// (`--load_fast=true`) drops `DT_DOUBLE` scalars, so the tag shows no
+/// points there (see [`Scalar`]).
+///
+/// ```
+/// use tbseg::summary::{Double, SummaryWriter};
+/// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+/// writer.add_scalar("energy", Double(1e300), 0)?;
+/// writer.add_scalar("lr", Double::from(1e-3), 0)?;
+/// # Ok::<(), tbseg::summary::SummaryError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Double(pub f64);
+
+impl Scalar for Double {
+    const STORED_AS_DOUBLE: bool = true;
+    const EXACT_IN_F32: bool = false;
+
+    fn to_f64(self) -> f64 {
+        self.0
+    }
+}
+
+impl From<f64> for Double {
+    fn from(v: f64) -> Self {
+        Double(v)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -288,5 +360,37 @@ mod tests {
         assert_eq!((-9i64).to_f32(), -9.0);
         assert_eq!(usize::MAX.to_f64(), 18446744073709551615.0);
         assert!(f64::NAN.to_f32().is_nan());
+    }
+
+    fn stored_as_double<T: Scalar>(_: T) -> bool {
+        T::STORED_AS_DOUBLE
+    }
+
+    fn exact_in_f32<T: Scalar>(_: T) -> bool {
+        T::EXACT_IN_F32
+    }
+
+    #[test]
+    fn only_doubles_are_stored_as_doubles() {
+        assert!(!stored_as_double(0.5f32));
+        assert!(!stored_as_double(0.5f64));
+        assert!(!stored_as_double(3usize));
+        assert!(stored_as_double(Double(0.5)));
+        let by_ref = &Double(0.5);
+        assert!(stored_as_double(by_ref));
+        assert_eq!(Double(1e300).to_f64(), 1e300);
+        assert_eq!(Double::from(0.1).to_f32(), 0.1f32);
+        assert_eq!((&&2.5f64).to_f64(), 2.5);
+    }
+
+    #[test]
+    fn types_f32_holds_exactly() {
+        assert!(exact_in_f32(0.5f32));
+        assert!(exact_in_f32(7u8));
+        let by_ref = &-7i16;
+        assert!(exact_in_f32(by_ref));
+        assert!(!exact_in_f32(0.5f64));
+        assert!(!exact_in_f32(1i32 << 30));
+        assert!(!exact_in_f32(Double(0.5)));
     }
 }

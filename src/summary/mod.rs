@@ -47,6 +47,8 @@ mod image;
 mod inputs;
 mod local_time;
 pub mod mesh;
+mod multi_scalars;
+mod pairs;
 #[cfg(feature = "png")]
 pub mod png;
 mod pr_curve;
@@ -61,11 +63,18 @@ mod writer_kinds;
 pub use error::SummaryError;
 pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};
 pub use graph::{GraphBuilder, Node};
-pub use histogram::{histogram_buckets, HISTOGRAM_BUCKETS};
+pub use histogram::{
+    bucket_values, histogram_buckets, tensorflow_edges, Bins, Buckets, HISTOGRAM_BUCKETS,
+};
 pub use hparams::{DatasetType, HParamValue, Metric, SessionStatus};
 pub use image::{overlay_classes, BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
-pub use inputs::{Scalar, Step};
-pub use pr_curve::{pr_curve_counts, PrCurve, DEFAULT_PR_THRESHOLDS, MAX_PR_THRESHOLDS};
+pub use inputs::{Double, Scalar, Step};
+pub use multi_scalars::sub_run_name;
+pub use pairs::{HParamPair, ScalarPair, NO_METRICS};
+pub use pr_curve::{
+    pr_curve_counts, pr_curve_weighted, PrCurve, PrCurveOptions, PrLabel, DEFAULT_PR_THRESHOLDS,
+    MAX_PR_THRESHOLDS,
+};
 pub use writer::{
     event_file_name, is_event_file_name, SummaryWriter, SummaryWriterBuilder,
     DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_QUEUE_BYTES,

@@ -74,6 +74,21 @@ pub fn scalar(tag: &str, value: f32) -> Value {
     )
 }
 
+/// A scalar at double precision: a DT_DOUBLE rank-0 tensor, plugin
+/// `scalars`, which TensorBoard reads without narrowing it to 32 bits.
+pub fn scalar_f64(tag: &str, value: f64) -> Value {
+    tensor_value(
+        tag,
+        metadata("scalars", Vec::new(), DataClass::Scalar),
+        TensorProto {
+            dtype: DataType::DtDouble as i32,
+            tensor_shape: Some(shape(&[])),
+            tensor_content: value.to_le_bytes().to_vec(),
+            ..Default::default()
+        },
+    )
+}
+
 /// An image of `height × width` pixels: the v2 form `[b"<width>",
 /// b"<height>", png]` (TensorBoard's order, width first), a DT_STRING
 /// rank-1 tensor, plugin `images`, data class blob sequence. `png` must
@@ -104,7 +119,7 @@ pub fn images(tag: &str, height: usize, width: usize, pngs: Vec<Vec<u8>>) -> Val
 }
 
 /// A histogram from rows `[left_edge, right_edge, count]` (see
-/// [`crate::summary::histogram_buckets`]): a DT_DOUBLE `[k, 3]` tensor,
+/// [`crate::summary::bucket_values`]): a DT_DOUBLE `[k, 3]` tensor,
 /// plugin `histograms`.
 pub fn histogram(tag: &str, buckets: &[[f64; 3]]) -> Value {
     let mut content = Vec::with_capacity(buckets.len() * 24);

@@ -21,7 +21,7 @@
 //! the calling thread before the lock is taken; only the copy into the
 //! buffer happens under it.
 
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,12 +34,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use prost::Message;
 
 use super::event_writer::{file_version_event, restart_events, EventEncoder};
-use super::hparams::{HParamValue, Metric, SessionStatus};
+use super::histogram::{bucket_values, Bins};
+use super::hparams::{HParamValue, Metric, SessionStatus, SESSION_START_TAG};
 #[cfg(feature = "png")]
 use super::image::{check_layout, BatchLayout, GridOptions, Image, ImageLayout, PixelValue};
 use super::inputs::{Scalar, Step};
+use super::multi_scalars::SubRuns;
+use super::pairs::{HParamPair, ScalarPair};
+use super::pr_curve::{pr_curve_weighted, PrCurveOptions, PrLabel};
 use super::values::{self, Summary};
-use super::{histogram_buckets, pr_curve_counts, SummaryError};
+use super::SummaryError;
 use crate::proto::tensorflow::{event, Event, GraphDef};
 use crate::storage::Location;
 
@@ -128,6 +132,44 @@ fn unix_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// [`Scalar::STORED_AS_DOUBLE`] of a value's type.
+fn stored_as_double<V: Scalar>(_: &V) -> bool {
+    V::STORED_AS_DOUBLE
+}
+
+/// The hyperparameters by name; an empty or repeated name is an error
+/// naming it.
+fn hparam_map<H>(hparams: H) -> Result<BTreeMap<String, HParamValue>, SummaryError>
+where
+    H: IntoIterator,
+    H::Item: HParamPair,
+{
+    let mut map = BTreeMap::new();
+    for pair in hparams {
+        let (name, value) = pair.into_pair();
+        let reason = if name.is_empty() {
+            "an empty hyperparameter name, expected a name".to_owned()
+        } else {
+            match map.entry(name) {
+                btree_map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                    continue;
+                }
+                btree_map::Entry::Occupied(entry) => format!(
+                    "hyperparameter {:?} appears twice, expected each name once",
+                    entry.key()
+                ),
+            }
+        };
+        return Err(SummaryError::InvalidArgument {
+            tag: SESSION_START_TAG.to_owned(),
+            what: "hparams",
+            reason,
+        });
+    }
+    Ok(map)
+}
+
 fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -204,6 +246,13 @@ impl SummaryWriterBuilder {
     /// default.
     pub fn purge_step(mut self, step: i64) -> Self {
         self.purge_step = Some(step);
+        self
+    }
+
+    /// The same options for another log directory (the sub-runs of
+    /// [`SummaryWriter::add_scalars`]).
+    pub(super) fn logdir(mut self, logdir: PathBuf) -> Self {
+        self.logdir = logdir;
         self
     }
 
@@ -344,6 +393,7 @@ impl SummaryWriterBuilder {
         W: Write + Send + 'static,
         S: FnMut(&mut W) -> std::io::Result<()> + Send + 'static,
     {
+        let sub_runs = SubRuns::new(self.clone());
         let mut first = Vec::with_capacity(64);
         let mut encoder = EventEncoder::new();
         let now = now();
@@ -398,6 +448,7 @@ impl SummaryWriterBuilder {
                 worker: Mutex::new(Some(worker)),
                 path,
                 batch_bytes,
+                sub_runs,
             }),
         })
     }
@@ -509,6 +560,8 @@ struct Inner {
     path: PathBuf,
     /// Bytes after which `pending` goes to the writer thread.
     batch_bytes: usize,
+    /// The sub-runs of [`SummaryWriter::add_scalars`].
+    sub_runs: SubRuns,
 }
 
 /// What callers and the writer thread share.
@@ -819,8 +872,10 @@ impl SummaryWriter {
 
     /// Logs a scalar of any number type ([`Scalar`]: every integer and
     /// float), stored as a DT_FLOAT rank-0 tensor with the `scalars`
-    /// plugin metadata on the tag's first value in this file. NaN and
-    /// infinities are written as they are.
+    /// plugin metadata on the tag's first value in this file; a
+    /// [`crate::summary::Double`] is stored as DT_DOUBLE instead, at full
+    /// precision (which TensorBoard's default Rust loader does not read;
+    /// see there). NaN and infinities are written as they are.
     ///
     /// ```
     /// # use tbseg::summary::{Step, SummaryWriter};
@@ -828,6 +883,7 @@ impl SummaryWriter {
     /// writer.add_scalar("loss", 0.25f32, 10)?;
     /// writer.add_scalar("lr", 1e-3f64, 10)?;
     /// writer.add_scalar("epoch", 2usize, 10)?;
+    /// writer.add_scalar("energy", tbseg::summary::Double(1e300), 10)?;
     /// writer.add_scalar("loss", 0.5, Step::new(9).wall_time(1.7e9))?;
     /// # Ok::<(), tbseg::summary::SummaryError>(())
     /// ```
@@ -838,9 +894,16 @@ impl SummaryWriter {
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let (step, wall_time) = step.into().resolve(tag, now)?;
-        let value = value.to_f32();
-        self.inner
-            .push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
+        // Decided by the type at compile time: the f32 path is unchanged.
+        if stored_as_double(&value) {
+            let value = value.to_f64();
+            self.inner
+                .push(|encoder, out| encoder.scalar_record_f64(out, wall_time, step, tag, value))
+        } else {
+            let value = value.to_f32();
+            self.inner
+                .push(|encoder, out| encoder.scalar_record(out, wall_time, step, tag, value))
+        }
     }
 
     /// Logs every value of `summary` in one event at `step` (see
@@ -910,19 +973,24 @@ impl SummaryWriter {
         self.add_png(tag, height, width, png, step)
     }
 
-    /// Logs a batch of same-size images as one grid image (torchvision's
-    /// `make_grid` with its defaults: 8 per row, 2 pixels of black
-    /// padding; see [`Image::grid`] for other options).
+    /// Logs a batch of same-size images (NCHW or NHWC) as one grid image,
+    /// as PyTorch's `add_images(tag, img_tensor, step, dataformats)` does:
+    /// torchvision's `make_grid` with its defaults, 8 per row, 2 pixels of
+    /// black padding (see [`Image::grid`] for other options). Pixels are
+    /// `u8`, or floats in `[0, 1]` (see [`PixelValue`]).
+    ///
+    /// (Before tbseg 1.0 this was `add_image_grid`, and `add_images` was
+    /// today's [`SummaryWriter::add_image_samples`].)
     ///
     /// ```
     /// # use tbseg::summary::{BatchLayout, SummaryWriter};
     /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
     /// let batch = vec![0.25f32; 16 * 1 * 28 * 28]; // an NCHW batch
-    /// writer.add_image_grid("batch", &batch, BatchLayout::Nchw(16, 1, 28, 28), 3)?;
+    /// writer.add_images("batch", &batch, BatchLayout::Nchw(16, 1, 28, 28), 3)?;
     /// # Ok::<(), tbseg::summary::SummaryError>(())
     /// ```
     #[cfg(feature = "png")]
-    pub fn add_image_grid<P: PixelValue>(
+    pub fn add_images<P: PixelValue>(
         &self,
         tag: &str,
         data: &[P],
@@ -930,15 +998,27 @@ impl SummaryWriter {
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
         let grid = Image::grid(data, layout, GridOptions::default()).map_err(|e| e.for_tag(tag))?;
-        self.add_images(tag, std::slice::from_ref(&grid), step)
+        self.add_image_samples(tag, std::slice::from_ref(&grid), step)
     }
 
-    /// Logs several images of one size under one tag, at one step
-    /// (TensorBoard shows a sample slider). Images of different sizes, or
-    /// none, are an [`SummaryError::InvalidArgument`] and nothing is
-    /// written. [`Image::batch`] splits a raw batch into images.
+    /// Logs several images of one size as the samples of one tag at one
+    /// step: TensorBoard shows them in one card with a slider to pick the
+    /// sample (`tf.summary.image` with `max_outputs > 1`), where
+    /// [`SummaryWriter::add_images`] tiles a batch into one picture.
+    /// Images of different sizes, or none, are an
+    /// [`SummaryError::InvalidArgument`] and nothing is written.
+    /// [`Image::batch`] splits a raw batch into images.
+    ///
+    /// ```
+    /// # use tbseg::summary::{Image, ImageLayout, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let dark = Image::from_pixels(&[10u8; 4 * 4], ImageLayout::Hw(4, 4))?;
+    /// let light = Image::from_pixels(&[240u8; 4 * 4], ImageLayout::Hw(4, 4))?;
+    /// writer.add_image_samples("masks", &[dark, light], 1)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     #[cfg(feature = "png")]
-    pub fn add_images(
+    pub fn add_image_samples(
         &self,
         tag: &str,
         images: &[Image],
@@ -988,16 +1068,23 @@ impl SummaryWriter {
         self.add_value(values::image(tag, height, width, png), step)
     }
 
-    /// Logs a histogram of `values`, of any number type (30 equal-width
-    /// buckets between the finite minimum and maximum; NaN and ±inf are
-    /// skipped; see [`crate::summary::histogram_buckets`]).
+    /// Logs a histogram of `values`, of any number type, in TensorFlow's
+    /// default exponential buckets, as PyTorch's `add_histogram` does by
+    /// default (see [`Bins::TensorFlow`];
+    /// [`SummaryWriter::add_histogram_with_bins`] takes other bins).
+    ///
+    /// Returns how many values were left out: NaN and ±inf, which
+    /// TensorBoard cannot chart (PyTorch raises an error for them, and
+    /// TensorFlow would write NaN edges). A non-zero count is worth a look
+    /// (a diverging model); the rest of the values are logged either way.
     ///
     /// ```
     /// # use tbseg::summary::SummaryWriter;
     /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
     /// writer.add_histogram("weights", &[0.1f32, -0.2, 0.05], 1)?;
-    /// writer.add_histogram("grads", &[1e-3f64, 2e-3], 1)?;
     /// writer.add_histogram("labels", &[0u8, 1, 1, 3], 1)?;
+    /// let left_out = writer.add_histogram("grads", &[1e-3f64, f64::NAN], 1)?;
+    /// assert_eq!(left_out, 1);
     /// # Ok::<(), tbseg::summary::SummaryError>(())
     /// ```
     pub fn add_histogram<T: Scalar>(
@@ -1005,9 +1092,35 @@ impl SummaryWriter {
         tag: &str,
         values: &[T],
         step: impl Into<Step>,
-    ) -> Result<(), SummaryError> {
-        let buckets = histogram_buckets(values.iter().map(|&v| v.to_f64()));
-        self.add_value(values::histogram(tag, &buckets), step)
+    ) -> Result<usize, SummaryError> {
+        self.add_histogram_with_bins(tag, values, Bins::TensorFlow, step)
+    }
+
+    /// Like [`SummaryWriter::add_histogram`] with the buckets of `bins`:
+    /// TensorFlow's default ones, `n` equal-width buckets (what
+    /// `tf.summary.histogram` makes; tbseg's default before 1.0 was 30),
+    /// or explicit edges (PyTorch's `bins=` array). Returns how many values
+    /// were left out: NaN, ±inf, and for explicit edges the values outside
+    /// them. Bad bins (`Equal(0)`, fewer than two edges, edges not
+    /// finite or not increasing) are an [`SummaryError::InvalidArgument`]
+    /// and nothing is written.
+    pub fn add_histogram_with_bins<T: Scalar>(
+        &self,
+        tag: &str,
+        values: &[T],
+        bins: Bins<'_>,
+        step: impl Into<Step>,
+    ) -> Result<usize, SummaryError> {
+        let buckets =
+            bucket_values(values.iter().map(|&v| v.to_f64()), bins).map_err(|(what, reason)| {
+                SummaryError::InvalidArgument {
+                    tag: tag.to_owned(),
+                    what,
+                    reason,
+                }
+            })?;
+        self.add_value(values::histogram(tag, &buckets.rows), step)?;
+        Ok(buckets.left_out)
     }
 
     /// Logs Markdown text (plugin `text`).
@@ -1020,25 +1133,69 @@ impl SummaryWriter {
         self.add_value(values::text(tag, markdown), step)
     }
 
-    /// Logs a precision-recall curve over `num_thresholds` thresholds
-    /// (2 to [`crate::summary::MAX_PR_THRESHOLDS`]; TensorBoard's
-    /// computation, see [`crate::summary::pr_curve_counts`]).
-    pub fn add_pr_curve(
+    /// Logs a precision-recall curve over 127 thresholds (PyTorch's
+    /// default, [`crate::summary::DEFAULT_PR_THRESHOLDS`]) from labels and predictions of
+    /// any number type: labels `bool` or numbers in `[0, 1]` (see
+    /// [`PrLabel`]), predictions in `[0, 1]` (others are ignored, as
+    /// TensorBoard ignores them). TensorBoard's computation (see
+    /// [`crate::summary::pr_curve_weighted`]);
+    /// [`SummaryWriter::add_pr_curve_with`] takes weights and another
+    /// threshold count.
+    ///
+    /// Labels and predictions of different lengths, or a label outside
+    /// `[0, 1]`, are an [`SummaryError::InvalidArgument`] and nothing is
+    /// written.
+    ///
+    /// ```
+    /// # use tbseg::summary::SummaryWriter;
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// writer.add_pr_curve("pr/lv", &[true, false, true], &[0.9f32, 0.4, 0.6], 1)?;
+    /// writer.add_pr_curve("pr/class1", &[1u8, 0, 1], &[0.8f64, 0.1, 0.3], 1)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_pr_curve<L: PrLabel, P: Scalar>(
         &self,
         tag: &str,
-        labels: &[bool],
-        predictions: &[f32],
-        num_thresholds: u32,
+        labels: &[L],
+        predictions: &[P],
         step: impl Into<Step>,
     ) -> Result<(), SummaryError> {
-        let curve =
-            pr_curve_counts(labels, predictions, num_thresholds).map_err(|(what, reason)| {
-                SummaryError::InvalidArgument {
-                    tag: tag.to_owned(),
-                    what,
-                    reason,
-                }
-            })?;
+        self.add_pr_curve_with(tag, labels, predictions, &PrCurveOptions::default(), step)
+    }
+
+    /// Like [`SummaryWriter::add_pr_curve`], with the threshold count and
+    /// per-example weights of `options` (PyTorch's `num_thresholds` and
+    /// `weights`). Weights of another length than the labels, negative or
+    /// not finite, and threshold counts outside 2 to
+    /// [`crate::summary::MAX_PR_THRESHOLDS`] are an
+    /// [`SummaryError::InvalidArgument`].
+    ///
+    /// ```
+    /// # use tbseg::summary::{PrCurveOptions, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// let options = PrCurveOptions::default().num_thresholds(11).weights(&[1.0f32, 2.0, 0.5]);
+    /// writer.add_pr_curve_with("pr", &[true, false, true], &[0.9f32, 0.4, 0.6], &options, 1)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_pr_curve_with<L: PrLabel, P: Scalar>(
+        &self,
+        tag: &str,
+        labels: &[L],
+        predictions: &[P],
+        options: &PrCurveOptions,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError> {
+        let curve = pr_curve_weighted(
+            labels,
+            predictions,
+            options.weight_values(),
+            options.thresholds(),
+        )
+        .map_err(|(what, reason)| SummaryError::InvalidArgument {
+            tag: tag.to_owned(),
+            what,
+            reason,
+        })?;
         self.add_value(values::pr_curve(tag, &curve), step)
     }
 
@@ -1055,27 +1212,121 @@ impl SummaryWriter {
             .push(|encoder, out| encoder.event_record(out, &event))
     }
 
-    /// Records this run's hyperparameters for the HParams dashboard: one
-    /// `_hparams_/session_start_info` summary at step 0. Log the metrics as
-    /// ordinary scalars of this writer; TensorBoard pairs them with the
-    /// hyperparameters by run and infers the metric columns from the
-    /// scalars logged so far ([`SummaryWriter::add_hparams_with_metrics`]
-    /// declares them up front). `group_name` groups runs of the same
-    /// configuration (repeats with other seeds); `None` gives each run its
-    /// own group. Call once per writer.
-    pub fn add_hparams(
+    /// Records this run's hyperparameters and, in the same call, its final
+    /// metric values, for TensorBoard's HParams dashboard, which then shows
+    /// this run as one session with both. PyTorch's
+    /// `add_hparams(hparam_dict, metric_dict)` in Rust form:
+    ///
+    /// - `hparams`: any collection of `(name, value)` with values a number,
+    ///   a `bool` or a string: `&[("lr", 0.01.into()), ("model",
+    ///   "cnn".into())]`, a `HashMap` or `BTreeMap` by value or by
+    ///   reference (see [`HParamPair`]);
+    /// - `metrics`: any collection of `(tag, number)` (see
+    ///   [`crate::summary::ScalarPair`]), or [`crate::summary::NO_METRICS`]. Each is logged
+    ///   as a scalar of this run at `step` and declared as a metric column;
+    ///   with none, no columns are declared and TensorBoard makes one of
+    ///   every scalar tag of the run (and of the other runs with hparams).
+    ///
+    /// Everything goes into one event of this writer's run at `step`: the
+    /// `_hparams_/experiment` summary (the hyperparameters' names and
+    /// types and the metrics; only with metrics), the
+    /// `_hparams_/session_start_info` summary (the values), and the metric
+    /// scalars. Log metrics at the step they were measured at: a metric
+    /// named like a curve you log (`"loss"`) adds or replaces that curve's
+    /// point at `step`.
+    ///
+    /// Unlike PyTorch, the session is this writer's own run: PyTorch
+    /// writes every `add_hparams` call into a new run
+    /// `<logdir>/<time.time()>` (pytorch/pytorch#32651), so the dashboard
+    /// pairs the hyperparameters with a copy of the metrics in a run of
+    /// their own, away from the curves. Call it once per writer:
+    /// TensorBoard reads a run's hyperparameters once (use one writer per
+    /// configuration). TensorBoard takes the metric columns from the first
+    /// `_hparams_/experiment` it finds in the log directory, so give the
+    /// runs of one experiment the same hyperparameter and metric names.
+    /// [`SummaryWriter::add_hparams_with_metrics`] declares metrics with
+    /// display names and descriptions and a session group;
+    /// [`SummaryWriter::end_hparams`] records how the run ended.
+    ///
+    /// An empty or repeated name is an [`SummaryError::InvalidArgument`]
+    /// naming it, and nothing is written.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use tbseg::summary::{SummaryWriter, NO_METRICS};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// # let other = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// # let third = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// // The run's configuration and how it did, in one call.
+    /// writer.add_hparams(
+    ///     &[("lr", 0.01.into()), ("model", "cnn".into()), ("augment", true.into())],
+    ///     &[("hparam/dice", 0.91), ("hparam/loss", 0.12)],
+    ///     1000,
+    /// )?;
+    /// // Any map works, and metrics may come later as ordinary scalars.
+    /// let config: HashMap<&str, f64> = HashMap::from([("lr", 0.1), ("batch_size", 32.0)]);
+    /// other.add_hparams(&config, NO_METRICS, 0)?;
+    /// third.add_hparams([("epochs", 20)], [("dice", 0.5f32)], 20)?;
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
+    pub fn add_hparams<H, M>(
         &self,
-        hparams: &BTreeMap<String, HParamValue>,
-        group_name: Option<&str>,
-    ) -> Result<(), SummaryError> {
-        self.add_value(values::hparams_session_start(hparams, group_name, now()), 0)
+        hparams: H,
+        metrics: M,
+        step: impl Into<Step>,
+    ) -> Result<(), SummaryError>
+    where
+        H: IntoIterator,
+        H::Item: HParamPair,
+        M: IntoIterator,
+        M::Item: ScalarPair,
+    {
+        let hparams = hparam_map(hparams)?;
+        let (step, time) = step.into().resolve(SESSION_START_TAG, now)?;
+        let step = Step::new(step).wall_time(time);
+        let mut names = BTreeSet::new();
+        let mut scalars = Vec::new();
+        for metric in metrics {
+            let name = metric.name();
+            if name.is_empty() || !names.insert(name.to_owned()) {
+                return Err(SummaryError::InvalidArgument {
+                    tag: name.to_owned(),
+                    what: "metrics",
+                    reason: if name.is_empty() {
+                        "an empty metric name, expected a scalar tag".to_owned()
+                    } else {
+                        format!("metric {name:?} appears twice, expected each name once")
+                    },
+                });
+            }
+            let value = metric.value();
+            scalars.push(if stored_as_double(&value) {
+                values::scalar_f64(name, value.to_f64())
+            } else {
+                values::scalar(name, value.to_f32())
+            });
+        }
+        let mut value = Vec::with_capacity(scalars.len() + 2);
+        if !scalars.is_empty() {
+            let declared: Vec<Metric> = names.into_iter().map(Metric::new).collect();
+            value.push(values::hparams_experiment(&hparams, &declared, time));
+        }
+        value.push(values::hparams_session_start(&hparams, None, time));
+        value.extend(scalars);
+        self.add_summary(Summary { value }, step)
     }
 
-    /// Like [`SummaryWriter::add_hparams`], and declares the `metrics`
-    /// (tags, display names, descriptions), so the HParams dashboard shows
-    /// their columns before any of them is logged: writes an
-    /// `_hparams_/experiment` summary (the hyperparameters' names and
-    /// types, and the metrics) before the session start.
+    /// Records this run's hyperparameters for the HParams dashboard with
+    /// declared `metrics` (tags, display names, descriptions, datasets; see
+    /// [`Metric`]), so the dashboard shows their columns before any of them
+    /// is logged: an `_hparams_/experiment` summary (the hyperparameters'
+    /// names and types, and the metrics; only if `metrics` is not empty)
+    /// and the `_hparams_/session_start_info` summary, at step 0. Log the
+    /// metrics as ordinary scalars of this writer (or of the run their
+    /// [`Metric::group`] names). `group_name` groups runs of the same
+    /// configuration (repeats with other seeds); `None` gives each run its
+    /// own group. `hparams` is any collection of `(name, value)` pairs, as
+    /// for [`SummaryWriter::add_hparams`]. Call once per writer.
     ///
     /// TensorBoard uses the first experiment summary it finds in the log
     /// directory, so give every run of an experiment the same
@@ -1094,31 +1345,43 @@ impl SummaryWriter {
     /// writer.add_hparams_with_metrics(&hparams, &metrics, None)?;
     /// # Ok::<(), tbseg::summary::SummaryError>(())
     /// ```
-    pub fn add_hparams_with_metrics(
+    pub fn add_hparams_with_metrics<H>(
         &self,
-        hparams: &BTreeMap<String, HParamValue>,
+        hparams: H,
         metrics: &[Metric],
         group_name: Option<&str>,
-    ) -> Result<(), SummaryError> {
+    ) -> Result<(), SummaryError>
+    where
+        H: IntoIterator,
+        H::Item: HParamPair,
+    {
+        let hparams = hparam_map(hparams)?;
         let time = now();
-        self.add_value(values::hparams_experiment(hparams, metrics, time), 0)?;
-        self.add_value(values::hparams_session_start(hparams, group_name, time), 0)
+        let mut value = Vec::with_capacity(2);
+        if !metrics.is_empty() {
+            value.push(values::hparams_experiment(&hparams, metrics, time));
+        }
+        value.push(values::hparams_session_start(&hparams, group_name, time));
+        self.add_summary(Summary { value }, 0)
     }
 
     /// Records how the run ended (`_hparams_/session_end_info`), after
-    /// [`SummaryWriter::add_hparams`].
+    /// [`SummaryWriter::add_hparams`] or
+    /// [`SummaryWriter::add_hparams_with_metrics`].
     pub fn end_hparams(&self, status: SessionStatus) -> Result<(), SummaryError> {
         self.add_value(values::hparams_session_end(status, now()), 0)
     }
 
     /// Returns once every event queued before the call is written to the
-    /// file and the file is flushed, or with the writer's error.
+    /// file and the file is flushed (and the same for the sub-runs of
+    /// [`SummaryWriter::add_scalars`]), or with the writer's error.
     ///
     /// After `flush` the events are in the operating system's hands: a
     /// killed process (even SIGKILL) loses none of them, a power cut or
     /// kernel crash may. [`SummaryWriter::sync`] covers those too.
     pub fn flush(&self) -> Result<(), SummaryError> {
-        self.inner.round_trip(Msg::Flush)
+        self.inner.round_trip(Msg::Flush)?;
+        self.inner.sub_runs.flush()
     }
 
     /// Like [`SummaryWriter::flush`], then makes the file durable
@@ -1138,15 +1401,22 @@ impl SummaryWriter {
     ///   returned (the kernel may have written more, but nothing later is
     ///   promised).
     pub fn sync(&self) -> Result<(), SummaryError> {
-        self.inner.round_trip(Msg::Sync)
+        self.inner.round_trip(Msg::Sync)?;
+        self.inner.sub_runs.sync()
     }
 
     /// Writes and flushes everything queued, stops the writer thread and
-    /// closes the file, for every clone of this writer. Later `add_*`
+    /// closes the file, for every clone of this writer, and closes the
+    /// sub-runs of [`SummaryWriter::add_scalars`]. Later `add_*`
     /// calls return [`SummaryError::Closed`]. Returns the writer's I/O
     /// error, if any (also on repeated calls).
     pub fn close(&self) -> Result<(), SummaryError> {
         self.inner.close()
+    }
+
+    /// The sub-runs of [`SummaryWriter::add_scalars`].
+    pub(super) fn sub_runs(&self) -> &SubRuns {
+        &self.inner.sub_runs
     }
 }
 
@@ -1216,8 +1486,10 @@ impl Inner {
                 });
             }
         }
+        let subs = self.sub_runs.close();
         shared.check()?;
-        sent
+        sent?;
+        subs
     }
 }
 
@@ -1244,7 +1516,7 @@ impl Drop for Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::tensorflow::summary;
+    use crate::proto::tensorflow::{summary, DataType};
     use std::io;
 
     /// A sink that accepts `budget` bytes, then fails every write.
@@ -1540,7 +1812,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let writer = SummaryWriter::new(dir.path()).unwrap();
         let err = writer
-            .add_pr_curve("pr", &[true], &[0.5, 0.1], 10, 0)
+            .add_pr_curve("pr", &[true], &[0.5, 0.1], 0)
             .unwrap_err();
         assert!(!err.is_fatal());
         writer.add_scalar("x", 1.0, 0).unwrap();
@@ -1560,15 +1832,17 @@ mod tests {
         (info.width, info.height, info.color_type.samples(), buf)
     }
 
+    /// Every summary value of the file, with its event.
     fn summaries(path: &Path) -> Vec<(Event, summary::Value)> {
         read_events(path)
             .into_iter()
-            .filter_map(|e| match &e.what {
-                Some(event::What::Summary(s)) => {
-                    let value = s.value[0].clone();
-                    Some((e, value))
-                }
-                _ => None,
+            .flat_map(|e| match &e.what {
+                Some(event::What::Summary(s)) => s
+                    .value
+                    .iter()
+                    .map(|value| (e.clone(), value.clone()))
+                    .collect(),
+                _ => Vec::new(),
             })
             .collect()
     }
@@ -1587,17 +1861,19 @@ mod tests {
         let writer = SummaryWriter::new(dir.path()).unwrap();
         let shade = |v: u8| Image::from_vec(2, 3, 1, vec![v; 6]).unwrap();
         writer
-            .add_images("set", &[shade(10), shade(200)], 4)
+            .add_image_samples("set", &[shade(10), shade(200)], 4)
             .unwrap();
         let odd = Image::from_vec(2, 2, 1, vec![0; 4]).unwrap();
-        let err = writer.add_images("set", &[shade(1), odd], 5).unwrap_err();
+        let err = writer
+            .add_image_samples("set", &[shade(1), odd], 5)
+            .unwrap_err();
         assert!(!err.is_fatal());
         assert!(
             err.to_string()
                 .contains("image 1 is 2x2 (height x width), image 0 is 2x3"),
             "{err}"
         );
-        assert!(writer.add_images("set", &[], 6).is_err());
+        assert!(writer.add_image_samples("set", &[], 6).is_err());
         writer.close().unwrap();
 
         let summaries = summaries(writer.path());
@@ -1643,7 +1919,7 @@ mod tests {
         );
         let batch = vec![1.0f32; 5 * 3 * 4 * 4];
         writer
-            .add_image_grid("grid", &batch, BatchLayout::Nchw(5, 3, 4, 4), 2)
+            .add_images("grid", &batch, BatchLayout::Nchw(5, 3, 4, 4), 2)
             .unwrap();
         writer.close().unwrap();
         let summaries = summaries(writer.path());
@@ -1671,20 +1947,38 @@ mod tests {
         writer.add_scalar("s", -2i64, 2).unwrap();
         writer.add_scalar("s", 0.1f64, 3).unwrap();
         writer.add_scalar("s", 7usize, 4u32).unwrap();
+        writer
+            .add_scalar("s", crate::summary::Double(1e300), 5)
+            .unwrap();
         writer.add_histogram("h32", &[1.0f32, 2.0], 1).unwrap();
         writer.add_histogram("h64", &[1.0f64, 2.0], 1).unwrap();
         writer.add_histogram("hint", &[1i32, 2], 1).unwrap();
         writer.close().unwrap();
         let summaries = summaries(writer.path());
-        let scalars: Vec<(i64, f32)> = summaries[..4]
+        // Every primitive type as DT_FLOAT; a Double as DT_DOUBLE, exactly.
+        let scalars: Vec<(i64, i32, f64)> = summaries[..5]
             .iter()
             .map(|(e, v)| {
-                let bytes = &tensor(v).tensor_content;
-                (e.step, f32::from_le_bytes(bytes[..4].try_into().unwrap()))
+                let t = tensor(v);
+                let value = match t.tensor_content.len() {
+                    4 => f64::from(f32::from_le_bytes(t.tensor_content[..].try_into().unwrap())),
+                    _ => f64::from_le_bytes(t.tensor_content[..].try_into().unwrap()),
+                };
+                (e.step, t.dtype, value)
             })
             .collect();
-        assert_eq!(scalars, [(1, 3.0), (2, -2.0), (3, 0.1), (4, 7.0)]);
-        let contents: Vec<&Vec<u8>> = summaries[4..]
+        let (float, double) = (DataType::DtFloat as i32, DataType::DtDouble as i32);
+        assert_eq!(
+            scalars,
+            [
+                (1, float, 3.0),
+                (2, float, -2.0),
+                (3, float, f64::from(0.1f32)),
+                (4, float, 7.0),
+                (5, double, 1e300)
+            ]
+        );
+        let contents: Vec<&Vec<u8>> = summaries[5..]
             .iter()
             .map(|(_, v)| &tensor(v).tensor_content)
             .collect();
@@ -1727,14 +2021,22 @@ mod tests {
             .unwrap();
         writer.add_histogram("h", &[1.0, 2.0, 3.0], 1).unwrap();
         writer
-            .add_pr_curve("pr", &[true, false], &[0.9, 0.1], 3, 1)
+            .add_pr_curve_with(
+                "pr",
+                &[true, false],
+                &[0.9, 0.1],
+                &PrCurveOptions::default().num_thresholds(3),
+                1,
+            )
             .unwrap();
         let mut graph = crate::summary::GraphBuilder::new();
         graph.add_node(crate::summary::Node::new("a", "Op"));
         writer.add_graph(&graph.into_graph_def()).unwrap();
         let mut hp = BTreeMap::new();
         hp.insert("lr".to_owned(), HParamValue::Float(0.1));
-        writer.add_hparams(&hp, None).unwrap();
+        writer
+            .add_hparams(&hp, crate::summary::NO_METRICS, 0)
+            .unwrap();
         writer.end_hparams(SessionStatus::Success).unwrap();
         writer.close().unwrap();
         let events = read_events(writer.path());

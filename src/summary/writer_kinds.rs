@@ -20,7 +20,7 @@ impl SummaryWriter {
     /// The run directory, for writers created in a log directory; `None`
     /// for a caller-supplied sink ([`SummaryWriter::with_writer`]), whose
     /// label is not a file in a run directory.
-    fn run_dir(&self) -> Option<&Path> {
+    pub(super) fn run_dir(&self) -> Option<&Path> {
         let path = self.path();
         let name = path.file_name()?.to_str()?;
         let dir = path.parent()?;

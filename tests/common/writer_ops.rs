@@ -18,7 +18,8 @@ use tbseg::summary::embedding::{Embedding, Sprite};
 use tbseg::summary::mesh::Mesh;
 use tbseg::summary::video::VideoFrames;
 use tbseg::summary::{
-    values, BatchLayout, GridOptions, Image, ImageLayout, Step, SummaryError, SummaryWriter,
+    values, BatchLayout, GridOptions, Image, ImageLayout, PrCurveOptions, Step, SummaryError,
+    SummaryWriter,
 };
 
 /// The most values a generated slice holds.
@@ -237,7 +238,7 @@ pub fn drive(writer: &SummaryWriter, input: &mut Input<'_>) {
                 let (n, image) = layout.split();
                 let len = input.len(image.len().and_then(|l| l.checked_mul(n)));
                 let data = input.bytes(len);
-                check(tag, writer.add_image_grid(tag, &data, layout, input.step()));
+                check(tag, writer.add_images(tag, &data, layout, input.step()));
                 let options = GridOptions {
                     columns: input.size(),
                     // Padding multiplies the grid's size by up to
@@ -256,7 +257,7 @@ pub fn drive(writer: &SummaryWriter, input: &mut Input<'_>) {
                         Image::from_vec(h, w, c, input.bytes(len)).ok()
                     })
                     .collect();
-                check(tag, writer.add_images(tag, &images, input.step()));
+                check(tag, writer.add_image_samples(tag, &images, input.step()));
             }
             4 => {
                 let (h, w) = (input.size(), input.size());
@@ -273,7 +274,10 @@ pub fn drive(writer: &SummaryWriter, input: &mut Input<'_>) {
             5 => {
                 let len = input.len(None);
                 let values = input.floats(len);
-                check(tag, writer.add_histogram(tag, &values, input.step()));
+                check(
+                    tag,
+                    writer.add_histogram(tag, &values, input.step()).map(drop),
+                );
             }
             6 => {
                 let text: String = tag.repeat(usize::from(input.byte() % 4));
@@ -290,7 +294,13 @@ pub fn drive(writer: &SummaryWriter, input: &mut Input<'_>) {
                 let thresholds = input.size() as u32;
                 check(
                     tag,
-                    writer.add_pr_curve(tag, &labels, &predictions, thresholds, input.step()),
+                    writer.add_pr_curve_with(
+                        tag,
+                        &labels,
+                        &predictions,
+                        &PrCurveOptions::default().num_thresholds(thresholds),
+                        input.step(),
+                    ),
                 );
             }
             8 => {

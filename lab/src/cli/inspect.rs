@@ -387,7 +387,9 @@ mod tests {
     use tbseg::summary::graph::{GraphBuilder, Node};
     use tbseg::summary::mesh::Mesh;
     use tbseg::summary::video::VideoFrames;
-    use tbseg::summary::{HParamValue, ImageLayout, SessionStatus, SummaryWriter};
+    use tbseg::summary::{
+        HParamValue, ImageLayout, PrCurveOptions, SessionStatus, SummaryWriter, NO_METRICS,
+    };
 
     /// A run with one tag of every kind the writer writes.
     fn every_kind(dir: &std::path::Path) {
@@ -399,8 +401,14 @@ mod tests {
         w.add_text("note", "first line\nsecond line", 3).unwrap();
         w.add_text_table("table", &["a", "b"], &[["1", "2"]], 3)
             .unwrap();
-        w.add_pr_curve("pr", &[true, false], &[0.9, 0.2], 3, 3)
-            .unwrap();
+        w.add_pr_curve_with(
+            "pr",
+            &[true, false],
+            &[0.9, 0.2],
+            &PrCurveOptions::default().num_thresholds(3),
+            3,
+        )
+        .unwrap();
         w.add_audio("sound", &[0.0; 800], 1, 8000, 3).unwrap();
         let frames = [0u8; 2 * 2 * 2 * 3];
         w.add_video("clip", &VideoFrames::from_u8(&frames, 2, 2, 2, 3), 4.0, 3)
@@ -412,8 +420,8 @@ mod tests {
             &Layout::new().category(Category::new("losses").multiline("all", ["loss.*"])),
         )
         .unwrap();
-        let hparams = [("lr".to_owned(), HParamValue::Float(0.01))].into();
-        w.add_hparams(&hparams, None).unwrap();
+        w.add_hparams([("lr", HParamValue::Float(0.01))], NO_METRICS, 3)
+            .unwrap();
         w.end_hparams(SessionStatus::Success).unwrap();
         let mut graph = GraphBuilder::new();
         graph.add_node(Node::new("x", "Placeholder"));

@@ -100,7 +100,7 @@ pub fn eval(job: &EvalJob, device: Device) -> anyhow::Result<EvalReport> {
     if !overlays.is_empty() {
         // One card in TensorBoard, with a slider over the images.
         writer
-            .add_images("eval/overlay", &overlays, step)
+            .add_image_samples("eval/overlay", &overlays, step)
             .map_err(TrainError::from)?;
     }
     let metric = job.kind.metric();

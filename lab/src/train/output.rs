@@ -9,7 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Kind};
 
 use tbseg::checkpoint::Saver;
-use tbseg::summary::{GraphBuilder, HParamValue, ImageLayout, Node, SessionStatus, SummaryWriter};
+use tbseg::summary::{
+    GraphBuilder, HParamValue, ImageLayout, Node, SessionStatus, SummaryWriter, NO_METRICS,
+};
 
 use super::model::{GraphNode, Model};
 use super::trainer::{NonFinite, SummaryStep, TrainConfig, TrainSink};
@@ -117,7 +119,8 @@ impl RunLog {
             "augment_symmetries".to_string(),
             HParamValue::Bool(options.augment && options.augment_symmetries),
         );
-        writer.add_hparams(&hparams, None)?;
+        // The metrics follow as the run's own scalars.
+        writer.add_hparams(&hparams, NO_METRICS, 0)?;
         Ok(RunLog {
             writer,
             saver: Saver::new(dir).max_to_keep(MAX_TO_KEEP),
@@ -280,12 +283,13 @@ impl TrainSink for RunLog {
             self.write_images(summary)?;
         }
         if summary.step % self.cadence.histograms_every.max(1) == 0 {
-            // Histograms leave out NaN and infinity, so count them apart:
-            // a `nonfinite_weights` curve above 0 is a diverged model.
+            // Histograms leave out NaN and infinity and say how many, so
+            // count them apart: a `nonfinite_weights` curve above 0 is a
+            // diverged model.
             let mut nonfinite = 0usize;
             for variable in summary.model.export_tf()? {
-                nonfinite += variable.values.iter().filter(|v| !v.is_finite()).count();
-                self.writer
+                nonfinite += self
+                    .writer
                     .add_histogram(&variable.name, &variable.values, step)?;
             }
             self.writer
