@@ -39,13 +39,22 @@ impl SummaryWriter {
     /// [`SummaryError::WriteAsset`]; neither affects the writer. The
     /// Projector keeps no wall time: a [`Step`]'s is only checked.
     ///
-    /// ```no_run
+    /// ```
+    /// use tbseg::reader::Logdir;
     /// use tbseg::summary::embedding::Embedding;
-    /// # let writer = tbseg::summary::SummaryWriter::new("runs/exp1")?;
+    /// use tbseg::summary::SummaryWriter;
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-embedding-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
     /// let points = [0.1, 0.9, 0.8, 0.2, 0.5, 0.5]; // three 2-D points
     /// let embedding = Embedding::new(&points, 2).labels(&["cat", "dog", "cow"]);
     /// writer.add_embedding("features", &embedding, 100)?;
-    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// // The Projector's files are complete already.
+    /// let read = &Logdir::scan(&dir)?.embeddings(".")?[0];
+    /// assert_eq!(read.tag_and_step(), Some(("features", 100)));
+    /// assert_eq!((read.points, read.dim), (3, 2));
+    /// assert_eq!(read.metadata.as_ref().unwrap().rows[1], ["dog"]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_embedding(
         &self,

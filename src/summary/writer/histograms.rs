@@ -43,6 +43,27 @@ impl SummaryWriter {
     /// them. Bad bins (`Equal(0)`, fewer than two edges, edges not
     /// finite or not increasing) are an [`SummaryError::InvalidArgument`]
     /// and nothing is written.
+    ///
+    /// ```
+    /// use tbseg::reader::Logdir;
+    /// use tbseg::summary::{Bins, SummaryWriter};
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-histogram-bins-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// let scores = [0.1f32, 0.4, 0.45, 0.9, 2.0];
+    /// let left_out = writer.add_histogram_with_bins("scores", &scores, Bins::Edges(&[0.0, 0.5, 1.0]), 1)?;
+    /// assert_eq!(left_out, 1); // 2.0 is beyond the last edge
+    /// writer.add_histogram_with_bins("classes", &[0u8, 1, 1, 3], Bins::Equal(3), 1)?;
+    /// assert!(writer.add_histogram_with_bins("bad", &scores, Bins::Equal(0), 1).is_err());
+    /// writer.close()?;
+    /// let run = &Logdir::scan(&dir)?.runs["."];
+    /// let counts = |tag| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    ///     Ok(run.histograms(tag)?[0].value.buckets.iter().map(|b| b.count).collect())
+    /// };
+    /// assert_eq!(counts("scores")?, [3.0, 1.0]);
+    /// assert_eq!(counts("classes")?.len(), 3);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_histogram_with_bins<T: Scalar>(
         &self,
         tag: &str,

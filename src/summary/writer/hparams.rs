@@ -199,6 +199,21 @@ impl SummaryWriter {
     /// Records how the run ended (`_hparams_/session_end_info`), after
     /// [`SummaryWriter::add_hparams`] or
     /// [`SummaryWriter::add_hparams_with_metrics`].
+    ///
+    /// ```
+    /// use tbseg::reader::Logdir;
+    /// use tbseg::summary::{SessionStatus, SummaryWriter, NO_METRICS};
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-end-hparams-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// writer.add_hparams([("lr", 0.01)], NO_METRICS, 0)?;
+    /// writer.end_hparams(SessionStatus::Success)?;
+    /// writer.close()?;
+    /// let hparams = Logdir::scan(&dir)?.runs["."].hparams()?.expect("hparams");
+    /// let end = hparams.session_end.expect("a session end");
+    /// assert_eq!(end.status, SessionStatus::Success);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn end_hparams(&self, status: SessionStatus) -> Result<(), SummaryError> {
         self.add_value(values::hparams_session_end(status, now()), 0)
     }

@@ -140,6 +140,21 @@ impl SummaryWriter {
     /// Bytes that do not start with a PNG signature and header, and a
     /// header whose size is not `height × width`, are an
     /// [`SummaryError::InvalidArgument`] and nothing is written.
+    ///
+    /// ```
+    /// # #[cfg(feature = "png")] {
+    /// use tbseg::summary::{Image, ImageLayout, SummaryWriter};
+    /// # let writer = SummaryWriter::with_writer(std::io::sink(), "sink")?;
+    /// // A PNG made elsewhere (here by tbseg): 2 rows of 3 grey pixels.
+    /// let grey = [0u8, 50, 100, 150, 200, 250];
+    /// let png = Image::from_pixels(&grey, ImageLayout::Hw(2, 3))?.encode_png()?;
+    /// writer.add_png("photo", 2, 3, png.clone(), 0)?;
+    /// // The size given must be the PNG's own, and the bytes a PNG.
+    /// assert!(writer.add_png("photo", 3, 2, png, 1).is_err());
+    /// assert!(writer.add_png("photo", 2, 3, b"GIF89a".to_vec(), 1).is_err());
+    /// # }
+    /// # Ok::<(), tbseg::summary::SummaryError>(())
+    /// ```
     pub fn add_png(
         &self,
         tag: &str,

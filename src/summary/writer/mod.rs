@@ -179,6 +179,23 @@ impl SummaryWriter {
     /// A step outside `i64`'s range and a NaN or negative-infinite wall
     /// time are an [`SummaryError::InvalidArgument`] naming the first
     /// value's tag, and nothing is written.
+    ///
+    /// ```
+    /// use tbseg::reader::Logdir;
+    /// use tbseg::summary::values::{self, Summary};
+    /// use tbseg::summary::SummaryWriter;
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-add-summary-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// // Two values in one event, as TensorFlow writes a step's summaries.
+    /// let value = vec![values::scalar("loss", 0.5), values::text("note", "step 3")];
+    /// writer.add_summary(Summary { value }, 3)?;
+    /// writer.close()?;
+    /// let run = &Logdir::scan(&dir)?.runs["."];
+    /// assert_eq!(run.scalars("loss"), Some(vec![(3, 0.5)]));
+    /// assert_eq!(run.texts("note")?[0].value.as_markdown(), "step 3");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_summary(&self, summary: Summary, step: impl Into<Step>) -> Result<(), SummaryError> {
         let tag = summary.value.first().map_or("", |value| value.tag.as_str());
         let (step, wall_time) = step.into().resolve(tag, now)?;
@@ -187,6 +204,19 @@ impl SummaryWriter {
     }
 
     /// Logs one summary value (see [`crate::summary::values`]) at `step`.
+    ///
+    /// ```
+    /// use tbseg::reader::Logdir;
+    /// use tbseg::summary::{values, SummaryWriter};
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-add-value-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// writer.add_value(values::scalar("dice", 0.875), 40)?;
+    /// writer.close()?;
+    /// let run = &Logdir::scan(&dir)?.runs["."];
+    /// assert_eq!(run.scalars("dice"), Some(vec![(40, 0.875)]));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_value(
         &self,
         value: values::Value,

@@ -8,6 +8,20 @@ use crate::summary::SummaryError;
 
 impl SummaryWriter {
     /// Logs Markdown text (plugin `text`).
+    ///
+    /// ```
+    /// use tbseg::reader::Logdir;
+    /// use tbseg::summary::SummaryWriter;
+    /// # let dir = std::env::temp_dir().join(format!("tbseg-doc-add-text-{}", std::process::id()));
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// writer.add_text("notes", "loss *plateaued*, lr halved", 700)?;
+    /// writer.close()?;
+    /// let notes = Logdir::scan(&dir)?.runs["."].texts("notes")?;
+    /// assert_eq!(notes[0].step, 700);
+    /// assert_eq!(notes[0].value.as_markdown(), "loss *plateaued*, lr halved");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_text(
         &self,
         tag: &str,
