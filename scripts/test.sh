@@ -40,6 +40,7 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --no-default-features --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features candle --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
