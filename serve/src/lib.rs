@@ -1,0 +1,21 @@
+//! `tbseg-serve`: TensorBoard's `TensorBoardDataProvider` gRPC service over
+//! tbseg's reader, so the stock TensorBoard shows a log directory (local,
+//! or `s3://`, `gs://`, `az://` with the `object-store` feature) through
+//! `tensorboard --grpc_data_provider ADDR`.
+//!
+//! - [`sampling`]: TensorBoard's reservoir sampling and per-plugin sizes.
+//! - [`store`]: what is kept of each run, tag and point.
+//! - [`loader`]: the reload loop that reads new events into the store.
+//! - [`service`]: the gRPC service answering from the store.
+
+pub mod loader;
+pub mod sampling;
+pub mod service;
+pub mod store;
+
+/// The `tensorboard.data` messages and service, generated from TensorBoard
+/// 2.21's `data_provider.proto` (see `proto/` and `tests/generated.rs`).
+#[allow(missing_docs, clippy::all)]
+pub mod proto {
+    include!("generated/tensorboard.data.rs");
+}
