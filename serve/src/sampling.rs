@@ -44,9 +44,9 @@ impl SamplesPerPlugin {
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut sampling = SamplesPerPlugin::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (plugin, size) = part.split_once('=').ok_or_else(|| {
-                format!("--samples_per_plugin: `{part}` is not PLUGIN=COUNT")
-            })?;
+            let (plugin, size) = part
+                .split_once('=')
+                .ok_or_else(|| format!("--samples_per_plugin: `{part}` is not PLUGIN=COUNT"))?;
             let size = match size.trim() {
                 "all" => 0,
                 n => n.parse().map_err(|_| {

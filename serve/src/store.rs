@@ -379,7 +379,12 @@ mod tests {
     }
 
     fn steps(run: &RunData, tag: &str) -> Vec<i64> {
-        run.series[tag].points.items().iter().map(|p| p.step).collect()
+        run.series[tag]
+            .points
+            .items()
+            .iter()
+            .map(|p| p.step)
+            .collect()
     }
 
     #[test]
@@ -397,7 +402,10 @@ mod tests {
     fn second_session_start_purges_later_steps_in_version_2_files() {
         let sampling = SamplesPerPlugin::default();
         let mut run = RunData::default();
-        run.add_event(&event(0, What::FileVersion("brain.Event:2".into())), &sampling);
+        run.add_event(
+            &event(0, What::FileVersion("brain.Event:2".into())),
+            &sampling,
+        );
         let start = What::SessionLog(SessionLog {
             status: SessionStatus::Start as i32,
             ..Default::default()
@@ -417,7 +425,10 @@ mod tests {
     fn out_of_order_step_purges_its_tags_in_version_1_files() {
         let sampling = SamplesPerPlugin::default();
         let mut run = RunData::default();
-        run.add_event(&event(0, What::FileVersion("brain.Event:1".into())), &sampling);
+        run.add_event(
+            &event(0, What::FileVersion("brain.Event:1".into())),
+            &sampling,
+        );
         for step in 0..5 {
             run.add_event(&scalar_event("a", step, 1.0), &sampling);
             run.add_event(&scalar_event("b", step, 1.0), &sampling);
@@ -441,18 +452,21 @@ mod tests {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
-        assert_eq!(
-            values,
-            [-1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 3.0, 2.0]
-        );
+        assert_eq!(values, [-1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 3.0, 2.0]);
     }
 
     #[test]
     fn graph_is_a_blob_sequence_under_the_run_graph_tag() {
         let mut run = RunData::default();
-        run.add_event(&event(0, What::GraphDef(vec![1, 2])), &SamplesPerPlugin::default());
+        run.add_event(
+            &event(0, What::GraphDef(vec![1, 2])),
+            &SamplesPerPlugin::default(),
+        );
         let series = &run.series[GRAPH_TAG];
         assert_eq!(series.plugin_name(), "graphs");
-        assert_eq!(series.points.items()[0].payload, Payload::Blobs(vec![vec![1, 2]]));
+        assert_eq!(
+            series.points.items()[0].payload,
+            Payload::Blobs(vec![vec![1, 2]])
+        );
     }
 }
