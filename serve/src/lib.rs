@@ -3,12 +3,14 @@
 //! or `s3://`, `gs://`, `az://` with the `object-store` feature) through
 //! `tensorboard --grpc_data_provider ADDR`.
 //!
-//! - [`sampling`]: TensorBoard's reservoir sampling and per-plugin sizes.
+//! - [`sampling`]: TensorBoard's reservoir sampling and per-plugin sizes,
+//!   on [`pyrandom`], Python's random numbers as TensorBoard draws them.
 //! - [`store`]: what is kept of each run, tag and point.
 //! - [`loader`]: the reload loop that reads new events into the store.
 //! - [`service`]: the gRPC service answering from the store.
 
 pub mod loader;
+pub mod pyrandom;
 pub mod sampling;
 pub mod service;
 pub mod store;

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use crate::pyrandom::PyRandom;
 
 /// Points kept per time series, by plugin name.
 ///
@@ -81,19 +80,19 @@ pub struct Reservoir<T> {
     size: usize,
     seen: u64,
     items: Vec<T>,
-    rng: StdRng,
+    rng: PyRandom,
 }
 
 impl<T> Reservoir<T> {
     /// An empty reservoir keeping `size` points (0: all). The random
-    /// stream is seeded, as TensorBoard's is, so a reload of the same logs
-    /// keeps the same points.
+    /// stream is TensorBoard's (`random.Random(0)`), so the same logs keep
+    /// the same points as in TensorBoard's own loader.
     pub fn new(size: usize) -> Self {
         Reservoir {
             size,
             seen: 0,
             items: Vec::new(),
-            rng: StdRng::seed_from_u64(0),
+            rng: PyRandom::new(0),
         }
     }
 
@@ -102,7 +101,7 @@ impl<T> Reservoir<T> {
         if self.size == 0 || self.items.len() < self.size {
             self.items.push(item);
         } else {
-            let r = self.rng.random_range(0..=self.seen);
+            let r = self.rng.randint(self.seen);
             if r < self.size as u64 {
                 self.items.remove(r as usize);
                 self.items.push(item);
@@ -134,21 +133,22 @@ impl<T> Reservoir<T> {
     }
 }
 
-/// At most `n` of `items`, evenly spread and always with the last one, as
-/// the data provider's `Downsample` asks (RustBoard does the same).
+/// At most `n` of `items` in order, always with the last one, the others
+/// chosen as TensorBoard's Python data provider chooses them
+/// (`_downsample`: `random.Random(0).sample` of the indices before the
+/// last), so a read asking for fewer points than are kept returns the
+/// same points as TensorBoard's own loader.
 pub fn downsample<T>(items: &[T], n: usize) -> Vec<&T> {
-    if items.len() <= n {
+    if n > items.len() {
         return items.iter().collect();
     }
     if n == 0 {
         return Vec::new();
     }
-    // Indices i * (len - 1) / (n - 1): first and last always included.
-    if n == 1 {
-        return vec![&items[items.len() - 1]];
-    }
-    let last = items.len() - 1;
-    (0..n).map(|i| &items[i * last / (n - 1)]).collect()
+    let mut indices = PyRandom::new(0).sample(items.len() - 1, n - 1);
+    indices.sort_unstable();
+    indices.push(items.len() - 1);
+    indices.into_iter().map(|i| &items[i]).collect()
 }
 
 #[cfg(test)]
@@ -215,12 +215,13 @@ mod tests {
     }
 
     #[test]
-    fn downsample_spreads_and_keeps_ends() {
-        let v: Vec<i32> = (0..100).collect();
-        let d: Vec<i32> = downsample(&v, 5).into_iter().copied().collect();
-        assert_eq!(d, [0, 24, 49, 74, 99]);
+    fn downsample_is_tensorboards_and_keeps_the_last() {
+        let v: Vec<i32> = (0..101).collect();
+        let d: Vec<i32> = downsample(&v, 6).into_iter().copied().collect();
+        // sorted(random.Random(0).sample(range(100), 5)) + [100]
+        assert_eq!(d, [5, 33, 49, 53, 97, 100]);
         assert_eq!(downsample(&v, 0).len(), 0);
-        assert_eq!(downsample(&v, 1), [&99]);
-        assert_eq!(downsample(&v, 200).len(), 100);
+        assert_eq!(downsample(&v, 1), [&100]);
+        assert_eq!(downsample(&v, 200).len(), 101);
     }
 }

@@ -96,6 +96,18 @@ fn maxima(series: &TimeSeries) -> (i64, f64) {
     })
 }
 
+/// The points of a blob sequence as TensorBoard's Python data provider
+/// serves them: the first point of each step, by step (a step logged twice,
+/// as by a run restarted without a `SessionLog START`, shows its first
+/// value), so that a blob key's step names one point.
+fn first_per_step(series: &TimeSeries) -> Vec<&Point> {
+    let mut by_step: BTreeMap<i64, &Point> = BTreeMap::new();
+    for p in series.points.items() {
+        by_step.entry(p.step).or_insert(p);
+    }
+    by_step.into_values().collect()
+}
+
 /// A blob's key: run, tag, step and position in the sequence, hex-encoded
 /// so that it can go into a URL as it is.
 fn blob_key(run: &str, tag: &str, step: i64, index: usize) -> String {
@@ -385,7 +397,7 @@ impl TensorBoardDataProvider for DataProvider {
                             .into_iter()
                             .map(|(tag, series)| {
                                 let mut data = BlobSequenceData::default();
-                                for p in downsample(series.points.items(), n) {
+                                for p in downsample(&first_per_step(series), n) {
                                     if let Payload::Blobs(blobs) = &p.payload {
                                         data.step.push(p.step);
                                         data.wall_time.push(p.wall_time);
@@ -423,13 +435,8 @@ impl TensorBoardDataProvider for DataProvider {
             .ok_or_else(|| Status::invalid_argument(format!("malformed blob key {key:?}")))?;
         let blob = self.with_runs(|runs| {
             let series = runs.get(&run)?.series.get(&tag)?;
-            // The latest point at that step: after a purge and a rewrite,
-            // the one now shown.
-            let point: &Point = series
-                .points
-                .items()
-                .iter()
-                .rev()
+            let point = first_per_step(series)
+                .into_iter()
                 .find(|p| p.step == step)?;
             match &point.payload {
                 Payload::Blobs(blobs) => blobs.get(index).cloned(),

@@ -210,6 +210,15 @@ fn blank_metadata(plugin: &str, class: DataClass) -> SummaryMetadata {
     }
 }
 
+/// `ImagePluginData { converted_to_tensor: true }`, encoded: the plugin
+/// content TensorBoard gives a legacy image.
+const IMAGE_CONVERTED: &[u8] = &[0x10, 0x01];
+
+/// `AudioPluginData { encoding: WAV, converted_to_tensor: true }`,
+/// encoded: the plugin content TensorBoard gives a legacy audio clip (the
+/// audio dashboard takes the clip's content type from it).
+const AUDIO_CONVERTED: &[u8] = &[0x10, 0x0b, 0x18, 0x01];
+
 /// The metadata TensorBoard gives a tag from its first value
 /// (`dataclass_compat` and `data_compat` in TensorBoard): a legacy
 /// `simple_value`, image, audio or histogram becomes its plugin's value,
@@ -217,7 +226,7 @@ fn blank_metadata(plugin: &str, class: DataClass) -> SummaryMetadata {
 /// data class its plugin implies.
 fn initial_metadata(value: &Value, kind: &ValueKind) -> SummaryMetadata {
     let given = value.metadata.clone().unwrap_or_default();
-    let legacy = |plugin: &str, class: DataClass| {
+    let legacy = |plugin: &str, class: DataClass, content: &[u8]| {
         let display_name = if given.display_name.is_empty() {
             value.tag.clone()
         } else {
@@ -226,17 +235,21 @@ fn initial_metadata(value: &Value, kind: &ValueKind) -> SummaryMetadata {
         SummaryMetadata {
             display_name,
             summary_description: given.summary_description.clone(),
-            ..blank_metadata(plugin, class)
+            plugin_data: Some(PluginData {
+                plugin_name: plugin.to_owned(),
+                content: content.to_vec(),
+            }),
+            data_class: class.into(),
         }
     };
     if given.data_class != DataClass::Unknown as i32 {
         return given;
     }
     match kind {
-        ValueKind::SimpleValue(_) => legacy("scalars", DataClass::Scalar),
-        ValueKind::Image(_) => legacy("images", DataClass::BlobSequence),
-        ValueKind::Audio(_) => legacy("audio", DataClass::BlobSequence),
-        ValueKind::Histo(_) => legacy("histograms", DataClass::Tensor),
+        ValueKind::SimpleValue(_) => legacy("scalars", DataClass::Scalar, &[]),
+        ValueKind::Image(_) => legacy("images", DataClass::BlobSequence, IMAGE_CONVERTED),
+        ValueKind::Audio(_) => legacy("audio", DataClass::BlobSequence, AUDIO_CONVERTED),
+        ValueKind::Histo(_) => legacy("histograms", DataClass::Tensor, &[]),
         _ => {
             let mut metadata = given;
             let plugin = metadata
