@@ -43,10 +43,13 @@ class TensorBoard:
             [TENSORBOARD, "--host", "127.0.0.1", "--port", str(self.port)] + args,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def raw(self, path, body=None):
+    def raw(self, path, body=None, form=None):
         url = f"http://127.0.0.1:{self.port}{path}"
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+        if form is not None:
+            req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode())
+        else:
+            data = None if body is None else json.dumps(body).encode()
+            req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.read()
 
@@ -142,6 +145,10 @@ def dump(tb):
     for run, entry in sorted(info.items()):
         if entry.get("run_graph"):
             graphs[run] = digest(tb.raw(f"/data/plugin/graphs/graph?{q(run=run)}"))
+        for tag, tag_info in sorted(entry.get("tags", {}).items()):
+            if tag_info.get("run_metadata"):
+                graphs[f"{run}/{tag}"] = digest(
+                    tb.raw(f"/data/plugin/graphs/run_metadata?{q(run=run, tag=tag)}"))
     out["graphs"] = {"info": info, "graph": graphs}
 
     out["custom_scalars"] = tb.get("/data/plugin/custom_scalars/layout")
@@ -155,6 +162,18 @@ def dump(tb):
                                                   "STATUS_FAILURE", "STATUS_RUNNING"],
         "colParams": [], "startIndex": 0, "sliceSize": 100})
     out["hparams"] = {"experiment": experiment, "session_groups": groups}
+
+    # The time series dashboard (TensorBoard's default view): its tag index
+    # and every scalar and histogram series it plots.
+    tags = tb.get("/data/plugin/timeseries/tags")
+    requests = []
+    for plugin in ("scalars", "histograms"):
+        run_tags = tags.get(plugin, {}).get("runTagInfo", {})
+        for tag in sorted({t for ts in run_tags.values() for t in ts}):
+            requests.append({"plugin": plugin, "tag": tag})
+    series = json.loads(tb.raw("/data/plugin/timeseries/timeSeries", None,
+                               form={"requests": json.dumps(requests)}))
+    out["timeseries"] = {"tags": tags, "series": series}
     return out
 
 
@@ -211,6 +230,15 @@ def narrow_scalars(dumped):
                 if narrowed != point[2]:
                     point[2] = narrowed
                     changed += 1
+    for series in dumped.get("timeseries", {}).get("series", []):
+        if series.get("plugin") != "scalars":
+            continue
+        for points in series.get("runToSeries", {}).values():
+            for point in points:
+                narrowed = f32(point["value"])
+                if narrowed != point["value"]:
+                    point["value"] = narrowed
+                    changed += 1
     return changed
 
 
@@ -220,9 +248,12 @@ def main():
     parser.add_argument("--serve", required=True)
     parser.add_argument("--require", required=True)
     parser.add_argument("--expect-runs", type=int, default=1)
+    parser.add_argument("--samples_per_plugin", default="",
+                        help="given to tbseg-serve and to TensorBoard's loader alike")
     args = parser.parse_args()
+    sampling = ["--samples_per_plugin", args.samples_per_plugin] if args.samples_per_plugin else []
     serve = subprocess.Popen([args.serve, "--logdir", args.logdir, "--port", "0",
-                              "--reload_interval", "1"],
+                              "--reload_interval", "1"] + sampling,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     procs = []
     try:
@@ -233,7 +264,8 @@ def main():
         # --logdir too, for the projector, which reads the folder itself;
         # every other dashboard reads through the data provider alone.
         ours = TensorBoard(["--grpc_data_provider", f"localhost:{port}", "--logdir", args.logdir])
-        theirs = TensorBoard(["--logdir", args.logdir, "--load_fast=false", "--reload_interval", "1"])
+        theirs = TensorBoard(["--logdir", args.logdir, "--load_fast=false", "--reload_interval", "1"]
+                             + sampling)
         procs = [ours, theirs]
         for tb in procs:
             tb.wait_ready(time.time() + 90)
@@ -265,7 +297,8 @@ def main():
             failed.append(f"{key} (no data to compare)")
     if failed:
         raise SystemExit(f"check_serve: tbseg-serve differs from TensorBoard's loader in {failed}")
-    print(f"check_serve: TensorBoard through tbseg-serve answers as its own loader for {required}")
+    print(f"check_serve: TensorBoard through tbseg-serve answers as its own loader for {required}"
+          + (f" (--samples_per_plugin {args.samples_per_plugin})" if sampling else ""))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Writes two runs with TensorFlow itself, for check_serve.py: `tf2/`
 through `tf.summary` (tensors with plugin metadata) and `tf1/` as
 TensorFlow 1 and torch's writer write them (legacy `simple_value`,
-`Summary.Image`, `HistogramProto`, `Summary.Audio`), including a resumed
+`Summary.Image`, `HistogramProto`, `Summary.Audio`, tagged run
+metadata), including a resumed
 session (a second `SessionLog START` at step 5 after steps 0..9), so the
 legacy conversions and the purge rule are compared too.
 
@@ -67,6 +68,11 @@ with tf.io.TFRecordWriter(f"{logdir}/tf1/events.out.tfevents.1.legacy") as out:
                 bucket_limit=[-2.0, -0.5, 0.0, 1.0, 3.0, 1e30],
                 bucket=[0.0, 2.0, 0.0, 3.0, 1.0, 0.0])))
         write(Event(wall_time=1000.0 + step, step=step, summary=Summary(value=values)))
+    # TensorFlow 1's per-step run metadata (the graphs dashboard's tags).
+    run_metadata = v1.RunMetadata()
+    run_metadata.partition_graphs.add().node.add(name="step3_op", op="NoOp")
+    write(Event(wall_time=1003.5, step=3, tagged_run_metadata=v1.TaggedRunMetadata(
+        tag="step3", run_metadata=run_metadata.SerializeToString())))
     # The session restarts from step 5: steps 5..9 above are orphaned.
     write(Event(wall_time=2000.0, step=5, session_log=start))
     for step in range(5, 12):
@@ -75,3 +81,20 @@ with tf.io.TFRecordWriter(f"{logdir}/tf1/events.out.tfevents.1.legacy") as out:
             values.append(Summary.Value(tag="legacy/image", image=png(6, 4)))
             values.append(Summary.Value(tag="legacy/audio", audio=wav()))
         write(Event(wall_time=2000.0 + step, step=step, summary=Summary(value=values)))
+
+# A long run, so that every reservoir overflows (scalars 1000, images and
+# audio 10, histograms 500) and the points kept are TensorBoard's choice.
+tf.io.gfile.makedirs(f"{logdir}/long")
+with tf.io.TFRecordWriter(f"{logdir}/long/events.out.tfevents.2.long") as out:
+    out.write(Event(wall_time=3000.0, file_version="brain.Event:2").SerializeToString())
+    for step in range(2500):
+        values = [Summary.Value(tag="long/loss", simple_value=1.0 / (1 + step))]
+        if step % 4 == 0:
+            values.append(Summary.Value(tag="long/histo", histo=v1.HistogramProto(
+                min=0.0, max=step + 1.0, num=2, sum=step + 1.0, sum_squares=1.0,
+                bucket_limit=[0.5, step + 2.0], bucket=[1.0, 1.0])))
+        if step % 100 == 0:
+            values.append(Summary.Value(tag="long/image", image=png(2 + step // 100, 3)))
+            values.append(Summary.Value(tag="long/audio", audio=wav()))
+        out.write(Event(wall_time=3000.0 + step, step=step,
+                        summary=Summary(value=values)).SerializeToString())

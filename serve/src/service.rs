@@ -37,6 +37,9 @@ impl DataProvider {
     }
 }
 
+/// Time series by run: `(run, [(tag, series)])`.
+type Selection<'a> = Vec<(&'a str, Vec<(&'a str, &'a TimeSeries)>)>;
+
 /// The time series of `class` owned by `plugin` that `filter` selects, by
 /// run (runs without any left out), in name order.
 fn select<'a>(
@@ -44,7 +47,7 @@ fn select<'a>(
     plugin: &Option<PluginFilter>,
     class: DataClass,
     filter: &Option<RunTagFilter>,
-) -> Result<Vec<(&'a str, Vec<(&'a str, &'a TimeSeries)>)>, Status> {
+) -> Result<Selection<'a>, Status> {
     let plugin = plugin.as_ref().map_or("", |p| p.plugin_name.as_str());
     if plugin.is_empty() {
         return Err(Status::invalid_argument(
@@ -308,7 +311,7 @@ impl TensorBoardDataProvider for DataProvider {
                                     if let Payload::Tensor(t) = &p.payload {
                                         data.step.push(p.step);
                                         data.wall_time.push(p.wall_time);
-                                        data.value.push(t.clone());
+                                        data.value.push((**t).clone());
                                     }
                                 }
                                 TagEntry {

@@ -36,8 +36,8 @@ pub struct Point {
 pub enum Payload {
     /// A scalar time series' value.
     Scalar(f64),
-    /// A tensor time series' value.
-    Tensor(TensorProto),
+    /// A tensor time series' value (boxed: a scalar point stays small).
+    Tensor(Box<TensorProto>),
     /// A blob sequence time series' value: for instance an image's width,
     /// height and encoded bytes.
     Blobs(Vec<Vec<u8>>),
@@ -103,6 +103,18 @@ impl RunData {
                     sampling,
                 );
             }
+            Some(What::TaggedRunMetadata(tagged)) => {
+                // TensorFlow 1's per-step run metadata, under its own tag,
+                // for the graphs dashboard.
+                let metadata = blank_metadata("graph_tagged_run_metadata", DataClass::BlobSequence);
+                self.push(
+                    &tagged.tag,
+                    metadata,
+                    event,
+                    Payload::Blobs(vec![tagged.run_metadata.clone()]),
+                    sampling,
+                );
+            }
             Some(What::Summary(summary)) => {
                 for value in &summary.value {
                     self.add_value(value, event, sampling);
@@ -161,7 +173,7 @@ impl RunData {
         let class = DataClass::try_from(metadata.data_class).unwrap_or(DataClass::Unknown);
         let payload = match class {
             DataClass::Scalar => scalar_value_f64(value).map(Payload::Scalar),
-            DataClass::Tensor => to_tensor(kind).map(Payload::Tensor),
+            DataClass::Tensor => to_tensor(kind).map(|t| Payload::Tensor(Box::new(t))),
             DataClass::BlobSequence => to_blobs(kind, &metadata).map(Payload::Blobs),
             DataClass::Unknown => return,
         };
@@ -466,6 +478,25 @@ mod tests {
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
         assert_eq!(values, [-1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 3.0, 2.0]);
+    }
+
+    #[test]
+    fn tagged_run_metadata_is_a_blob_sequence_under_its_tag() {
+        let mut run = RunData::default();
+        let tagged = tbseg::proto::tensorflow::TaggedRunMetadata {
+            tag: "step3".into(),
+            run_metadata: vec![7],
+        };
+        run.add_event(
+            &event(3, What::TaggedRunMetadata(tagged)),
+            &SamplesPerPlugin::default(),
+        );
+        let series = &run.series["step3"];
+        assert_eq!(series.plugin_name(), "graph_tagged_run_metadata");
+        assert_eq!(
+            series.points.items()[0].payload,
+            Payload::Blobs(vec![vec![7]])
+        );
     }
 
     #[test]
