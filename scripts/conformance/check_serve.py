@@ -19,12 +19,13 @@ import hashlib
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+
+import numpy
 
 
 def free_port():
@@ -216,7 +217,15 @@ def first_difference(a, b, path=""):
 
 
 def f32(x):
-    return struct.unpack("<f", struct.pack("<f", x))[0]
+    """`x` rounded to float32 as a cast does, overflowing to infinity,
+    which TensorBoard's JSON writes as the string "Infinity"."""
+    if isinstance(x, str):
+        return x
+    with numpy.errstate(over="ignore"):
+        y = float(numpy.float32(x))
+    if numpy.isinf(y):
+        return "Infinity" if y > 0 else "-Infinity"
+    return y
 
 
 def narrow_scalars(dumped):

@@ -16,7 +16,8 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$CARGO_TARGET_DIR/release/examples/summaries" "$tmp/logs/tbseg" > /dev/null
 cargo run --quiet --release -p tbseg --example torch_style -- "$tmp/logs/sweep" > /dev/null
-tbseg_py scripts/conformance/write_tf_runs.py "$tmp/logs" 2> /dev/null
+# TensorFlow's start-up chatter goes; its errors stay.
+tbseg_py scripts/conformance/write_tf_runs.py "$tmp/logs" 2> "$tmp/tf.log" || { cat "$tmp/tf.log" >&2; exit 1; }
 every=runs,plugins_listing,scalars,histograms,distributions,images,audio,text,pr_curves,graphs,custom_scalars,mesh,hparams,timeseries
 serve="$CARGO_TARGET_DIR/release/tbseg-serve"
 tbseg_py scripts/conformance/check_serve.py "$tmp/logs" --serve "$serve" --require "$every" --expect-runs 8

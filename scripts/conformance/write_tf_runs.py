@@ -71,8 +71,10 @@ with tf.io.TFRecordWriter(f"{logdir}/tf1/events.out.tfevents.1.legacy") as out:
     # TensorFlow 1's per-step run metadata (the graphs dashboard's tags).
     run_metadata = v1.RunMetadata()
     run_metadata.partition_graphs.add().node.add(name="step3_op", op="NoOp")
-    write(Event(wall_time=1003.5, step=3, tagged_run_metadata=v1.TaggedRunMetadata(
-        tag="step3", run_metadata=run_metadata.SerializeToString())))
+    tagged = Event(wall_time=1003.5, step=3)
+    tagged.tagged_run_metadata.tag = "step3"
+    tagged.tagged_run_metadata.run_metadata = run_metadata.SerializeToString()
+    write(tagged)
     # The session restarts from step 5: steps 5..9 above are orphaned.
     write(Event(wall_time=2000.0, step=5, session_log=start))
     for step in range(5, 12):

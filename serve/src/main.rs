@@ -104,9 +104,19 @@ fn serve(args: Args) -> Result<(), String> {
     println!("tbseg-serve: serving {} on {bound}", args.logdir.display());
     let mut tensorboard = if args.launch {
         let provider = format!("localhost:{}", bound.port());
-        let child = std::process::Command::new(&args.tensorboard)
-            .arg("--grpc_data_provider")
-            .arg(&provider)
+        let mut command = std::process::Command::new(&args.tensorboard);
+        command.arg("--grpc_data_provider").arg(&provider);
+        // The projector dashboard reads the folder itself (every other one
+        // reads through this server), so a local folder is passed on too.
+        let given = |flag: &str| {
+            args.tensorboard_args
+                .iter()
+                .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+        };
+        if !tbseg::storage::is_remote(&args.logdir) && !given("--logdir") {
+            command.arg("--logdir").arg(&args.logdir);
+        }
+        let child = command
             .args(&args.tensorboard_args)
             .spawn()
             .map_err(|e| format!("--launch: cannot start {}: {e}", args.tensorboard))?;
