@@ -9,7 +9,8 @@ Three processes on one log directory:
   3. tensorboard --logdir LOGDIR --load_fast=false      (TensorBoard's own loader)
 
 Usage:
-  check_serve.py LOGDIR --serve PATH_TO_tbseg-serve --require scalars,images,...
+  check_serve.py LOGDIR --serve PATH_TO_tbseg-serve --require scalars,images,... \
+      [--serve-logdir s3://COPY_OF_LOGDIR] [--samples_per_plugin SPEC]
 Each dashboard of --require must answer identically (exit 1 otherwise); the
 others are compared and reported.
 """
@@ -255,13 +256,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("logdir")
     parser.add_argument("--serve", required=True)
+    parser.add_argument("--serve-logdir",
+                        help="what tbseg-serve reads (default: LOGDIR), e.g. an s3:// copy of LOGDIR")
     parser.add_argument("--require", required=True)
     parser.add_argument("--expect-runs", type=int, default=1)
     parser.add_argument("--samples_per_plugin", default="",
                         help="given to tbseg-serve and to TensorBoard's loader alike")
     args = parser.parse_args()
     sampling = ["--samples_per_plugin", args.samples_per_plugin] if args.samples_per_plugin else []
-    serve = subprocess.Popen([args.serve, "--logdir", args.logdir, "--port", "0",
+    serve = subprocess.Popen([args.serve, "--logdir", args.serve_logdir or args.logdir, "--port", "0",
                               "--reload_interval", "1"] + sampling,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     procs = []
