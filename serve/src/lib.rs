@@ -6,7 +6,8 @@
 //! - [`sampling`]: TensorBoard's reservoir sampling and per-plugin sizes,
 //!   on [`pyrandom`], Python's random numbers as TensorBoard draws them.
 //! - [`store`]: what is kept of each run, tag and point.
-//! - [`loader`]: the reload loop that reads new events into the store.
+//! - [`loader`]: the reload loop that reads new events into the store,
+//!   through [`tail`] for local folders.
 //! - [`service`]: the gRPC service answering from the store.
 
 pub mod loader;
@@ -14,6 +15,7 @@ pub mod pyrandom;
 pub mod sampling;
 pub mod service;
 pub mod store;
+pub mod tail;
 
 /// The `tensorboard.data` messages and service, generated from TensorBoard
 /// 2.21's `data_provider.proto` (see `proto/` and `tests/generated.rs`).

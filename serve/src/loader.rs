@@ -1,7 +1,8 @@
-//! The reload loop: polls the log directory through tbseg's
-//! [`LogdirWatcher`], which reads only what was appended since the last
-//! poll (new events, new files, new runs), and adds the new events to the
-//! shared [`Logdir`] the service answers from.
+//! The reload loop: reads only what was appended to the log directory
+//! since the last reload (new events, new files, new runs) and adds it to
+//! the shared [`Logdir`] the service answers from. A local folder is
+//! followed by [`LocalTails`], which keeps nothing of what it read; an
+//! object-store URL by tbseg's [`LogdirWatcher`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -13,6 +14,15 @@ use tbseg::reader::{FileStatus, LogdirWatcher};
 
 use crate::sampling::SamplesPerPlugin;
 use crate::store::RunData;
+use crate::tail::LocalTails;
+
+/// Where new events come from.
+enum Source {
+    Local(LocalTails),
+    /// Object stores: the watcher keeps every value it read (a limit: the
+    /// memory grows with the logs there).
+    Watcher(LogdirWatcher),
+}
 
 /// Everything the service reads: the runs loaded so far.
 #[derive(Debug, Default)]
@@ -27,12 +37,11 @@ pub struct Logdir {
 
 /// Reads `root` into a [`Logdir`] and keeps it current.
 pub struct Loader {
-    watcher: LogdirWatcher,
+    source: Source,
     sampling: SamplesPerPlugin,
     shared: Arc<Logdir>,
     /// Problems already reported, so that each is reported once.
     reported: BTreeSet<String>,
-    local: bool,
 }
 
 impl Loader {
@@ -40,17 +49,20 @@ impl Loader {
     /// `s3://`, `gs://` or `az://` URL) keeping `sampling` points per tag.
     pub fn new(root: impl Into<PathBuf>, sampling: SamplesPerPlugin) -> Self {
         let root = root.into();
-        let local = !tbseg::storage::is_remote(&root);
         let shared = Arc::new(Logdir {
             location: root.display().to_string(),
             ..Default::default()
         });
+        let source = if tbseg::storage::is_remote(&root) {
+            Source::Watcher(LogdirWatcher::new(root))
+        } else {
+            Source::Local(LocalTails::new(root))
+        };
         Loader {
-            watcher: LogdirWatcher::new(root),
+            source,
             sampling,
             shared,
             reported: BTreeSet::new(),
-            local,
         }
     }
 
@@ -64,41 +76,46 @@ impl Loader {
     /// stderr once each, in one line naming the path, and do not stop the
     /// runs that can be read.
     pub fn reload(&mut self) -> usize {
-        let events = match self.watcher.poll() {
-            Ok(events) => events,
-            Err(e) => {
-                let source = e.source.to_string();
-                self.report(format!(
-                    "tbseg-serve: cannot read {}: {source}",
-                    e.path.display()
-                ));
-                Vec::new()
-            }
-        };
-        let added = events.len();
-        {
-            let mut runs = self.shared.runs.write().unwrap_or_else(|e| e.into_inner());
-            for new in &events {
-                runs.entry(new.run.clone())
-                    .or_default()
-                    .add_event(&new.event, &self.sampling);
-            }
-            if self.local {
-                // A run whose folder is gone is dropped, as TensorBoard
-                // drops it; it comes back if new event files appear.
-                let logdir = self.watcher.logdir();
-                runs.retain(|name, _| logdir.run_dir(name).exists());
-            }
-        }
+        let mut added = 0;
         let mut problems = Vec::new();
-        for (name, run) in &self.watcher.logdir().runs {
-            for file in &run.files {
-                if let FileStatus::Failed(e) = &file.status {
-                    let path = self.watcher.logdir().root.join(&file.path);
-                    problems.push(format!(
-                        "tbseg-serve: run {name}: cannot read {}: {e}",
-                        path.display()
-                    ));
+        let shared = &self.shared;
+        let sampling = &self.sampling;
+        // The lock is taken per event, so that the service answers (with
+        // what is loaded so far) while a large folder is read.
+        let mut add = |run: &str, event: &tbseg::proto::tensorflow::Event| {
+            added += 1;
+            let mut runs = shared.runs.write().unwrap_or_else(|e| e.into_inner());
+            runs.entry(run.to_owned())
+                .or_default()
+                .add_event(event, sampling);
+        };
+        match &mut self.source {
+            Source::Local(tails) => {
+                let present = tails.poll(|run, event| add(run, &event), |line| problems.push(line));
+                // A run whose event files are all gone is dropped; it
+                // comes back if new event files appear.
+                let mut runs = shared.runs.write().unwrap_or_else(|e| e.into_inner());
+                runs.retain(|name, _| present.binary_search(name).is_ok());
+            }
+            Source::Watcher(watcher) => {
+                match watcher.poll() {
+                    Ok(events) => events.iter().for_each(|new| add(&new.run, &new.event)),
+                    Err(e) => problems.push(format!(
+                        "tbseg-serve: cannot read {}: {}",
+                        e.path.display(),
+                        e.source
+                    )),
+                }
+                for (name, run) in &watcher.logdir().runs {
+                    for file in &run.files {
+                        if let FileStatus::Failed(e) = &file.status {
+                            let path = watcher.logdir().root.join(&file.path);
+                            problems.push(format!(
+                                "tbseg-serve: run {name}: cannot read {}: {e}",
+                                path.display()
+                            ));
+                        }
+                    }
                 }
             }
         }
@@ -107,6 +124,11 @@ impl Loader {
         }
         self.shared.loaded.store(true, Ordering::Release);
         added
+    }
+
+    /// Every problem reported so far, one line each.
+    pub fn problems(&self) -> impl Iterator<Item = &str> {
+        self.reported.iter().map(String::as_str)
     }
 
     fn report(&mut self, line: String) {

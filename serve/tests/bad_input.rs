@@ -58,3 +58,33 @@ fn bad_flags_are_named() {
     let err = run(&["--logdir", ".", "--reload_interval=-1"]);
     assert!(err.contains("--reload_interval"), "{err}");
 }
+
+#[test]
+fn damaged_event_file_is_reported_by_path_and_other_runs_are_served() {
+    use tbseg_serve::loader::Loader;
+    use tbseg_serve::sampling::SamplesPerPlugin;
+
+    let dir = tempfile::tempdir().unwrap();
+    let writer = tbseg::summary::SummaryWriter::new(dir.path().join("good")).unwrap();
+    writer.add_scalar("loss", 0.5f32, 1).unwrap();
+    writer.close().unwrap();
+    std::fs::create_dir(dir.path().join("bad")).unwrap();
+    let bad = dir.path().join("bad/events.out.tfevents.0.bad");
+    // A record header whose length checksum does not match: nothing after
+    // it can be found.
+    std::fs::write(&bad, [0xffu8; 16]).unwrap();
+
+    let mut loader = Loader::new(dir.path(), SamplesPerPlugin::default());
+    loader.reload();
+    loader.reload();
+    let problems: Vec<&str> = loader.problems().collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("tbseg-serve: run bad: cannot read")
+            && problems[0].contains(bad.to_str().unwrap()),
+        "{problems:?}"
+    );
+    let logdir = loader.logdir();
+    let runs = logdir.runs.read().unwrap();
+    assert_eq!(runs["good"].series["loss"].points.items().len(), 1);
+}
