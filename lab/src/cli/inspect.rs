@@ -420,7 +420,7 @@ mod tests {
             &Layout::new().category(Category::new("losses").multiline("all", ["loss.*"])),
         )
         .unwrap();
-        w.add_hparams([("lr", HParamValue::Float(0.01))], NO_METRICS, 3)
+        w.add_hparams([("lr", HParamValue::Float(0.01))], NO_METRICS, 0)
             .unwrap();
         w.end_hparams(SessionStatus::Success).unwrap();
         let mut graph = GraphBuilder::new();
@@ -455,7 +455,7 @@ run  tag                           kind            points  steps  last value
 .    table                         text                 1  3      table of 1 row x 2 columns
 .    tri_FACE                      mesh                 1  3      1 face
 .    tri_VERTEX                    mesh                 1  3      3 vertices
-.    weights                       histogram            1  3      30 buckets, 3 values in [0.5, 2]
+.    weights                       histogram            1  3      16 buckets, 3 values in [0.5, 2]
 .    (graph)                       graph                1         1 node
 .    features                      embedding            1  5      2 points x 2, 1 metadata column
 ";
