@@ -20,10 +20,14 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use prost::Message;
 use tbseg::proto::tensorflow::session_log::SessionStatus;
 use tbseg::proto::tensorflow::summary::value::Value as ValueKind;
 use tbseg::proto::tensorflow::{event, summary, DataType, Event, TensorProto};
-use tbseg::reader::{EventFileReader, SeriesKind};
+use tbseg::reader::SeriesKind;
+use tbseg::record::{ReadRecordError, RecordReader};
+
+use crate::wire;
 
 /// The kinds `tbseg.read` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,6 +198,8 @@ fn blob(kind: Kind, value: &ValueKind) -> Option<Blob> {
 }
 
 /// Decodes one file, keeping the `kinds` and the `tags` (all if `None`).
+/// Scalars of tags already seen take the wire-format fast path
+/// ([`crate::wire`]); every other record is decoded with prost.
 fn read_file(
     path: &Path,
     kinds: &HashSet<Kind>,
@@ -201,17 +207,39 @@ fn read_file(
 ) -> Result<FileColumns, String> {
     let mut out = FileColumns::default();
     let mut codes: HashMap<String, (u32, Option<Kind>)> = HashMap::new();
-    let mut reader =
-        EventFileReader::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut visit = |event: Event| {
+    let mut records =
+        RecordReader::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    loop {
+        // The same records as `EventFileReader::for_each`: a torn tail ends
+        // the file, a record with a bad data checksum is skipped.
+        let record = match records.read_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(e) if e.is_truncated() => break,
+            Err(ReadRecordError::BadDataCrc { .. }) => continue,
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        if let Some(event) = wire::summary_event(record) {
+            if fast_summary(&mut out, &mut codes, kinds, tags, &event) {
+                continue;
+            }
+        }
+        // Undecodable records and NaN wall times are skipped, as the
+        // library's reader does.
+        let Ok(event) = Event::decode(record) else {
+            continue;
+        };
+        if event.wall_time.is_nan() {
+            continue;
+        }
         let summary = match event.what {
             Some(event::What::Summary(summary)) => summary,
             Some(event::What::SessionLog(log)) if log.status == SessionStatus::Start as i32 => {
                 out.purges
                     .push((event.step, out.scalars.len(), out.blobs.len()));
-                return;
+                continue;
             }
-            _ => return,
+            _ => continue,
         };
         for value in summary.value {
             visit_value(
@@ -223,11 +251,85 @@ fn read_file(
                 value,
             );
         }
-    };
-    reader
-        .for_each(&mut visit)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
     Ok(out)
+}
+
+/// Reads a summary event's values without decoding it into messages:
+/// scalars of known tags are appended, values of tags or kinds not asked
+/// for skipped, and any other value decoded with prost. `false` (nothing
+/// done) when the summary is malformed, so the caller decodes the record.
+fn fast_summary(
+    out: &mut FileColumns,
+    codes: &mut HashMap<String, (u32, Option<Kind>)>,
+    kinds: &HashSet<Kind>,
+    tags: Option<&HashSet<String>>,
+    event: &wire::SummaryEvent<'_>,
+) -> bool {
+    if event.wall_time.is_nan() {
+        return true;
+    }
+    let values = || {
+        let mut fields = wire::Wire::new(event.summary);
+        std::iter::from_fn(move || fields.field())
+    };
+    if values().any(|field| field.is_err()) {
+        return false;
+    }
+    for (number, field) in values().flatten() {
+        let (1, wire::Field::Bytes(bytes)) = (number, field) else {
+            continue;
+        };
+        if fast_value(out, codes, kinds, tags, event, bytes) {
+            continue;
+        }
+        // A malformed value fails the whole record in prost as well.
+        if let Ok(value) = summary::Value::decode(bytes) {
+            visit_value(
+                out,
+                codes,
+                kinds,
+                tags,
+                (event.step, event.wall_time),
+                value,
+            );
+        }
+    }
+    true
+}
+
+/// One value on the fast path; `false` when it needs decoding (its tag is
+/// new, its kind not known yet, or it is not a plain number).
+fn fast_value(
+    out: &mut FileColumns,
+    codes: &HashMap<String, (u32, Option<Kind>)>,
+    kinds: &HashSet<Kind>,
+    tags: Option<&HashSet<String>>,
+    event: &wire::SummaryEvent<'_>,
+    bytes: &[u8],
+) -> bool {
+    let Ok(value) = wire::scalar_value(bytes) else {
+        return false;
+    };
+    let Ok(tag) = std::str::from_utf8(value.tag) else {
+        return false;
+    };
+    if tags.is_some_and(|tags| !tags.contains(tag)) {
+        return true;
+    }
+    let Some(&(code, Some(kind))) = codes.get(tag) else {
+        return false;
+    };
+    if !kinds.contains(&kind) {
+        return true;
+    }
+    match (kind, value.number) {
+        (Kind::Scalars, Some(x)) => {
+            out.scalars.push((code, event.step, event.wall_time, x));
+            true
+        }
+        _ => false,
+    }
 }
 
 fn visit_value(

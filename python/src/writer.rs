@@ -232,16 +232,23 @@ impl Writer {
         Ok(guard)
     }
 
-    /// Queues `job` on the encoder, the GIL released while it waits.
+    /// Queues `job` on the encoder, the GIL released while it waits. The
+    /// lock is released first: a thread must never wait for the GIL while
+    /// holding it, since the GIL's holder may be waiting for the lock.
     fn submit(
         &self,
         py: Python<'_>,
         make: impl FnOnce(SummaryWriter) -> Job + Send,
     ) -> PyResult<()> {
-        let guard = self.open()?;
-        let open = guard.as_ref().expect("opened");
-        let job = make(open.writer.clone());
-        py.allow_threads(|| open.encoder.submit(job));
+        let (writer, queue) = {
+            let guard = self.open()?;
+            let open = guard.as_ref().expect("opened");
+            (open.writer.clone(), open.encoder.queue())
+        };
+        let job = make(writer);
+        if let Some(queue) = queue {
+            py.allow_threads(|| queue.submit(job));
+        }
         Ok(())
     }
 
@@ -733,19 +740,30 @@ impl Writer {
     /// Waits until everything logged so far is encoded, written and
     /// flushed to the operating system.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(open) = guard.as_ref() else {
-            return Ok(());
+        // Out of the lock before waiting, as in `submit`.
+        let (writer, queue) = {
+            let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(open) = guard.as_ref() else {
+                return Ok(());
+            };
+            if open.generation != FORK_GENERATION.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            (open.writer.clone(), open.encoder.queue())
         };
-        if open.generation != FORK_GENERATION.load(Ordering::Relaxed) {
-            return Ok(());
+        if let Some(queue) = queue {
+            py.allow_threads(|| queue.drain());
         }
-        py.allow_threads(|| open.encoder.drain());
-        if let Some(error) = open.encoder.take_error() {
+        if let Some(error) = self
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|open| open.encoder.take_error())
+        {
             return Err(summary_error(error));
         }
-        py.allow_threads(|| open.writer.flush())
-            .map_err(summary_error)
+        py.allow_threads(|| writer.flush()).map_err(summary_error)
     }
 
     /// Encodes and writes everything logged, closes the event file.
