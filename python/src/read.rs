@@ -207,6 +207,7 @@ fn read_file(
 ) -> Result<FileColumns, String> {
     let mut out = FileColumns::default();
     let mut codes: HashMap<String, (u32, Option<Kind>)> = HashMap::new();
+    let mut routes = Routes::default();
     let mut records =
         RecordReader::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     loop {
@@ -220,7 +221,7 @@ fn read_file(
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
         if let Some(event) = wire::summary_event(record) {
-            if fast_summary(&mut out, &mut codes, kinds, tags, &event) {
+            if fast_summary(&mut out, &mut codes, &mut routes, (kinds, tags), &event) {
                 continue;
             }
         }
@@ -255,35 +256,124 @@ fn read_file(
     Ok(out)
 }
 
+/// What the fast path does with the values of one tag, decided once that
+/// can no longer change (the tag's kind is known).
+#[derive(Clone, Copy)]
+enum Route {
+    /// A tag or kind not asked for.
+    Skip,
+    /// A scalar tag, by its code in the file.
+    Scalar(u32),
+    /// Another kind asked for: decoded with prost.
+    Decode,
+}
+
+/// FNV-1a: tags are short, and hashing them is most of a lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// Routes by tag bytes: the last tag first (a file often repeats it), then
+/// a map.
+#[derive(Default)]
+struct Routes {
+    last: Option<(Vec<u8>, Route)>,
+    by_tag: HashMap<Vec<u8>, Route, std::hash::BuildHasherDefault<Fnv>>,
+}
+
+impl Routes {
+    fn get(&mut self, tag: &[u8]) -> Option<Route> {
+        if let Some((last, route)) = &self.last {
+            if last.as_slice() == tag {
+                return Some(*route);
+            }
+        }
+        let route = *self.by_tag.get(tag)?;
+        self.last = Some((tag.to_vec(), route));
+        Some(route)
+    }
+
+    /// The route of `tag` if it is settled: filtered out, or of a known kind.
+    fn settle(
+        &mut self,
+        tag: &[u8],
+        codes: &HashMap<String, (u32, Option<Kind>)>,
+        kinds: &HashSet<Kind>,
+        tags: Option<&HashSet<String>>,
+    ) -> Option<Route> {
+        let name = std::str::from_utf8(tag).ok()?;
+        let route = if tags.is_some_and(|tags| !tags.contains(name)) {
+            Route::Skip
+        } else {
+            match codes.get(name)? {
+                (_, None) => return None,
+                (_, Some(kind)) if !kinds.contains(kind) => Route::Skip,
+                (code, Some(Kind::Scalars)) => Route::Scalar(*code),
+                (_, Some(_)) => Route::Decode,
+            }
+        };
+        self.by_tag.insert(tag.to_vec(), route);
+        Some(route)
+    }
+}
+
 /// Reads a summary event's values without decoding it into messages:
 /// scalars of known tags are appended, values of tags or kinds not asked
 /// for skipped, and any other value decoded with prost. `false` (nothing
-/// done) when the summary is malformed, so the caller decodes the record.
+/// kept) when the summary is malformed, so the caller decodes the record.
 fn fast_summary(
     out: &mut FileColumns,
     codes: &mut HashMap<String, (u32, Option<Kind>)>,
-    kinds: &HashSet<Kind>,
-    tags: Option<&HashSet<String>>,
+    routes: &mut Routes,
+    (kinds, tags): (&HashSet<Kind>, Option<&HashSet<String>>),
     event: &wire::SummaryEvent<'_>,
 ) -> bool {
     if event.wall_time.is_nan() {
         return true;
     }
-    let values = || {
-        let mut fields = wire::Wire::new(event.summary);
-        std::iter::from_fn(move || fields.field())
-    };
-    if values().any(|field| field.is_err()) {
-        return false;
-    }
-    for (number, field) in values().flatten() {
+    let kept = (out.scalars.len(), out.blobs.len());
+    let mut fields = wire::Wire::new(event.summary);
+    while let Some(field) = fields.field() {
+        let Ok((number, field)) = field else {
+            out.scalars.truncate(kept.0);
+            out.blobs.truncate(kept.1);
+            return false;
+        };
         let (1, wire::Field::Bytes(bytes)) = (number, field) else {
             continue;
         };
-        if fast_value(out, codes, kinds, tags, event, bytes) {
-            continue;
+        if let Ok(value) = wire::scalar_value(bytes) {
+            let route = routes
+                .get(value.tag)
+                .or_else(|| routes.settle(value.tag, codes, kinds, tags));
+            match (route, value.number) {
+                (Some(Route::Skip), _) => continue,
+                (Some(Route::Scalar(code)), Some(x)) => {
+                    out.scalars.push((code, event.step, event.wall_time, x));
+                    continue;
+                }
+                _ => {}
+            }
         }
-        // A malformed value fails the whole record in prost as well.
+        // A new tag, another kind, or not a plain number; a malformed
+        // value fails the whole record in prost as well.
         if let Ok(value) = summary::Value::decode(bytes) {
             visit_value(
                 out,
@@ -296,40 +386,6 @@ fn fast_summary(
         }
     }
     true
-}
-
-/// One value on the fast path; `false` when it needs decoding (its tag is
-/// new, its kind not known yet, or it is not a plain number).
-fn fast_value(
-    out: &mut FileColumns,
-    codes: &HashMap<String, (u32, Option<Kind>)>,
-    kinds: &HashSet<Kind>,
-    tags: Option<&HashSet<String>>,
-    event: &wire::SummaryEvent<'_>,
-    bytes: &[u8],
-) -> bool {
-    let Ok(value) = wire::scalar_value(bytes) else {
-        return false;
-    };
-    let Ok(tag) = std::str::from_utf8(value.tag) else {
-        return false;
-    };
-    if tags.is_some_and(|tags| !tags.contains(tag)) {
-        return true;
-    }
-    let Some(&(code, Some(kind))) = codes.get(tag) else {
-        return false;
-    };
-    if !kinds.contains(&kind) {
-        return true;
-    }
-    match (kind, value.number) {
-        (Kind::Scalars, Some(x)) => {
-            out.scalars.push((code, event.step, event.wall_time, x));
-            true
-        }
-        _ => false,
-    }
 }
 
 fn visit_value(

@@ -30,6 +30,13 @@ impl<'a> Wire<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, ()> {
+        // Keys and small numbers: one byte.
+        if let Some((&byte, rest)) = self.buf.split_first() {
+            if byte & 0x80 == 0 {
+                self.buf = rest;
+                return Ok(u64::from(byte));
+            }
+        }
         let mut value = 0u64;
         for (i, &byte) in self.buf.iter().enumerate().take(10) {
             value |= u64::from(byte & 0x7f) << (7 * i);
