@@ -91,9 +91,31 @@ struct FileColumns {
     purges: Vec<(i64, usize, usize)>,
 }
 
-/// Event files under `root`, grouped by run name.
-fn event_files(root: &Path) -> std::io::Result<BTreeMap<String, Vec<PathBuf>>> {
-    let mut runs: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+/// Where an event file is.
+enum Source {
+    Local(PathBuf),
+    /// An object-store URL (feature `object-store`).
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    Remote(String),
+}
+
+impl Source {
+    fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Source::Local(path) => path.to_string_lossy(),
+            Source::Remote(url) => url.into(),
+        }
+    }
+}
+
+/// Event files under `root` (a folder or an object-store URL), grouped by
+/// run name.
+fn event_files(root: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    if tbseg::storage::is_remote(Path::new(root)) {
+        return remote_event_files(root);
+    }
+    let root = Path::new(root);
+    let mut runs: BTreeMap<String, Vec<Source>> = BTreeMap::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir)? {
@@ -106,14 +128,37 @@ fn event_files(root: &Path) -> std::io::Result<BTreeMap<String, Vec<PathBuf>>> {
                     Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
                     _ => ".".to_owned(),
                 };
-                runs.entry(run).or_default().push(path);
+                runs.entry(run).or_default().push(Source::Local(path));
             }
         }
     }
     for files in runs.values_mut() {
-        files.sort();
+        files.sort_by(|a, b| a.name().cmp(&b.name()));
     }
     Ok(runs)
+}
+
+/// The objects under `url` whose name contains `tfevents`, by run (the
+/// "folder" of the key relative to `url`).
+#[cfg(feature = "object-store")]
+fn remote_event_files(url: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    let url = url.trim_end_matches('/');
+    let mut runs: BTreeMap<String, Vec<Source>> = BTreeMap::new();
+    for (key, _) in tbseg::storage::remote::Remote::open(url)?.list()? {
+        let (run, name) = key.rsplit_once('/').unwrap_or((".", &key));
+        if name.contains("tfevents") {
+            runs.entry(run.to_owned())
+                .or_default()
+                .push(Source::Remote(format!("{url}/{key}")));
+        }
+    }
+    // `list` is sorted by key, so each run's files are in name order.
+    Ok(runs)
+}
+
+#[cfg(not(feature = "object-store"))]
+fn remote_event_files(url: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    Err(tbseg::storage::feature_missing(url))
 }
 
 fn scalar(value: &ValueKind) -> Option<f64> {
@@ -201,15 +246,33 @@ fn blob(kind: Kind, value: &ValueKind) -> Option<Blob> {
 /// Scalars of tags already seen take the wire-format fast path
 /// ([`crate::wire`]); every other record is decoded with prost.
 fn read_file(
-    path: &Path,
+    source: &Source,
+    kinds: &HashSet<Kind>,
+    tags: Option<&HashSet<String>>,
+) -> Result<FileColumns, String> {
+    match source {
+        Source::Local(path) => {
+            let records = RecordReader::open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            read_records(records, &source.name(), kinds, tags)
+        }
+        // An object is read whole, in one request.
+        Source::Remote(url) => {
+            let bytes = tbseg::storage::read(url).map_err(|e| format!("cannot read {url}: {e}"))?;
+            read_records(RecordReader::new(bytes.as_slice()), url, kinds, tags)
+        }
+    }
+}
+
+fn read_records<R: std::io::Read>(
+    mut records: RecordReader<R>,
+    name: &str,
     kinds: &HashSet<Kind>,
     tags: Option<&HashSet<String>>,
 ) -> Result<FileColumns, String> {
     let mut out = FileColumns::default();
     let mut codes: HashMap<String, (u32, Option<Kind>)> = HashMap::new();
     let mut routes = Routes::default();
-    let mut records =
-        RecordReader::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     loop {
         // The same records as `EventFileReader::for_each`: a torn tail ends
         // the file, a record with a bad data checksum is skipped.
@@ -218,7 +281,7 @@ fn read_file(
             Ok(None) => break,
             Err(e) if e.is_truncated() => break,
             Err(ReadRecordError::BadDataCrc { .. }) => continue,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => return Err(format!("cannot read {name}: {e}")),
         };
         if let Some(event) = wire::summary_event(record) {
             if fast_summary(&mut out, &mut codes, &mut routes, (kinds, tags), &event) {
@@ -446,13 +509,13 @@ struct Columns {
 }
 
 fn collect(
-    root: &Path,
+    root: &str,
     kinds: &HashSet<Kind>,
     tags: Option<&HashSet<String>>,
     runs: Option<&HashSet<String>>,
 ) -> Result<Columns, String> {
-    let files = event_files(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    let files: Vec<(String, PathBuf)> = files
+    let files = event_files(root).map_err(|e| format!("cannot list {root}: {e}"))?;
+    let files: Vec<(String, Source)> = files
         .into_iter()
         .filter(|(run, _)| runs.is_none_or(|runs| runs.contains(run)))
         .flat_map(|(run, paths)| paths.into_iter().map(move |p| (run.clone(), p)))
@@ -585,7 +648,7 @@ fn bytes_of<'py, T: Copy>(py: Python<'py>, values: &[T]) -> Bound<'py, PyBytes> 
 #[pyo3(signature = (logdir, kinds, tags=None, runs=None))]
 pub fn read_columns<'py>(
     py: Python<'py>,
-    logdir: PathBuf,
+    logdir: String,
     kinds: Vec<String>,
     tags: Option<Vec<String>>,
     runs: Option<Vec<String>>,
@@ -600,10 +663,9 @@ pub fn read_columns<'py>(
             })
         })
         .collect::<PyResult<HashSet<Kind>>>()?;
-    if !logdir.is_dir() {
+    if !tbseg::storage::is_remote(Path::new(&logdir)) && !Path::new(&logdir).is_dir() {
         return Err(PyOSError::new_err(format!(
-            "log directory {} does not exist or is not a directory",
-            logdir.display()
+            "log directory {logdir} does not exist or is not a directory"
         )));
     }
     let tags: Option<HashSet<String>> = tags.map(|t| t.into_iter().collect());
