@@ -25,7 +25,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use tbseg::proto::tensorflow::{
-    summary, summary_metadata, DataClass, DataType, GraphDef, SummaryMetadata, TensorProto,
+    summary, summary_metadata, DataClass, DataType, GraphDef, HistogramProto, SummaryMetadata,
+    TensorProto,
 };
 use tbseg::summary::audio;
 use tbseg::summary::custom_scalars::{Category, Layout, MarginSeries};
@@ -419,6 +420,51 @@ impl Writer {
                 writer.add_value(values::histogram(&tag, &buckets), step)
             })
         })
+    }
+
+    /// torch's `add_histogram_raw`: the statistics and buckets as given
+    /// (`limits` the right edges), in TensorFlow's legacy `HistogramProto`
+    /// form, as torch writes them; TensorBoard migrates it on load.
+    #[pyo3(signature = (tag, min, max, num, sum, sum_squares, limits, counts, step, walltime=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _histogram_raw(
+        &self,
+        tag: &str,
+        min: f64,
+        max: f64,
+        num: f64,
+        sum: f64,
+        sum_squares: f64,
+        limits: Vec<f64>,
+        counts: Vec<f64>,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        if limits.len() != counts.len() || limits.is_empty() {
+            return Err(invalid(
+                tag,
+                "histogram",
+                format!(
+                    "{} bucket limits and {} bucket counts, expected as many of each (at least one)",
+                    limits.len(),
+                    counts.len()
+                ),
+            ));
+        }
+        let value = Value {
+            tag: tag.to_owned(),
+            value: Some(summary::value::Value::Histo(HistogramProto {
+                min,
+                max,
+                num,
+                sum,
+                sum_squares,
+                bucket_limit: limits,
+                bucket: counts,
+            })),
+            ..Default::default()
+        };
+        self.write_value(value, when(step, walltime))
     }
 
     /// Markdown text under `tag` as given (torch's `add_text` appends

@@ -46,17 +46,9 @@ def script(SummaryWriter, log_dir):
         writer.add_pr_curve("pr_weighted", torch.tensor(labels), torch.tensor(predictions), 1, num_thresholds=33, weights=rng.random(200))
 
 
-def test_torch_and_tbseg_write_what_tensorboard_reads_the_same(tmp_path):
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    import tbseg
-
-    script(TorchWriter, str(tmp_path / "torch"))
-    script(tbseg.SummaryWriter, str(tmp_path / "tbseg"))
-    theirs = tensorboard_runs(tmp_path / "torch")
-    ours = tensorboard_runs(tmp_path / "tbseg")
-
-    assert sorted(ours) == sorted(theirs) == [".", "metrics_train", "metrics_val"]
+def assert_same(ours, theirs):
+    """Every run and tag TensorBoard loaded from torch's files has the same
+    plugin, steps and values in tbseg's."""
     for run in theirs:
         assert ours[run]["__plugins__"] == theirs[run]["__plugins__"], run
         for tag, plugin in theirs[run]["__plugins__"].items():
@@ -74,9 +66,63 @@ def test_torch_and_tbseg_write_what_tensorboard_reads_the_same(tmp_path):
                     np.testing.assert_array_equal(a.astype(np.float32), b.astype(np.float32), err_msg=where)
                 else:
                     np.testing.assert_array_equal(np.float32(a), np.float32(b), err_msg=where)
+
+
+def test_torch_and_tbseg_write_what_tensorboard_reads_the_same(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    import tbseg
+
+    script(TorchWriter, str(tmp_path / "torch"))
+    script(tbseg.SummaryWriter, str(tmp_path / "tbseg"))
+    theirs = tensorboard_runs(tmp_path / "torch")
+    ours = tensorboard_runs(tmp_path / "tbseg")
+
+    assert sorted(ours) == sorted(theirs) == [".", "metrics_train", "metrics_val"]
+    assert_same(ours, theirs)
     # The script's tags, all present.
     assert set(theirs["."]["__plugins__"]) == {
         "loss", "lr", "epoch", "chw_float", "hwc_uint8", "hw_float16", "grey_chw", "batch_nchw",
         "batch_nhwc_uint8", "weights", "ints", "ten_bins", "auto_bins", "max_bins",
         "notes/text_summary", "pr", "pr_weighted",
     }
+
+
+def raw_script(SummaryWriter, log_dir):
+    """torch's methods that take what the caller computed."""
+    rng = np.random.default_rng(3)
+    with SummaryWriter(log_dir) as writer:
+        writer.add_histogram_raw(
+            "raw", min=-1.0, max=3.0, num=10, sum=8.0, sum_squares=20.0,
+            bucket_limits=[0.0, 1.0, 2.0, 3.0], bucket_counts=[0, 4, 6, 0], global_step=2,
+        )
+        n = 5
+        writer.add_pr_curve_raw(
+            "pr_raw", *(rng.integers(0, 50, n) for _ in range(4)), rng.random(n), rng.random(n), 3, num_thresholds=n
+        )
+        image = rng.random((3, 24, 32))
+        boxes = np.array([[2, 3, 20, 15], [5, 8, 30, 22]])
+        writer.add_image_with_boxes("boxes", image, boxes, 4)
+        writer.add_image_with_boxes("boxes_scaled", torch.tensor(image), torch.tensor(boxes), 5, rescale=2)
+
+
+def test_raw_methods_and_boxes_match_torchs(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    import tbseg
+
+    raw_script(TorchWriter, str(tmp_path / "torch"))
+    raw_script(tbseg.SummaryWriter, str(tmp_path / "tbseg"))
+    theirs = tensorboard_runs(tmp_path / "torch")
+    ours = tensorboard_runs(tmp_path / "tbseg")
+    assert set(theirs["."]["__plugins__"]) == {"raw", "pr_raw", "boxes", "boxes_scaled"}
+    # torch labels a rescaled image with its size before scaling; tbseg
+    # with the size of the PNG it holds. The pixels are the same.
+    (_, scaled_ours), = ours["."].pop("boxes_scaled")
+    (_, scaled_theirs), = theirs["."].pop("boxes_scaled")
+    for loaded in (ours, theirs):
+        del loaded["."]["__plugins__"]["boxes_scaled"]
+    assert scaled_ours[:2].tolist() == [b"64", b"48"] and scaled_theirs[:2].tolist() == [b"32", b"24"]
+    np.testing.assert_array_equal(decode_png(scaled_ours[2]), decode_png(scaled_theirs[2]))
+    assert decode_png(scaled_ours[2]).shape[:2] == (48, 64)
+    assert_same(ours, theirs)
