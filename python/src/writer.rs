@@ -25,8 +25,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use tbseg::proto::tensorflow::{
-    summary, summary_metadata, DataClass, DataType, GraphDef, HistogramProto, SummaryMetadata,
-    TensorProto,
+    summary, summary_metadata, tensor_shape_proto, DataClass, DataType, GraphDef, HistogramProto,
+    SummaryMetadata, TensorProto, TensorShapeProto,
 };
 use tbseg::summary::audio;
 use tbseg::summary::custom_scalars::{Category, Layout, MarginSeries};
@@ -471,7 +471,20 @@ impl Writer {
     /// `/text_summary` in Python).
     #[pyo3(signature = (tag, text, step, walltime=None))]
     fn _text(&self, tag: &str, text: &str, step: i64, walltime: Option<f64>) -> PyResult<()> {
-        self.write_value(values::text(tag, text), when(step, walltime))
+        // A one-element vector, as torch writes it: TensorBoard renders a
+        // vector as a table and a scalar string as plain text, so the same
+        // shape shows the same in the dashboard.
+        let mut value = values::text(tag, text);
+        if let Some(summary::value::Value::Tensor(tensor)) = &mut value.value {
+            tensor.tensor_shape = Some(TensorShapeProto {
+                dim: vec![tensor_shape_proto::Dim {
+                    size: 1,
+                    name: String::new(),
+                }],
+                unknown_rank: false,
+            });
+        }
+        self.write_value(value, when(step, walltime))
     }
 
     /// A PR curve from the `[6, num_thresholds]` `float32` rows (TP, FP,
