@@ -35,7 +35,8 @@ use tbseg::summary::mesh::{mesh, Mesh};
 use tbseg::summary::values::{self, Summary, Value};
 use tbseg::summary::video::{encode_gif, video, VideoFrames};
 use tbseg::summary::{
-    HParamValue, Metric, PrCurve, SessionStatus, Step, SummaryError, SummaryWriter,
+    pr_curve_weighted, HParamValue, Metric, PrCurve, SessionStatus, Step, SummaryError,
+    SummaryWriter,
 };
 
 use crate::encoder::{Encoder, Job};
@@ -516,6 +517,43 @@ impl Writer {
             precision: row(4),
             recall: row(5),
         };
+        self.write_value(values::pr_curve(tag, &curve), when(step, walltime))
+    }
+
+    /// torch's `add_pr_curve`, computed by the library
+    /// ([`pr_curve_weighted`], TensorBoard's and torch's computation):
+    /// `labels` and `weights` as `float64`, `predictions` as `float32` or
+    /// `float64` (the bucket of a prediction is computed in its precision,
+    /// as numpy does in torch's writer).
+    #[pyo3(signature = (tag, labels, predictions, weights, num_thresholds, step, walltime=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _pr_curve_from(
+        &self,
+        py: Python<'_>,
+        tag: &str,
+        labels: &Bound<'_, PyAny>,
+        predictions: &Bound<'_, PyAny>,
+        weights: Option<&Bound<'_, PyAny>>,
+        num_thresholds: u32,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let labels = f64s(&array_bytes(labels, "<f8", "labels")?);
+        let weights = weights
+            .map(|w| array_bytes(w, "<f8", "weights").map(|b| f64s(&b)))
+            .transpose()?;
+        let curve = if predictions.getattr("dtype")?.str()?.to_cow()? == "float32" {
+            let predictions = f32s(&array_bytes(predictions, "<f4", "predictions")?);
+            py.allow_threads(|| {
+                pr_curve_weighted(&labels, &predictions, weights.as_deref(), num_thresholds)
+            })
+        } else {
+            let predictions = f64s(&array_bytes(predictions, "<f8", "predictions")?);
+            py.allow_threads(|| {
+                pr_curve_weighted(&labels, &predictions, weights.as_deref(), num_thresholds)
+            })
+        }
+        .map_err(|(what, reason)| invalid(tag, what, reason))?;
         self.write_value(values::pr_curve(tag, &curve), when(step, walltime))
     }
 

@@ -131,30 +131,6 @@ def tensorflow_bins() -> np.ndarray:
     return np.array([-b for b in reversed(buckets)] + [0] + buckets, dtype=np.float64)
 
 
-def pr_curve_rows(labels, predictions, num_thresholds: int, weights=None) -> np.ndarray:
-    """torch's (TensorBoard's) ``compute_curve``: rows TP, FP, TN, FN,
-    precision, recall at ``num_thresholds`` thresholds, as float32."""
-    minimum_count = 1e-7
-    if weights is None:
-        weights = 1.0
-    bucket_indices = np.int32(np.floor(predictions * (num_thresholds - 1)))
-    float_labels = labels.astype(np.float64)
-    histogram_range = (0, num_thresholds - 1)
-    tp_buckets, _ = np.histogram(
-        bucket_indices, bins=num_thresholds, range=histogram_range, weights=float_labels * weights
-    )
-    fp_buckets, _ = np.histogram(
-        bucket_indices, bins=num_thresholds, range=histogram_range, weights=(1.0 - float_labels) * weights
-    )
-    tp = np.cumsum(tp_buckets[::-1])[::-1]
-    fp = np.cumsum(fp_buckets[::-1])[::-1]
-    tn = fp[0] - fp
-    fn = tp[0] - tp
-    precision = tp / np.maximum(minimum_count, tp + fp)
-    recall = tp / np.maximum(minimum_count, tp + fn)
-    return np.ascontiguousarray(np.stack((tp, fp, tn, fn, precision, recall)), dtype=np.float32)
-
-
 def figure_to_image(figures, close: bool = True) -> np.ndarray:
     """torch's ``figure_to_image``: a matplotlib figure rendered to a CHW
     ``uint8`` array (a list of figures: NCHW); needs matplotlib."""

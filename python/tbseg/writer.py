@@ -303,8 +303,16 @@ class SummaryWriter(_Writer):
         num_thresholds = min(int(num_thresholds), 127)
         if num_thresholds < 2:
             raise ValueError(f"invalid num_thresholds for summary {tag!r}: {num_thresholds}, expected at least 2")
-        rows = _convert.pr_curve_rows(labels, predictions, num_thresholds, weights)
-        self._pr_curve(tag, rows, _step(global_step), walltime)
+        _convert.check_numeric("labels", labels)
+        _convert.check_numeric("predictions", predictions)
+        labels = np.ascontiguousarray(labels.reshape(-1), dtype=np.float64)
+        dtype = np.float32 if predictions.dtype == np.float32 else np.float64
+        predictions = np.ascontiguousarray(predictions.reshape(-1), dtype=dtype)
+        if weights is not None:
+            _convert.check_numeric("weights", weights)
+            weights = np.ascontiguousarray(np.broadcast_to(weights, labels.shape) if np.ndim(weights) == 0
+                                           else weights.reshape(-1), dtype=np.float64)
+        self._pr_curve_from(tag, labels, predictions, weights, num_thresholds, _step(global_step), walltime)
 
     def add_pr_curve_raw(
         self,
