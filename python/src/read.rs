@@ -321,7 +321,7 @@ fn read_records<R: std::io::Read>(
 
 /// What the fast path does with the values of one tag, decided once that
 /// can no longer change (the tag's kind is known).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Route {
     /// A tag or kind not asked for.
     Skip,
@@ -422,6 +422,9 @@ fn fast_summary(
         let (1, wire::Field::Bytes(bytes)) = (number, field) else {
             continue;
         };
+        if wire::leading_tag(bytes).and_then(|tag| routes.get(tag)) == Some(Route::Skip) {
+            continue;
+        }
         if let Ok(value) = wire::scalar_value(bytes) {
             let route = routes
                 .get(value.tag)

@@ -156,6 +156,15 @@ pub fn scalar_value(value: &[u8]) -> Result<ScalarValue<'_>, ()> {
     Ok(out)
 }
 
+/// The tag of a `Summary.Value` when it is the value's first field (as
+/// every writer puts it), so that a value to skip is not read further.
+pub fn leading_tag(value: &[u8]) -> Option<&[u8]> {
+    match Wire::new(value).field()? {
+        Ok((1, Field::Bytes(tag))) => Some(tag),
+        _ => None,
+    }
+}
+
 const DT_FLOAT: u64 = 1;
 const DT_DOUBLE: u64 = 2;
 
