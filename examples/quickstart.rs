@@ -1,4 +1,4 @@
-//! The README's "Using the library from another crate" example, compiled
+//! The writer-and-checkpoint example of docs/library.md ("Checkpoints"), compiled
 //! and run so that it stays true:
 //!
 //! ```text

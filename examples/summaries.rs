@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let crop = |k: usize| (0..32 * 32).map(move |i| (k * 24 + i / 32, k * 24 + i % 32));
     let batch: Vec<f32> = (0..4)
         .flat_map(crop)
-        .map(|(y, x)| grey[y * SIZE as usize + x])
+        .map(|(y, x)| grey[y * SIZE + x])
         .collect();
     writer.add_images("mri/batch", &batch, BatchLayout::Nchw(4, 1, 32, 32), 119)?;
 

@@ -3,7 +3,9 @@
 # (libtorch, the pinned Python readers), then runs
 #   1. the library's tests without libtorch (`-p tbseg`), then with the
 #      `object-store` feature against a real S3 server (s3s-fs, cached by
-#      scripts/setup-s3.sh),
+#      scripts/setup-s3.sh), and the checks that the library is ready to
+#      publish (scripts/publish-checks.sh: `cargo package`, the MSRV,
+#      cargo-semver-checks once a release is tagged),
 #   2. the Burn metric logger's test (a short Burn training run), the
 #      candle integration's tests and its doc example, then
 #      the whole workspace's tests with the trainer (libtorch) enabled,
@@ -39,6 +41,7 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
+( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --no-default-features --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features candle --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
@@ -49,6 +52,8 @@ echo "== cargo test (the library alone, no libtorch)" >&2
 
 echo "== cargo test (object storage against a real S3 server, s3s-fs on 127.0.0.1)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features object-store --lib --test object_store )
+
+scripts/publish-checks.sh
 
 echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
 # Burn is a long first build (about 9 minutes on this 2-core VM while

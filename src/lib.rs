@@ -60,3 +60,10 @@ pub mod reader;
 pub mod record;
 pub mod storage;
 pub mod summary;
+
+// The README's Rust blocks (the library quickstart) run as doc tests, so
+// the front page cannot drift from the API. Its other blocks are marked
+// `sh`, `text`, `toml` or `python` and are not compiled.
+#[cfg(all(doctest, feature = "png"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -15,13 +15,15 @@
 //! values, and an inherent method always wins over a trait method of the
 //! same name.
 //!
-//! ```no_run
+//! ```
 //! use candle_core::{DType, Device, Tensor};
 //! use candle_nn::{linear, loss, Module, Optimizer, VarBuilder, VarMap, SGD};
 //! use tbseg::integrations::candle::{CandleSummaries, ChannelOrder};
+//! use tbseg::reader::Logdir;
 //! use tbseg::summary::SummaryWriter;
 //!
-//! let writer = SummaryWriter::new("runs/candle")?;
+//! # let dir = std::env::temp_dir().join(format!("tbseg-doc-candle-{}", std::process::id()));
+//! let writer = SummaryWriter::new(&dir)?; // "runs/candle", say
 //! let vars = VarMap::new();
 //! let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
 //! let net = linear(4, 1, vb.pp("fc"))?;
@@ -33,8 +35,26 @@
 //! writer.add_gradients(&vars, &grads, 0)?; // grads/fc.weight, grads/fc.bias
 //! opt.step(&grads)?;
 //! writer.add_scalar_tensor("loss", &loss, 0)?;
+//! writer.add_histogram_tensor("inputs", &x, 0)?;
 //! writer.add_image_tensor("input", &x.unsqueeze(0)?, ChannelOrder::Chw, 0)?;
+//! writer.add_images_tensor("halves", &x.reshape((2, 1, 4, 4))?, ChannelOrder::Chw, 0)?;
+//! writer.add_embedding_tensor("points", &x, &["a", "b", "c", "d", "e", "f", "g", "h"], 0)?;
 //! writer.close()?;
+//!
+//! let logdir = Logdir::scan(&dir)?;
+//! let run = &logdir.runs["."];
+//! assert_eq!(run.scalars("loss").map(|points| points.len()), Some(1));
+//! let count = |tag| -> Result<f64, Box<dyn std::error::Error>> {
+//!     Ok(run.histograms(tag)?[0].value.count())
+//! };
+//! assert_eq!(count("weights/fc.weight")?, 4.0); // a 1x4 matrix
+//! assert_eq!(count("grads/fc.bias")?, 1.0);
+//! assert_eq!(count("inputs")?, 32.0);
+//! let input = &run.images("input")?[0].value[0];
+//! assert_eq!((input.height, input.width), (8, 4));
+//! let points = &logdir.embeddings(".")?[0];
+//! assert_eq!((points.points, points.dim), (8, 4));
+//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -58,7 +58,6 @@ pub mod text_table;
 pub mod values;
 pub mod video;
 mod writer;
-mod writer_kinds;
 
 pub use error::SummaryError;
 pub use event_writer::{EventEncoder, EventWriter, FILE_VERSION, WRITER_NAME};

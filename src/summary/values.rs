@@ -92,8 +92,8 @@ pub fn scalar_f64(tag: &str, value: f64) -> Value {
 /// An image of `height × width` pixels: the v2 form `[b"<width>",
 /// b"<height>", png]` (TensorBoard's order, width first), a DT_STRING
 /// rank-1 tensor, plugin `images`, data class blob sequence. `png` must
-/// be an encoded image of the given size (see
-/// [`crate::summary::png::encode`]).
+/// be an encoded image of the given size (`tbseg::summary::png::encode`
+/// makes one, with the `png` feature).
 pub fn image(tag: &str, height: usize, width: usize, png: Vec<u8>) -> Value {
     images(tag, height, width, vec![png])
 }

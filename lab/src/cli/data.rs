@@ -46,7 +46,7 @@ struct SynthArgs {
     /// `classic`: independent slices, easier than real MRI; `hard`: patients sliced base to apex, meant to be as hard as the lab's Sunnybrook images.
     #[arg(long, value_enum, default_value_t = SynthStyle::Classic)]
     style: SynthStyle,
-    /// Scale of the hard style's noise, bias field and blur; 0 keeps the anatomy only [default: 2.5, calibrated against the lab's Sunnybrook figures in the README].
+    /// Scale of the hard style's noise, bias field and blur; 0 keeps the anatomy only [default: 2.5, calibrated against the lab's Sunnybrook figures in BENCHMARKS.md].
     #[arg(long, allow_negative_numbers = true)]
     difficulty: Option<f64>,
     /// Replace existing files.

@@ -20,7 +20,7 @@ use crate::train::{ModelKind, TrainError};
 
 use super::runtime::Runtime;
 
-/// `tbseg train --help`'s closing section (the README's "When things go
+/// `tbseg train --help`'s closing section (docs/lab.md's "When things go
 /// wrong", briefly).
 pub const WHEN_THINGS_GO_WRONG: &str = "\
 When things go wrong:

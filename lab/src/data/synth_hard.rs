@@ -35,7 +35,7 @@ pub const SLICES_PER_PATIENT: u64 = 10;
 
 /// The default difficulty (`--difficulty` of `tbseg data synth`): the
 /// level at which the lab's recipes score about what they score on
-/// Sunnybrook in the lab (the README's calibration runs).
+/// Sunnybrook in the lab (BENCHMARKS.md's calibration runs).
 pub const DEFAULT_DIFFICULTY: f64 = 2.5;
 
 /// Generates slice `index` of `seed` at `difficulty` (0 keeps the anatomy

@@ -82,7 +82,7 @@ impl Recipe {
                 model: ModelKind::Unet,
                 learning_rate: 0.001,
                 // Validation Dice on the calibrated hard data still rises
-                // after 10 epochs (0.913 there, 0.941 by epoch 20; README).
+                // after 10 epochs (0.913 there, 0.941 by epoch 20; BENCHMARKS.md).
                 num_epochs: 20,
                 loss: LossKind::DiceCrossEntropy,
                 optimizer: OptimizerKind::Adam,
@@ -90,7 +90,7 @@ impl Recipe {
                 // Flips and quarter turns put the RV on any side of the LV,
                 // and the U-Net then tells the two apart less well: Dice
                 // 0.913 without them against 0.532 with them after 10
-                // epochs on the calibrated hard data (README).
+                // epochs on the calibrated hard data (BENCHMARKS.md).
                 augment_symmetries: false,
                 eval_every: LAB_EPOCH_STEPS,
                 best_checkpoint: true,
