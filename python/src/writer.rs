@@ -468,6 +468,64 @@ impl Writer {
         self.write_value(value, when(step, walltime))
     }
 
+    /// torch's `add_tensor`: the array whole, under TensorBoard's `tensor`
+    /// plugin, from its bytes (`typestr` numpy's `dtype.str`) and `shape`.
+    #[pyo3(signature = (tag, array, typestr, shape, step, walltime=None))]
+    fn _tensor(
+        &self,
+        tag: &str,
+        array: &Bound<'_, PyAny>,
+        typestr: &str,
+        shape: Vec<i64>,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let dtype = match typestr {
+            "<f2" => DataType::DtHalf,
+            "<f4" => DataType::DtFloat,
+            "<f8" => DataType::DtDouble,
+            "|i1" => DataType::DtInt8,
+            "|u1" => DataType::DtUint8,
+            "<i2" => DataType::DtInt16,
+            "<i4" => DataType::DtInt32,
+            "<i8" => DataType::DtInt64,
+            "|b1" => DataType::DtBool,
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "tensor for summary {tag:?} has dtype {other}, expected a real or bool dtype"
+                )))
+            }
+        };
+        let content = array_bytes(array, typestr, "tensor")?;
+        let value = Value {
+            tag: tag.to_owned(),
+            metadata: Some(SummaryMetadata {
+                plugin_data: Some(summary_metadata::PluginData {
+                    plugin_name: "tensor".into(),
+                    content: Vec::new(),
+                }),
+                ..Default::default()
+            }),
+            value: Some(summary::value::Value::Tensor(TensorProto {
+                dtype: dtype as i32,
+                tensor_shape: Some(TensorShapeProto {
+                    dim: shape
+                        .into_iter()
+                        .map(|size| tensor_shape_proto::Dim {
+                            size,
+                            name: String::new(),
+                        })
+                        .collect(),
+                    unknown_rank: false,
+                }),
+                tensor_content: content,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        self.write_value(value, when(step, walltime))
+    }
+
     /// Markdown text under `tag` as given (torch's `add_text` appends
     /// `/text_summary` in Python).
     #[pyo3(signature = (tag, text, step, walltime=None))]

@@ -265,6 +265,22 @@ class SummaryWriter(_Writer):
             limits.tolist(), counts.tolist(), _step(global_step), walltime,
         )
 
+    def add_tensor(
+        self,
+        tag: str,
+        tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """A whole tensor (a numpy array or torch tensor of a real or bool
+        dtype), under TensorBoard's ``tensor`` plugin, as torch writes it."""
+        _tag(tag)
+        array = _convert.to_numpy(tensor)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"tensor for summary {tag!r} has dtype {array.dtype}, expected a real or bool dtype")
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        super()._tensor(tag, array, array.dtype.str, list(array.shape), _step(global_step), walltime)
+
     # -- text, PR curves, hparams ---------------------------------------------
 
     def add_text(

@@ -104,6 +104,9 @@ def raw_script(SummaryWriter, log_dir):
         boxes = np.array([[2, 3, 20, 15], [5, 8, 30, 22]])
         writer.add_image_with_boxes("boxes", image, boxes, 4)
         writer.add_image_with_boxes("boxes_scaled", torch.tensor(image), torch.tensor(boxes), 5, rescale=2)
+        writer.add_tensor("t_float", torch.arange(6, dtype=torch.float32).reshape(2, 3) / 7, 6)
+        writer.add_tensor("t_int", torch.tensor([[1, -2], [3, 40000]], dtype=torch.int32), 7)
+        writer.add_tensor("t_double", torch.tensor([0.1, 1e300], dtype=torch.float64), 8)
 
 
 def test_raw_methods_and_boxes_match_torchs(tmp_path):
@@ -115,7 +118,13 @@ def test_raw_methods_and_boxes_match_torchs(tmp_path):
     raw_script(tbseg.SummaryWriter, str(tmp_path / "tbseg"))
     theirs = tensorboard_runs(tmp_path / "torch")
     ours = tensorboard_runs(tmp_path / "tbseg")
-    assert set(theirs["."]["__plugins__"]) == {"raw", "pr_raw", "boxes", "boxes_scaled"}
+    assert set(theirs["."]["__plugins__"]) == {"raw", "pr_raw", "boxes", "boxes_scaled", "t_float", "t_int", "t_double"}
+    for tag in ("t_float", "t_int", "t_double"):
+        (_, a), (_, b) = ours["."][tag][0], theirs["."][tag][0]
+        assert a.dtype == b.dtype and a.shape == b.shape, tag
+        np.testing.assert_array_equal(a, b, err_msg=tag)
+        for loaded in (ours, theirs):
+            del loaded["."][tag], loaded["."]["__plugins__"][tag]
     # torch labels a rescaled image with its size before scaling; tbseg
     # with the size of the PNG it holds. The pixels are the same.
     (_, scaled_ours), = ours["."].pop("boxes_scaled")
