@@ -4,8 +4,10 @@
 TBSEG_CACHE="${TBSEG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tbseg}"
 TBSEG_TORCH_VENV="$TBSEG_CACHE/torch-2.11.0-venv"
 TBSEG_PY_VENV="$TBSEG_CACHE/py-conformance-venv"
-# The Python package's build and test environment (setup-python-package.sh).
-TBSEG_PKG_VENV="$TBSEG_CACHE/py-package-venv"
+# The Python package's build and test environment (setup-python-package.sh);
+# a caller may name another (one per concurrent checkout, so that installing
+# one checkout's wheel does not replace another's).
+TBSEG_PKG_VENV="${TBSEG_PKG_VENV:-$TBSEG_CACHE/py-package-venv}"
 # The S3 test server (scripts/setup-s3.sh) and TensorBoard's S3 reader.
 TBSEG_S3_ROOT="$TBSEG_CACHE/s3s-fs"
 TBSEG_S3_PY_VENV="$TBSEG_CACHE/py-s3-venv"

@@ -26,12 +26,15 @@ torch_site="$("$TBSEG_TORCH_VENV/bin/python" -c 'import sysconfig; print(sysconf
 echo "$torch_site" > "$site/tbseg-torch.pth"
 "$TBSEG_PKG_VENV/bin/python" -c 'import torch; assert torch.__version__.startswith("2.11.0"), torch.__version__'
 
-# The wheel, built in release mode into the cache, with the project's
-# cargo target directory so the library's build is shared.
-rm -rf "$TBSEG_CACHE/wheels"
+# The wheel, built in release mode with the project's cargo target
+# directory (so the library's build is shared) into a folder of that
+# target directory (so checkouts with their own target directories do not
+# replace each other's wheel).
+wheels="$CARGO_TARGET_DIR/wheels"
+rm -rf "$wheels"
 ( unset LIBTORCH_USE_PYTORCH
   "$TBSEG_PKG_VENV/bin/maturin" build --release --quiet \
       -m "$here/../python/Cargo.toml" -i "$TBSEG_PKG_VENV/bin/python" \
-      -o "$TBSEG_CACHE/wheels" )
-"$TBSEG_PKG_VENV/bin/pip" install --quiet --force-reinstall --no-deps "$TBSEG_CACHE"/wheels/tbseg-*.whl
+      -o "$wheels" )
+"$TBSEG_PKG_VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$wheels"/tbseg-*.whl
 "$TBSEG_PKG_VENV/bin/python" -c 'import tbseg; print("tbseg", tbseg.__version__, "installed in", tbseg.__file__)' >&2

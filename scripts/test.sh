@@ -12,7 +12,8 @@
 #      then the library's tch integration and the training example on tiny
 #      data (feature `trainer`),
 #   3. the Python package's tests (python/tests: every SummaryWriter method,
-#      the reader, and torch's writer side by side through TensorBoard's
+#      the reader, s3:// logdirs on the S3 test server that setup-s3.sh
+#      built above, and torch's writer side by side through TensorBoard's
 #      loader), then the conformance checks, in which TensorBoard's and
 #      TensorFlow's own Python readers load files that tbseg wrote,
 #   4. the library's tests once more in debug mode, so debug_asserts and

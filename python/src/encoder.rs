@@ -48,23 +48,12 @@ impl Encoder {
         })
     }
 
-    /// Queues `job`, waiting for room (call with the GIL released).
-    pub fn submit(&self, job: Job) {
-        if let Some(sender) = &self.sender {
-            // The thread only stops when `finish` drops the sender.
-            let _ = sender.send(Msg::Job(job));
-        }
-    }
-
-    /// Waits until every job queued so far has run (call with the GIL
-    /// released).
-    pub fn drain(&self) {
-        let (done, wait) = mpsc::channel();
-        if let Some(sender) = &self.sender {
-            if sender.send(Msg::Barrier(done)).is_ok() {
-                let _ = wait.recv();
-            }
-        }
+    /// A handle that queues jobs on this encoder, usable without holding
+    /// whatever lock guards the encoder; `None` once finished.
+    pub fn queue(&self) -> Option<Queue> {
+        Some(Queue {
+            sender: self.sender.clone()?,
+        })
     }
 
     /// The first error a job returned, once (later calls see the next).
@@ -80,6 +69,30 @@ impl Encoder {
         self.sender = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Queues jobs on an [`Encoder`]'s thread. While a `Queue` exists the
+/// thread keeps running (a concurrent `finish` waits for its jobs).
+#[derive(Clone)]
+pub struct Queue {
+    sender: SyncSender<Msg>,
+}
+
+impl Queue {
+    /// Queues `job`, waiting for room (call with the GIL released).
+    pub fn submit(&self, job: Job) {
+        // The thread only stops when every sender is dropped.
+        let _ = self.sender.send(Msg::Job(job));
+    }
+
+    /// Waits until every job queued so far has run (call with the GIL
+    /// released).
+    pub fn drain(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.sender.send(Msg::Barrier(done)).is_ok() {
+            let _ = wait.recv();
         }
     }
 }

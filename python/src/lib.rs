@@ -21,6 +21,7 @@ mod encoder;
 mod errors;
 mod histogram;
 mod read;
+mod wire;
 mod writer;
 
 /// The module; `tbseg/__init__.py` re-exports what users see.

@@ -20,10 +20,14 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use prost::Message;
 use tbseg::proto::tensorflow::session_log::SessionStatus;
 use tbseg::proto::tensorflow::summary::value::Value as ValueKind;
 use tbseg::proto::tensorflow::{event, summary, DataType, Event, TensorProto};
-use tbseg::reader::{EventFileReader, SeriesKind};
+use tbseg::reader::SeriesKind;
+use tbseg::record::{ReadRecordError, RecordReader};
+
+use crate::wire;
 
 /// The kinds `tbseg.read` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,9 +91,31 @@ struct FileColumns {
     purges: Vec<(i64, usize, usize)>,
 }
 
-/// Event files under `root`, grouped by run name.
-fn event_files(root: &Path) -> std::io::Result<BTreeMap<String, Vec<PathBuf>>> {
-    let mut runs: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+/// Where an event file is.
+enum Source {
+    Local(PathBuf),
+    /// An object-store URL (feature `object-store`).
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    Remote(String),
+}
+
+impl Source {
+    fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Source::Local(path) => path.to_string_lossy(),
+            Source::Remote(url) => url.into(),
+        }
+    }
+}
+
+/// Event files under `root` (a folder or an object-store URL), grouped by
+/// run name.
+fn event_files(root: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    if tbseg::storage::is_remote(Path::new(root)) {
+        return remote_event_files(root);
+    }
+    let root = Path::new(root);
+    let mut runs: BTreeMap<String, Vec<Source>> = BTreeMap::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir)? {
@@ -102,14 +128,37 @@ fn event_files(root: &Path) -> std::io::Result<BTreeMap<String, Vec<PathBuf>>> {
                     Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
                     _ => ".".to_owned(),
                 };
-                runs.entry(run).or_default().push(path);
+                runs.entry(run).or_default().push(Source::Local(path));
             }
         }
     }
     for files in runs.values_mut() {
-        files.sort();
+        files.sort_by(|a, b| a.name().cmp(&b.name()));
     }
     Ok(runs)
+}
+
+/// The objects under `url` whose name contains `tfevents`, by run (the
+/// "folder" of the key relative to `url`).
+#[cfg(feature = "object-store")]
+fn remote_event_files(url: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    let url = url.trim_end_matches('/');
+    let mut runs: BTreeMap<String, Vec<Source>> = BTreeMap::new();
+    for (key, _) in tbseg::storage::remote::Remote::open(url)?.list()? {
+        let (run, name) = key.rsplit_once('/').unwrap_or((".", &key));
+        if name.contains("tfevents") {
+            runs.entry(run.to_owned())
+                .or_default()
+                .push(Source::Remote(format!("{url}/{key}")));
+        }
+    }
+    // `list` is sorted by key, so each run's files are in name order.
+    Ok(runs)
+}
+
+#[cfg(not(feature = "object-store"))]
+fn remote_event_files(url: &str) -> std::io::Result<BTreeMap<String, Vec<Source>>> {
+    Err(tbseg::storage::feature_missing(url))
 }
 
 fn scalar(value: &ValueKind) -> Option<f64> {
@@ -194,24 +243,67 @@ fn blob(kind: Kind, value: &ValueKind) -> Option<Blob> {
 }
 
 /// Decodes one file, keeping the `kinds` and the `tags` (all if `None`).
+/// Scalars of tags already seen take the wire-format fast path
+/// ([`crate::wire`]); every other record is decoded with prost.
 fn read_file(
-    path: &Path,
+    source: &Source,
+    kinds: &HashSet<Kind>,
+    tags: Option<&HashSet<String>>,
+) -> Result<FileColumns, String> {
+    match source {
+        Source::Local(path) => {
+            let records = RecordReader::open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            read_records(records, &source.name(), kinds, tags)
+        }
+        // An object is read whole, in one request.
+        Source::Remote(url) => {
+            let bytes = tbseg::storage::read(url).map_err(|e| format!("cannot read {url}: {e}"))?;
+            read_records(RecordReader::new(bytes.as_slice()), url, kinds, tags)
+        }
+    }
+}
+
+fn read_records<R: std::io::Read>(
+    mut records: RecordReader<R>,
+    name: &str,
     kinds: &HashSet<Kind>,
     tags: Option<&HashSet<String>>,
 ) -> Result<FileColumns, String> {
     let mut out = FileColumns::default();
     let mut codes: HashMap<String, (u32, Option<Kind>)> = HashMap::new();
-    let mut reader =
-        EventFileReader::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut visit = |event: Event| {
+    let mut routes = Routes::default();
+    loop {
+        // The same records as `EventFileReader::for_each`: a torn tail ends
+        // the file, a record with a bad data checksum is skipped.
+        let record = match records.read_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(e) if e.is_truncated() => break,
+            Err(ReadRecordError::BadDataCrc { .. }) => continue,
+            Err(e) => return Err(format!("cannot read {name}: {e}")),
+        };
+        if let Some(event) = wire::summary_event(record) {
+            if fast_summary(&mut out, &mut codes, &mut routes, (kinds, tags), &event) {
+                continue;
+            }
+        }
+        // Undecodable records and NaN wall times are skipped, as the
+        // library's reader does.
+        let Ok(event) = Event::decode(record) else {
+            continue;
+        };
+        if event.wall_time.is_nan() {
+            continue;
+        }
         let summary = match event.what {
             Some(event::What::Summary(summary)) => summary,
             Some(event::What::SessionLog(log)) if log.status == SessionStatus::Start as i32 => {
                 out.purges
                     .push((event.step, out.scalars.len(), out.blobs.len()));
-                return;
+                continue;
             }
-            _ => return,
+            _ => continue,
         };
         for value in summary.value {
             visit_value(
@@ -223,11 +315,143 @@ fn read_file(
                 value,
             );
         }
-    };
-    reader
-        .for_each(&mut visit)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
     Ok(out)
+}
+
+/// What the fast path does with the values of one tag, decided once that
+/// can no longer change (the tag's kind is known).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// A tag or kind not asked for.
+    Skip,
+    /// A scalar tag, by its code in the file.
+    Scalar(u32),
+    /// Another kind asked for: decoded with prost.
+    Decode,
+}
+
+/// FNV-1a: tags are short, and hashing them is most of a lookup.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// Routes by tag bytes: the last tag first (a file often repeats it), then
+/// a map.
+#[derive(Default)]
+struct Routes {
+    last: Option<(Vec<u8>, Route)>,
+    by_tag: HashMap<Vec<u8>, Route, std::hash::BuildHasherDefault<Fnv>>,
+}
+
+impl Routes {
+    fn get(&mut self, tag: &[u8]) -> Option<Route> {
+        if let Some((last, route)) = &self.last {
+            if last.as_slice() == tag {
+                return Some(*route);
+            }
+        }
+        let route = *self.by_tag.get(tag)?;
+        self.last = Some((tag.to_vec(), route));
+        Some(route)
+    }
+
+    /// The route of `tag` if it is settled: filtered out, or of a known kind.
+    fn settle(
+        &mut self,
+        tag: &[u8],
+        codes: &HashMap<String, (u32, Option<Kind>)>,
+        kinds: &HashSet<Kind>,
+        tags: Option<&HashSet<String>>,
+    ) -> Option<Route> {
+        let name = std::str::from_utf8(tag).ok()?;
+        let route = if tags.is_some_and(|tags| !tags.contains(name)) {
+            Route::Skip
+        } else {
+            match codes.get(name)? {
+                (_, None) => return None,
+                (_, Some(kind)) if !kinds.contains(kind) => Route::Skip,
+                (code, Some(Kind::Scalars)) => Route::Scalar(*code),
+                (_, Some(_)) => Route::Decode,
+            }
+        };
+        self.by_tag.insert(tag.to_vec(), route);
+        Some(route)
+    }
+}
+
+/// Reads a summary event's values without decoding it into messages:
+/// scalars of known tags are appended, values of tags or kinds not asked
+/// for skipped, and any other value decoded with prost. `false` (nothing
+/// kept) when the summary is malformed, so the caller decodes the record.
+fn fast_summary(
+    out: &mut FileColumns,
+    codes: &mut HashMap<String, (u32, Option<Kind>)>,
+    routes: &mut Routes,
+    (kinds, tags): (&HashSet<Kind>, Option<&HashSet<String>>),
+    event: &wire::SummaryEvent<'_>,
+) -> bool {
+    if event.wall_time.is_nan() {
+        return true;
+    }
+    let kept = (out.scalars.len(), out.blobs.len());
+    let mut fields = wire::Wire::new(event.summary);
+    while let Some(field) = fields.field() {
+        let Ok((number, field)) = field else {
+            out.scalars.truncate(kept.0);
+            out.blobs.truncate(kept.1);
+            return false;
+        };
+        let (1, wire::Field::Bytes(bytes)) = (number, field) else {
+            continue;
+        };
+        if wire::leading_tag(bytes).and_then(|tag| routes.get(tag)) == Some(Route::Skip) {
+            continue;
+        }
+        if let Ok(value) = wire::scalar_value(bytes) {
+            let route = routes
+                .get(value.tag)
+                .or_else(|| routes.settle(value.tag, codes, kinds, tags));
+            match (route, value.number) {
+                (Some(Route::Skip), _) => continue,
+                (Some(Route::Scalar(code)), Some(x)) => {
+                    out.scalars.push((code, event.step, event.wall_time, x));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        // A new tag, another kind, or not a plain number; a malformed
+        // value fails the whole record in prost as well.
+        if let Ok(value) = summary::Value::decode(bytes) {
+            visit_value(
+                out,
+                codes,
+                kinds,
+                tags,
+                (event.step, event.wall_time),
+                value,
+            );
+        }
+    }
+    true
 }
 
 fn visit_value(
@@ -288,13 +512,13 @@ struct Columns {
 }
 
 fn collect(
-    root: &Path,
+    root: &str,
     kinds: &HashSet<Kind>,
     tags: Option<&HashSet<String>>,
     runs: Option<&HashSet<String>>,
 ) -> Result<Columns, String> {
-    let files = event_files(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    let files: Vec<(String, PathBuf)> = files
+    let files = event_files(root).map_err(|e| format!("cannot list {root}: {e}"))?;
+    let files: Vec<(String, Source)> = files
         .into_iter()
         .filter(|(run, _)| runs.is_none_or(|runs| runs.contains(run)))
         .flat_map(|(run, paths)| paths.into_iter().map(move |p| (run.clone(), p)))
@@ -427,7 +651,7 @@ fn bytes_of<'py, T: Copy>(py: Python<'py>, values: &[T]) -> Bound<'py, PyBytes> 
 #[pyo3(signature = (logdir, kinds, tags=None, runs=None))]
 pub fn read_columns<'py>(
     py: Python<'py>,
-    logdir: PathBuf,
+    logdir: String,
     kinds: Vec<String>,
     tags: Option<Vec<String>>,
     runs: Option<Vec<String>>,
@@ -442,10 +666,9 @@ pub fn read_columns<'py>(
             })
         })
         .collect::<PyResult<HashSet<Kind>>>()?;
-    if !logdir.is_dir() {
+    if !tbseg::storage::is_remote(Path::new(&logdir)) && !Path::new(&logdir).is_dir() {
         return Err(PyOSError::new_err(format!(
-            "log directory {} does not exist or is not a directory",
-            logdir.display()
+            "log directory {logdir} does not exist or is not a directory"
         )));
     }
     let tags: Option<HashSet<String>> = tags.map(|t| t.into_iter().collect());

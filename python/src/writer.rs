@@ -25,7 +25,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 
 use tbseg::proto::tensorflow::{
-    summary, summary_metadata, DataClass, DataType, GraphDef, SummaryMetadata, TensorProto,
+    summary, summary_metadata, tensor_shape_proto, DataClass, DataType, GraphDef, HistogramProto,
+    SummaryMetadata, TensorProto, TensorShapeProto,
 };
 use tbseg::summary::audio;
 use tbseg::summary::custom_scalars::{Category, Layout, MarginSeries};
@@ -34,7 +35,8 @@ use tbseg::summary::mesh::{mesh, Mesh};
 use tbseg::summary::values::{self, Summary, Value};
 use tbseg::summary::video::{encode_gif, video, VideoFrames};
 use tbseg::summary::{
-    HParamValue, Metric, PrCurve, SessionStatus, Step, SummaryError, SummaryWriter,
+    pr_curve_weighted, HParamValue, Metric, PrCurve, SessionStatus, Step, SummaryError,
+    SummaryWriter,
 };
 
 use crate::encoder::{Encoder, Job};
@@ -232,16 +234,23 @@ impl Writer {
         Ok(guard)
     }
 
-    /// Queues `job` on the encoder, the GIL released while it waits.
+    /// Queues `job` on the encoder, the GIL released while it waits. The
+    /// lock is released first: a thread must never wait for the GIL while
+    /// holding it, since the GIL's holder may be waiting for the lock.
     fn submit(
         &self,
         py: Python<'_>,
         make: impl FnOnce(SummaryWriter) -> Job + Send,
     ) -> PyResult<()> {
-        let guard = self.open()?;
-        let open = guard.as_ref().expect("opened");
-        let job = make(open.writer.clone());
-        py.allow_threads(|| open.encoder.submit(job));
+        let (writer, queue) = {
+            let guard = self.open()?;
+            let open = guard.as_ref().expect("opened");
+            (open.writer.clone(), open.encoder.queue())
+        };
+        let job = make(writer);
+        if let Some(queue) = queue {
+            py.allow_threads(|| queue.submit(job));
+        }
         Ok(())
     }
 
@@ -414,11 +423,127 @@ impl Writer {
         })
     }
 
+    /// torch's `add_histogram_raw`: the statistics and buckets as given
+    /// (`limits` the right edges), in TensorFlow's legacy `HistogramProto`
+    /// form, as torch writes them; TensorBoard migrates it on load.
+    #[pyo3(signature = (tag, min, max, num, sum, sum_squares, limits, counts, step, walltime=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _histogram_raw(
+        &self,
+        tag: &str,
+        min: f64,
+        max: f64,
+        num: f64,
+        sum: f64,
+        sum_squares: f64,
+        limits: Vec<f64>,
+        counts: Vec<f64>,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        if limits.len() != counts.len() || limits.is_empty() {
+            return Err(invalid(
+                tag,
+                "histogram",
+                format!(
+                    "{} bucket limits and {} bucket counts, expected as many of each (at least one)",
+                    limits.len(),
+                    counts.len()
+                ),
+            ));
+        }
+        let value = Value {
+            tag: tag.to_owned(),
+            value: Some(summary::value::Value::Histo(HistogramProto {
+                min,
+                max,
+                num,
+                sum,
+                sum_squares,
+                bucket_limit: limits,
+                bucket: counts,
+            })),
+            ..Default::default()
+        };
+        self.write_value(value, when(step, walltime))
+    }
+
+    /// torch's `add_tensor`: the array whole, under TensorBoard's `tensor`
+    /// plugin, from its bytes (`typestr` numpy's `dtype.str`) and `shape`.
+    #[pyo3(signature = (tag, array, typestr, shape, step, walltime=None))]
+    fn _tensor(
+        &self,
+        tag: &str,
+        array: &Bound<'_, PyAny>,
+        typestr: &str,
+        shape: Vec<i64>,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let dtype = match typestr {
+            "<f2" => DataType::DtHalf,
+            "<f4" => DataType::DtFloat,
+            "<f8" => DataType::DtDouble,
+            "|i1" => DataType::DtInt8,
+            "|u1" => DataType::DtUint8,
+            "<i2" => DataType::DtInt16,
+            "<i4" => DataType::DtInt32,
+            "<i8" => DataType::DtInt64,
+            "|b1" => DataType::DtBool,
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "tensor for summary {tag:?} has dtype {other}, expected a real or bool dtype"
+                )))
+            }
+        };
+        let content = array_bytes(array, typestr, "tensor")?;
+        let value = Value {
+            tag: tag.to_owned(),
+            metadata: Some(SummaryMetadata {
+                plugin_data: Some(summary_metadata::PluginData {
+                    plugin_name: "tensor".into(),
+                    content: Vec::new(),
+                }),
+                ..Default::default()
+            }),
+            value: Some(summary::value::Value::Tensor(TensorProto {
+                dtype: dtype as i32,
+                tensor_shape: Some(TensorShapeProto {
+                    dim: shape
+                        .into_iter()
+                        .map(|size| tensor_shape_proto::Dim {
+                            size,
+                            name: String::new(),
+                        })
+                        .collect(),
+                    unknown_rank: false,
+                }),
+                tensor_content: content,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        self.write_value(value, when(step, walltime))
+    }
+
     /// Markdown text under `tag` as given (torch's `add_text` appends
     /// `/text_summary` in Python).
     #[pyo3(signature = (tag, text, step, walltime=None))]
     fn _text(&self, tag: &str, text: &str, step: i64, walltime: Option<f64>) -> PyResult<()> {
-        self.write_value(values::text(tag, text), when(step, walltime))
+        // A one-element vector, as torch writes it: TensorBoard renders a
+        // vector as a table and a scalar string as plain text, so the same
+        // shape shows the same in the dashboard.
+        let mut value = values::text(tag, text);
+        if let Some(summary::value::Value::Tensor(tensor)) = &mut value.value {
+            tensor.tensor_shape = Some(TensorShapeProto {
+                dim: vec![tensor_shape_proto::Dim {
+                    size: 1,
+                    name: String::new(),
+                }],
+                unknown_rank: false,
+            });
+        }
+        self.write_value(value, when(step, walltime))
     }
 
     /// A PR curve from the `[6, num_thresholds]` `float32` rows (TP, FP,
@@ -450,6 +575,43 @@ impl Writer {
             precision: row(4),
             recall: row(5),
         };
+        self.write_value(values::pr_curve(tag, &curve), when(step, walltime))
+    }
+
+    /// torch's `add_pr_curve`, computed by the library
+    /// ([`pr_curve_weighted`], TensorBoard's and torch's computation):
+    /// `labels` and `weights` as `float64`, `predictions` as `float32` or
+    /// `float64` (the bucket of a prediction is computed in its precision,
+    /// as numpy does in torch's writer).
+    #[pyo3(signature = (tag, labels, predictions, weights, num_thresholds, step, walltime=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _pr_curve_from(
+        &self,
+        py: Python<'_>,
+        tag: &str,
+        labels: &Bound<'_, PyAny>,
+        predictions: &Bound<'_, PyAny>,
+        weights: Option<&Bound<'_, PyAny>>,
+        num_thresholds: u32,
+        step: i64,
+        walltime: Option<f64>,
+    ) -> PyResult<()> {
+        let labels = f64s(&array_bytes(labels, "<f8", "labels")?);
+        let weights = weights
+            .map(|w| array_bytes(w, "<f8", "weights").map(|b| f64s(&b)))
+            .transpose()?;
+        let curve = if predictions.getattr("dtype")?.str()?.to_cow()? == "float32" {
+            let predictions = f32s(&array_bytes(predictions, "<f4", "predictions")?);
+            py.allow_threads(|| {
+                pr_curve_weighted(&labels, &predictions, weights.as_deref(), num_thresholds)
+            })
+        } else {
+            let predictions = f64s(&array_bytes(predictions, "<f8", "predictions")?);
+            py.allow_threads(|| {
+                pr_curve_weighted(&labels, &predictions, weights.as_deref(), num_thresholds)
+            })
+        }
+        .map_err(|(what, reason)| invalid(tag, what, reason))?;
         self.write_value(values::pr_curve(tag, &curve), when(step, walltime))
     }
 
@@ -733,19 +895,30 @@ impl Writer {
     /// Waits until everything logged so far is encoded, written and
     /// flushed to the operating system.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(open) = guard.as_ref() else {
-            return Ok(());
+        // Out of the lock before waiting, as in `submit`.
+        let (writer, queue) = {
+            let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(open) = guard.as_ref() else {
+                return Ok(());
+            };
+            if open.generation != FORK_GENERATION.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            (open.writer.clone(), open.encoder.queue())
         };
-        if open.generation != FORK_GENERATION.load(Ordering::Relaxed) {
-            return Ok(());
+        if let Some(queue) = queue {
+            py.allow_threads(|| queue.drain());
         }
-        py.allow_threads(|| open.encoder.drain());
-        if let Some(error) = open.encoder.take_error() {
+        if let Some(error) = self
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|open| open.encoder.take_error())
+        {
             return Err(summary_error(error));
         }
-        py.allow_threads(|| open.writer.flush())
-            .map_err(summary_error)
+        py.allow_threads(|| writer.flush()).map_err(summary_error)
     }
 
     /// Encodes and writes everything logged, closes the event file.

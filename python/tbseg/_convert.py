@@ -131,30 +131,6 @@ def tensorflow_bins() -> np.ndarray:
     return np.array([-b for b in reversed(buckets)] + [0] + buckets, dtype=np.float64)
 
 
-def pr_curve_rows(labels, predictions, num_thresholds: int, weights=None) -> np.ndarray:
-    """torch's (TensorBoard's) ``compute_curve``: rows TP, FP, TN, FN,
-    precision, recall at ``num_thresholds`` thresholds, as float32."""
-    minimum_count = 1e-7
-    if weights is None:
-        weights = 1.0
-    bucket_indices = np.int32(np.floor(predictions * (num_thresholds - 1)))
-    float_labels = labels.astype(np.float64)
-    histogram_range = (0, num_thresholds - 1)
-    tp_buckets, _ = np.histogram(
-        bucket_indices, bins=num_thresholds, range=histogram_range, weights=float_labels * weights
-    )
-    fp_buckets, _ = np.histogram(
-        bucket_indices, bins=num_thresholds, range=histogram_range, weights=(1.0 - float_labels) * weights
-    )
-    tp = np.cumsum(tp_buckets[::-1])[::-1]
-    fp = np.cumsum(fp_buckets[::-1])[::-1]
-    tn = fp[0] - fp
-    fn = tp[0] - tp
-    precision = tp / np.maximum(minimum_count, tp + fp)
-    recall = tp / np.maximum(minimum_count, tp + fn)
-    return np.ascontiguousarray(np.stack((tp, fp, tn, fn, precision, recall)), dtype=np.float32)
-
-
 def figure_to_image(figures, close: bool = True) -> np.ndarray:
     """torch's ``figure_to_image``: a matplotlib figure rendered to a CHW
     ``uint8`` array (a list of figures: NCHW); needs matplotlib."""
@@ -174,3 +150,29 @@ def figure_to_image(figures, close: bool = True) -> np.ndarray:
     if isinstance(figures, list):
         return np.stack([render(figure) for figure in figures])
     return render(figures)
+
+
+def draw_boxes(hwc: np.ndarray, boxes: np.ndarray, labels, rescale: float) -> np.ndarray:
+    """``hwc`` (uint8) with each box outlined red, 2 pixels wide, its label
+    (if any) on a red band above its bottom edge, then resized by
+    ``rescale`` (Lanczos): what torch's add_image_with_boxes shows."""
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:
+        raise ImportError("add_image_with_boxes needs Pillow (pip install pillow), as torch's does") from None
+    image = Image.fromarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    for i, (left, top, right, bottom) in enumerate(boxes.tolist()):
+        draw.line([(left, top), (left, bottom), (right, bottom), (right, top), (left, top)], width=2, fill="Red")
+        if labels is not None and labels[i]:
+            text = str(labels[i])
+            x0, y0, x1, y1 = font.getbbox(text)
+            width, height = x1 - x0, y1 - y0
+            margin = np.ceil(0.05 * height)
+            draw.rectangle([(left, bottom - height - 2 * margin), (left + width, bottom)], fill="Red")
+            draw.text((left + margin, bottom - height - margin), text, fill="black", font=font)
+    height, width = hwc.shape[:2]
+    image = image.resize((int(width * rescale), int(height * rescale)), Image.Resampling.LANCZOS)
+    out = np.asarray(image)
+    return out[:, :, None] if out.ndim == 2 else out

@@ -162,6 +162,36 @@ class SummaryWriter(_Writer):
             raise ValueError(f"invalid img_tensor for summary {tag!r}: {error}") from None
         super()._image(tag, hwc, _step(global_step), walltime)
 
+    def add_image_with_boxes(
+        self,
+        tag: str,
+        img_tensor: Any,
+        box_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        rescale: float = 1,
+        dataformats: str = "CHW",
+        labels: list[str] | None = None,
+    ) -> None:
+        """An image with boxes drawn on it: ``box_tensor`` is ``[N, 4]``
+        (xmin, ymin, xmax, ymax in pixels), drawn red 2 pixels wide with an
+        optional label each, then the image scaled by ``rescale``. Needs
+        Pillow, as torch's does."""
+        _tag(tag)
+        array = _convert.to_numpy(img_tensor)
+        _convert.check_numeric("img_tensor", array)
+        boxes = np.asarray(_convert.to_numpy(box_tensor), dtype=np.float64)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"invalid box_tensor for summary {tag!r}: shape {boxes.shape}, expected [N, 4]")
+        if labels is not None and len(labels) != len(boxes):
+            raise ValueError(f"invalid labels for summary {tag!r}: {len(labels)} labels for {len(boxes)} boxes")
+        try:
+            hwc = _convert.to_uint8(_convert.to_hwc(array, dataformats))
+        except ValueError as error:
+            raise ValueError(f"invalid img_tensor for summary {tag!r}: {error}") from None
+        drawn = _convert.draw_boxes(hwc, boxes, labels, rescale)
+        super()._image(tag, np.ascontiguousarray(drawn), _step(global_step), walltime)
+
     def add_figure(
         self,
         tag: str,
@@ -208,6 +238,49 @@ class SummaryWriter(_Writer):
             edges = np.ascontiguousarray(edges, dtype=np.float64)
         super()._histogram(tag, array, edges, _step(global_step), walltime, max_bins)
 
+    def add_histogram_raw(
+        self,
+        tag: str,
+        min: float,
+        max: float,
+        num: int,
+        sum: float,
+        sum_squares: float,
+        bucket_limits: Any,
+        bucket_counts: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """A histogram already counted: ``bucket_limits`` are the buckets'
+        right edges, ``bucket_counts`` their counts (as many of each)."""
+        _tag(tag)
+        limits = np.asarray(_convert.to_numpy(bucket_limits), dtype=np.float64).reshape(-1)
+        counts = np.asarray(_convert.to_numpy(bucket_counts), dtype=np.float64).reshape(-1)
+        if limits.shape != counts.shape:
+            raise ValueError(
+                f"invalid bucket_limits for summary {tag!r}: {limits.size} limits, {counts.size} counts"
+            )
+        super()._histogram_raw(
+            tag, float(min), float(max), float(num), float(sum), float(sum_squares),
+            limits.tolist(), counts.tolist(), _step(global_step), walltime,
+        )
+
+    def add_tensor(
+        self,
+        tag: str,
+        tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """A whole tensor (a numpy array or torch tensor of a real or bool
+        dtype), under TensorBoard's ``tensor`` plugin, as torch writes it."""
+        _tag(tag)
+        array = _convert.to_numpy(tensor)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"tensor for summary {tag!r} has dtype {array.dtype}, expected a real or bool dtype")
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        super()._tensor(tag, array, array.dtype.str, list(array.shape), _step(global_step), walltime)
+
     # -- text, PR curves, hparams ---------------------------------------------
 
     def add_text(
@@ -246,8 +319,46 @@ class SummaryWriter(_Writer):
         num_thresholds = min(int(num_thresholds), 127)
         if num_thresholds < 2:
             raise ValueError(f"invalid num_thresholds for summary {tag!r}: {num_thresholds}, expected at least 2")
-        rows = _convert.pr_curve_rows(labels, predictions, num_thresholds, weights)
-        self._pr_curve(tag, rows, _step(global_step), walltime)
+        _convert.check_numeric("labels", labels)
+        _convert.check_numeric("predictions", predictions)
+        labels = np.ascontiguousarray(labels.reshape(-1), dtype=np.float64)
+        dtype = np.float32 if predictions.dtype == np.float32 else np.float64
+        predictions = np.ascontiguousarray(predictions.reshape(-1), dtype=dtype)
+        if weights is not None:
+            _convert.check_numeric("weights", weights)
+            weights = np.ascontiguousarray(np.broadcast_to(weights, labels.shape) if np.ndim(weights) == 0
+                                           else weights.reshape(-1), dtype=np.float64)
+        self._pr_curve_from(tag, labels, predictions, weights, num_thresholds, _step(global_step), walltime)
+
+    def add_pr_curve_raw(
+        self,
+        tag: str,
+        true_positive_counts: Any,
+        false_positive_counts: Any,
+        true_negative_counts: Any,
+        false_negative_counts: Any,
+        precision: Any,
+        recall: Any,
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        walltime: float | None = None,
+    ) -> None:
+        """A precision-recall curve already computed: six arrays of
+        ``num_thresholds`` values each (``weights`` is ignored, as torch
+        ignores it)."""
+        _tag(tag)
+        rows = [
+            np.asarray(_convert.to_numpy(row), dtype=np.float32).reshape(-1)
+            for row in (true_positive_counts, false_positive_counts, true_negative_counts,
+                        false_negative_counts, precision, recall)
+        ]
+        if any(row.size != int(num_thresholds) for row in rows):
+            sizes = ", ".join(str(row.size) for row in rows)
+            raise ValueError(
+                f"invalid pr curve for summary {tag!r}: rows of {sizes} values, expected num_thresholds={num_thresholds} each"
+            )
+        self._pr_curve(tag, np.ascontiguousarray(np.stack(rows)), _step(global_step), walltime)
 
     def add_hparams(
         self,

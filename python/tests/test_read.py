@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,63 @@ def test_bad_arguments(two_runs, tmp_path):
         tbseg.read(tmp_path / "missing")
     with pytest.raises(TypeError):
         tbseg.read(two_runs, tags=[1])
+
+
+def test_scalars_mixed_with_other_kinds_and_precisions(logdir):
+    """Scalars read on the wire-format fast path agree with the values
+    written, whatever else shares the file: other kinds under other tags,
+    double-precision tensors, torch's legacy simple_value, filtered tags."""
+    with tbseg.SummaryWriter(logdir) as writer:
+        for step in range(50):
+            writer.add_scalar("f32", step / 3, step)
+            writer.add_scalar("f64", step / 3, step, double_precision=True)
+            writer.add_scalar("legacy", step * 2.0, step, new_style=False)
+            if step % 10 == 0:
+                writer.add_histogram("h", np.arange(step + 1.0), step)
+                writer.add_text("t", f"step {step}", step)
+    frame = tbseg.read(logdir)
+    assert set(frame.tag) == {"f32", "f64", "legacy"}
+    f32 = frame[frame.tag == "f32"]
+    np.testing.assert_array_equal(f32.value, np.arange(50, dtype=np.float32) / np.float32(3))
+    np.testing.assert_array_equal(frame[frame.tag == "f64"].value, np.arange(50) / 3)
+    assert frame[frame.tag == "legacy"].value.tolist() == [2.0 * s for s in range(50)]
+    only = tbseg.read(logdir, tags=["f64"])
+    assert only.step.tolist() == list(range(50)) and set(only.tag) == {"f64"}
+    mixed = tbseg.read(logdir, kinds=["scalars", "text"], tags=["f32", "t/text_summary"])
+    assert (mixed.kind == "text").sum() == 5 and (mixed.kind == "scalars").sum() == 50
+
+
+def test_purge_step_drops_replaced_points(logdir):
+    with tbseg.SummaryWriter(logdir) as writer:
+        for step in range(10):
+            writer.add_scalar("loss", float(step), step)
+    # Event files are read in name order, as TensorBoard reads them; the
+    # name starts with the time in seconds, so the restart's file must be
+    # named in a later second to be read after the first.
+    time.sleep(1.1)
+    with tbseg.SummaryWriter(logdir, purge_step=5) as writer:
+        for step in range(5, 8):
+            writer.add_scalar("loss", 100.0 + step, step)
+    frame = tbseg.read(logdir)
+    assert frame.step.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert frame.value.tolist() == [0, 1, 2, 3, 4, 105, 106, 107]
+
+
+def test_a_corrupt_record_is_skipped_and_a_torn_tail_ends_the_file(logdir):
+    with tbseg.SummaryWriter(logdir) as writer:
+        for step in range(20):
+            writer.add_scalar("loss", float(step), step)
+    (path,) = logdir.glob("*tfevents*")
+    data = bytearray(path.read_bytes())
+    # Records are framed as 8-byte length, 4-byte length CRC, data, 4-byte
+    # data CRC; flip one byte of the last float of the 11th record's data.
+    offset, records = 0, []
+    while offset < len(data):
+        length = int.from_bytes(data[offset : offset + 8], "little")
+        records.append((offset, length))
+        offset += 16 + length
+    start, length = records[11]
+    data[start + 12 + length - 1] ^= 0xFF
+    path.write_bytes(bytes(data) + b"\x05\x00")
+    frame = tbseg.read(logdir)
+    assert frame.step.tolist() == [s for s in range(20) if s != 10]

@@ -289,3 +289,20 @@ def test_version_and_stubs_ship():
     assert os.path.exists(os.path.join(package, "__init__.pyi"))
     assert os.path.exists(os.path.join(package, "py.typed"))
     assert sys.modules["tbseg._native"]
+
+
+def test_raw_methods_and_boxes_reject_bad_input_and_stay_usable(logdir):
+    with tbseg.SummaryWriter(logdir) as writer:
+        with pytest.raises(ValueError, match="3 limits, 2 counts"):
+            writer.add_histogram_raw("h", 0, 1, 2, 1, 1, [0.5, 1, 2], [1, 1])
+        with pytest.raises(ValueError, match="num_thresholds=4"):
+            writer.add_pr_curve_raw("p", *([np.zeros(3)] * 6), num_thresholds=4)
+        with pytest.raises(ValueError, match=r"expected \[N, 4\]"):
+            writer.add_image_with_boxes("b", np.zeros((3, 4, 4)), np.zeros((2, 3)))
+        with pytest.raises(ValueError, match="1 labels for 2 boxes"):
+            writer.add_image_with_boxes("b", np.zeros((3, 4, 4)), np.zeros((2, 4)), labels=["x"])
+        writer.add_image_with_boxes("b", np.zeros((3, 8, 8)), np.array([[1, 1, 6, 6]]), 0, labels=["cat"])
+        writer.add_scalar("after", 1.0, 0)
+    images = tbseg.read(logdir, kinds="images")
+    assert images.tag.tolist() == ["b"] and images.width.tolist() == [8]
+    assert tbseg.read(logdir).tag.tolist() == ["after"]
