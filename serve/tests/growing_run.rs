@@ -116,6 +116,17 @@ async fn growing_run_is_served_once_per_step_in_order() {
             assert_eq!(served, expected, "after writing step {step}");
             seen_lengths.push(served.len());
         }
+        if step % 100 == 0 {
+            // Let the reload loop catch up with what was flushed, so the
+            // served prefix is seen growing while the run is written
+            // (however slow the machine).
+            writer.flush().unwrap();
+            eventually(&format!("step {step} while writing"), || {
+                let mut c = client.clone();
+                async move { steps(&mut c, "a", "loss").await.len() as i64 > step }
+            })
+            .await;
+        }
     }
     writer.close().unwrap();
     eventually("all 300 steps", || {
