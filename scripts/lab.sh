@@ -31,5 +31,5 @@ if [ ! -f "$TBSEG_TORCH_VENV/.tbseg-ready" ]; then
     say "libtorch ready; compiling its C++ glue (2-4 minutes), tch and the trainer"
 fi
 scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
-say "running the lab: data, then the three tasks with their evaluations (about 4 minutes on 2 cores)"
+say "running the lab: data, then the three tasks with their evaluations (4-8 minutes on 2 cores, depending on the CPU)"
 exec "$CARGO_TARGET_DIR/release/tbseg" lab "$@"
