@@ -35,6 +35,33 @@ impl DataProvider {
         let runs = self.logdir.runs.read().unwrap_or_else(|e| e.into_inner());
         f(&runs)
     }
+
+    /// The answer every List* and Read* call shares in shape: for each run
+    /// with series of `class` that the filters select, `run_entry(run,
+    /// tags)`, where `tag_entry(run, tag, series)` makes each tag's part.
+    /// (Each call has its own generated `RunEntry` and `TagEntry` types.)
+    fn by_run_and_tag<R, T>(
+        &self,
+        plugin: &Option<PluginFilter>,
+        class: DataClass,
+        filter: &Option<RunTagFilter>,
+        mut tag_entry: impl FnMut(&str, &str, &TimeSeries) -> T,
+        run_entry: impl Fn(String, Vec<T>) -> R,
+    ) -> Result<Vec<R>, Status> {
+        self.with_runs(|runs| {
+            let selected = select(runs, plugin, class, filter)?;
+            Ok(selected
+                .into_iter()
+                .map(|(run, tags)| {
+                    let tags = tags
+                        .into_iter()
+                        .map(|(tag, series)| tag_entry(run, tag, series))
+                        .collect();
+                    run_entry(run.to_owned(), tags)
+                })
+                .collect())
+        })
+    }
 }
 
 /// Time series by run: `(run, [(tag, series)])`.
@@ -188,31 +215,23 @@ impl TensorBoardDataProvider for DataProvider {
     ) -> Result<Response<ListScalarsResponse>, Status> {
         use list_scalars_response::{RunEntry, TagEntry};
         let r = request.into_inner();
-        let runs = self.with_runs(|runs| {
-            let selected = select(runs, &r.plugin_filter, DataClass::Scalar, &r.run_tag_filter)?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let (max_step, max_wall_time) = maxima(series);
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    metadata: Some(ScalarMetadata {
-                                        max_step,
-                                        max_wall_time,
-                                        summary_metadata: Some(series.metadata.clone()),
-                                    }),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            )
-        })?;
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::Scalar,
+            &r.run_tag_filter,
+            |_, tag, series| {
+                let (max_step, max_wall_time) = maxima(series);
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    metadata: Some(ScalarMetadata {
+                        max_step,
+                        max_wall_time,
+                        summary_metadata: Some(series.metadata.clone()),
+                    }),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ListScalarsResponse { runs }))
     }
 
@@ -223,35 +242,27 @@ impl TensorBoardDataProvider for DataProvider {
         use read_scalars_response::{RunEntry, TagEntry};
         let r = request.into_inner();
         let n = num_points(&r.downsample)?;
-        let runs = self.with_runs(|runs| {
-            let selected = select(runs, &r.plugin_filter, DataClass::Scalar, &r.run_tag_filter)?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let mut data = ScalarData::default();
-                                for p in downsample(series.points.items(), n) {
-                                    if let Payload::Scalar(x) = p.payload {
-                                        data.step.push(p.step);
-                                        data.wall_time.push(p.wall_time);
-                                        // The protocol carries scalars as `float`.
-                                        data.value.push(x as f32);
-                                    }
-                                }
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    data: Some(data),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            )
-        })?;
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::Scalar,
+            &r.run_tag_filter,
+            |_, tag, series| {
+                let mut data = ScalarData::default();
+                for p in downsample(series.points.items(), n) {
+                    if let Payload::Scalar(x) = p.payload {
+                        data.step.push(p.step);
+                        data.wall_time.push(p.wall_time);
+                        // The protocol carries scalars as `float`.
+                        data.value.push(x as f32);
+                    }
+                }
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    data: Some(data),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ReadScalarsResponse { runs }))
     }
 
@@ -261,31 +272,23 @@ impl TensorBoardDataProvider for DataProvider {
     ) -> Result<Response<ListTensorsResponse>, Status> {
         use list_tensors_response::{RunEntry, TagEntry};
         let r = request.into_inner();
-        let runs = self.with_runs(|runs| {
-            let selected = select(runs, &r.plugin_filter, DataClass::Tensor, &r.run_tag_filter)?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let (max_step, max_wall_time) = maxima(series);
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    metadata: Some(TensorMetadata {
-                                        max_step,
-                                        max_wall_time,
-                                        summary_metadata: Some(series.metadata.clone()),
-                                    }),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            )
-        })?;
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::Tensor,
+            &r.run_tag_filter,
+            |_, tag, series| {
+                let (max_step, max_wall_time) = maxima(series);
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    metadata: Some(TensorMetadata {
+                        max_step,
+                        max_wall_time,
+                        summary_metadata: Some(series.metadata.clone()),
+                    }),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ListTensorsResponse { runs }))
     }
 
@@ -296,34 +299,26 @@ impl TensorBoardDataProvider for DataProvider {
         use read_tensors_response::{RunEntry, TagEntry};
         let r = request.into_inner();
         let n = num_points(&r.downsample)?;
-        let runs = self.with_runs(|runs| {
-            let selected = select(runs, &r.plugin_filter, DataClass::Tensor, &r.run_tag_filter)?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let mut data = TensorData::default();
-                                for p in downsample(series.points.items(), n) {
-                                    if let Payload::Tensor(t) = &p.payload {
-                                        data.step.push(p.step);
-                                        data.wall_time.push(p.wall_time);
-                                        data.value.push((**t).clone());
-                                    }
-                                }
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    data: Some(data),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            )
-        })?;
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::Tensor,
+            &r.run_tag_filter,
+            |_, tag, series| {
+                let mut data = TensorData::default();
+                for p in downsample(series.points.items(), n) {
+                    if let Payload::Tensor(t) = &p.payload {
+                        data.step.push(p.step);
+                        data.wall_time.push(p.wall_time);
+                        data.value.push((**t).clone());
+                    }
+                }
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    data: Some(data),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ReadTensorsResponse { runs }))
     }
 
@@ -333,47 +328,34 @@ impl TensorBoardDataProvider for DataProvider {
     ) -> Result<Response<ListBlobSequencesResponse>, Status> {
         use list_blob_sequences_response::{RunEntry, TagEntry};
         let r = request.into_inner();
-        let runs = self.with_runs(|runs| {
-            let selected = select(
-                runs,
-                &r.plugin_filter,
-                DataClass::BlobSequence,
-                &r.run_tag_filter,
-            )?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let (max_step, max_wall_time) = maxima(series);
-                                let max_length = series
-                                    .points
-                                    .items()
-                                    .iter()
-                                    .map(|p| match &p.payload {
-                                        Payload::Blobs(b) => b.len() as i64,
-                                        _ => 0,
-                                    })
-                                    .max()
-                                    .unwrap_or(0);
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    metadata: Some(BlobSequenceMetadata {
-                                        max_step,
-                                        max_wall_time,
-                                        max_length,
-                                        summary_metadata: Some(series.metadata.clone()),
-                                    }),
-                                }
-                            })
-                            .collect(),
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::BlobSequence,
+            &r.run_tag_filter,
+            |_, tag, series| {
+                let (max_step, max_wall_time) = maxima(series);
+                let max_length = series
+                    .points
+                    .items()
+                    .iter()
+                    .map(|p| match &p.payload {
+                        Payload::Blobs(b) => b.len() as i64,
+                        _ => 0,
                     })
-                    .collect(),
-            )
-        })?;
+                    .max()
+                    .unwrap_or(0);
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    metadata: Some(BlobSequenceMetadata {
+                        max_step,
+                        max_wall_time,
+                        max_length,
+                        summary_metadata: Some(series.metadata.clone()),
+                    }),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ListBlobSequencesResponse { runs }))
     }
 
@@ -384,46 +366,33 @@ impl TensorBoardDataProvider for DataProvider {
         use read_blob_sequences_response::{RunEntry, TagEntry};
         let r = request.into_inner();
         let n = num_points(&r.downsample)?;
-        let runs = self.with_runs(|runs| {
-            let selected = select(
-                runs,
-                &r.plugin_filter,
-                DataClass::BlobSequence,
-                &r.run_tag_filter,
-            )?;
-            Ok::<_, Status>(
-                selected
-                    .into_iter()
-                    .map(|(run, tags)| RunEntry {
-                        run_name: run.to_owned(),
-                        tags: tags
-                            .into_iter()
-                            .map(|(tag, series)| {
-                                let mut data = BlobSequenceData::default();
-                                for p in downsample(&first_per_step(series), n) {
-                                    if let Payload::Blobs(blobs) = &p.payload {
-                                        data.step.push(p.step);
-                                        data.wall_time.push(p.wall_time);
-                                        data.values.push(BlobReferenceSequence {
-                                            blob_refs: (0..blobs.len())
-                                                .map(|i| BlobReference {
-                                                    blob_key: blob_key(run, tag, p.step, i),
-                                                    url: String::new(),
-                                                })
-                                                .collect(),
-                                        });
-                                    }
-                                }
-                                TagEntry {
-                                    tag_name: tag.to_owned(),
-                                    data: Some(data),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            )
-        })?;
+        let runs = self.by_run_and_tag(
+            &r.plugin_filter,
+            DataClass::BlobSequence,
+            &r.run_tag_filter,
+            |run, tag, series| {
+                let mut data = BlobSequenceData::default();
+                for p in downsample(&first_per_step(series), n) {
+                    if let Payload::Blobs(blobs) = &p.payload {
+                        data.step.push(p.step);
+                        data.wall_time.push(p.wall_time);
+                        data.values.push(BlobReferenceSequence {
+                            blob_refs: (0..blobs.len())
+                                .map(|i| BlobReference {
+                                    blob_key: blob_key(run, tag, p.step, i),
+                                    url: String::new(),
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                TagEntry {
+                    tag_name: tag.to_owned(),
+                    data: Some(data),
+                }
+            },
+            |run_name, tags| RunEntry { run_name, tags },
+        )?;
         Ok(Response::new(ReadBlobSequencesResponse { runs }))
     }
 
