@@ -83,7 +83,7 @@ pub struct RunData {
 
 impl RunData {
     /// Adds one event, as TensorBoard's `EventAccumulator` does: purges
-    /// first (see [`Self::maybe_purge`]), then keeps the event's values.
+    /// first (see `maybe_purge`), then keeps the event's values.
     pub fn add_event(&mut self, event: &Event, sampling: &SamplesPerPlugin) {
         if self.start_time.is_none() {
             self.start_time = Some(event.wall_time);
