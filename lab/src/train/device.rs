@@ -68,6 +68,12 @@ pub fn set_threads(threads: Option<usize>) {
 /// maximum) and a 1 GiB trim threshold keep those buffers in the heap; the
 /// price is that up to 1 GiB of freed memory stays with the process.
 ///
+/// Buffers above 32 MiB would still be `mmap`ed afresh: the `simple` model's
+/// two gradients (128 and 256 MiB), faulted in page by page every step, were
+/// about a third of its step. No `mmap` at all (`M_MMAP_MAX` 0) serves them
+/// from the heap too; glibc falls back to the main arena for a request too
+/// big for a thread's own.
+///
 /// Process-wide, so the command line calls it, not the library. A no-op
 /// where the C library is not glibc.
 pub fn keep_freed_memory() {
@@ -83,6 +89,7 @@ pub fn keep_freed_memory() {
             libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
             libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
             libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
+            libc::mallopt(libc::M_MMAP_MAX, 0);
         }
     }
 }
