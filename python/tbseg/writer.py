@@ -13,8 +13,6 @@ import numpy as np
 from . import _convert
 from ._native import Writer as _Writer
 
-_TENSORFLOW_BINS = _convert.tensorflow_bins()
-
 
 def _step(global_step: Any) -> int:
     if global_step is None:
@@ -229,7 +227,8 @@ class SummaryWriter(_Writer):
         if array.size == 0:
             raise ValueError(f"invalid values for summary {tag!r}: the input has no element")
         if isinstance(bins, str) and bins == "tensorflow":
-            edges = _TENSORFLOW_BINS
+            # The library's exponential edges, computed in Rust.
+            edges = None
         else:
             try:
                 edges = np.histogram_bin_edges(array, bins=bins)
