@@ -162,7 +162,8 @@ def write_comparison(tmp, n, rows):
         rows.append(f"| {name} | {rate:,.0f} | {1e6 / rate:.2f} | {calls:,} | {ours / rate:.1f} |")
     rng = np.random.default_rng(0)
     rows.append("")
-    rows.append(f"| `add_image` 256×256, {IMAGE_CALLS} calls | tbseg returns at | tbseg written | torch written | tbseg × |")
+    rows.append(f"| `add_image` 256×256, {IMAGE_CALLS} calls | tbseg returns at | tbseg written | torch written "
+                "| tbseg × |")
     rows.append("|---|---|---|---|---|")
     for name, image, dataformats in (
         ("`uint8` HWC", rng.integers(0, 256, (256, 256, 3), dtype=np.uint8), "HWC"),

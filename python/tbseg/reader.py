@@ -101,7 +101,8 @@ def _columns(cols: dict, kinds: list[str]) -> dict:
     rows = cols["rows"]
     n_scalars = len(frame["step"]) if "scalars" in kinds else 0
     pad = [None] * n_scalars
-    for name, index, dtype in (("run", 0, np.int32), ("tag", 1, np.int32), ("step", 2, np.int64), ("wall_time", 3, np.float64)):
+    fields = (("run", 0, np.int32), ("tag", 1, np.int32), ("step", 2, np.int64), ("wall_time", 3, np.float64))
+    for name, index, dtype in fields:
         extra = np.fromiter((r[index] for r in rows), dtype=dtype, count=len(rows))
         frame[name] = np.concatenate([frame[name][:n_scalars], extra])
     if len(kinds) > 1:

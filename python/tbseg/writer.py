@@ -534,7 +534,7 @@ class SummaryWriter(_Writer):
         try:
             from torch.utils.tensorboard._onnx_graph import load_onnx_graph
         except ImportError as error:
-            raise ImportError("add_onnx_graph needs torch (its ONNX graph converter), which is not installed") from error
+            raise ImportError("add_onnx_graph needs torch (its ONNX converter), which is not installed") from error
         with contextlib.redirect_stdout(io.StringIO()):
             graph_def = load_onnx_graph(os.fspath(prototxt))
         self._graph(graph_def.SerializeToString())

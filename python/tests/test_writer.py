@@ -175,7 +175,10 @@ def test_add_onnx_graph_through_torchs_converter(logdir, tmp_path):
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Relu", ["h"], ["y"])],
         "mlp",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4]), helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 3])],
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 3]),
+        ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
     )
     path = tmp_path / "mlp.onnx"
