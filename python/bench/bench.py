@@ -1,7 +1,16 @@
-"""Side-by-side figures for BENCHMARKS.md: scalars/s from a Python loop
-(tbseg vs torch.utils.tensorboard), images/s, and reading 1 M scalars into
-pandas (tbseg.read vs tbparse, when installed, and TensorBoard's
-EventAccumulator). Run with the package venv:
+"""Side-by-side figures for BENCHMARKS.md, every writer and reader in one
+process, one after the other:
+
+- scalars/s and µs per call from a Python loop (`add_scalar`, then
+  `flush`): tbseg, torch.utils.tensorboard, tensorboardX and tboard (the
+  last two when installed);
+- images/s, 256×256 `uint8` HWC and `float32` CHW: tbseg and torch;
+- reading N scalars of one tag into pandas: `tbseg.read`, tbparse (when
+  installed) and TensorBoard's `EventAccumulator`, with `tbseg.read`'s
+  stages (the Rust decode, the DataFrame build).
+
+Run through python/bench/run.sh (which makes the environment with the
+comparison packages), or with any venv that has tbseg:
 python python/bench/bench.py [N_SCALARS] [read] ("read": only the
 reading comparison)."""
 
@@ -14,9 +23,13 @@ import numpy as np
 
 import tbseg
 
+# The others write 1 M scalars in minutes; this many calls give their rate.
+OTHERS_CALLS = 50_000
+IMAGE_CALLS = 100
 
-def scalars_per_second(writer_class, logdir, n):
-    writer = writer_class(logdir)
+
+def scalars_per_second(make_writer, logdir, n):
+    writer = make_writer(logdir)
     start = time.perf_counter()
     for step in range(n):
         writer.add_scalar("loss", 0.5, step)
@@ -26,11 +39,35 @@ def scalars_per_second(writer_class, logdir, n):
     return n / elapsed
 
 
-def images_per_second(writer_class, logdir, image, n):
+def tboard_writer():
+    """tboard's writer behind `add_scalar(tag, value, step)`, or None."""
+    try:
+        import tboard
+    except ImportError:
+        return None
+
+    class Writer:
+        def __init__(self, logdir):
+            os.makedirs(logdir, exist_ok=True)
+            self.inner = tboard.EventWriter(logdir)
+
+        def add_scalar(self, tag, value, step):
+            self.inner.add_scalar(tag, value, step)
+
+        def flush(self):
+            self.inner.flush()
+
+        def close(self):
+            self.inner.flush()
+
+    return Writer
+
+
+def images_per_second(writer_class, logdir, image, dataformats, n):
     writer = writer_class(logdir)
     start = time.perf_counter()
     for step in range(n):
-        writer.add_image("img", image, step)
+        writer.add_image("img", image, step, dataformats=dataformats)
     returned = time.perf_counter() - start
     writer.flush()
     done = time.perf_counter() - start
@@ -38,81 +75,119 @@ def images_per_second(writer_class, logdir, image, n):
     return n / returned, n / done
 
 
-def read_comparison(logdir, n):
+def read_comparison(logdir, n, rows):
     """Seconds to load `n` scalars of one tag into pandas, each reader in
-    turn, tbseg.read best of 3 (the others take seconds, once)."""
+    turn: tbseg.read best of 3 (the others take a minute or more, once)."""
     import pandas as pd
     from tensorboard.backend.event_processing.plugin_event_accumulator import EventAccumulator
     from tensorboard.util import tensor_util
 
+    from tbseg import reader
+    from tbseg._native import read_columns
+
     times = {}
-    best = best_cpu = float("inf")
+    best = best_cpu = best_decode = best_frame = float("inf")
     for _ in range(3):
         start, start_cpu = time.perf_counter(), time.process_time()
         frame = tbseg.read(logdir)
         best = min(best, time.perf_counter() - start)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
+        # The stages, timed apart: the Rust decode into column buffers,
+        # then the DataFrame around them.
+        start = time.perf_counter()
+        cols = read_columns(logdir, ["scalars"], None, None)
+        decoded = time.perf_counter()
+        reader._pandas(reader._columns(cols, ["scalars"]), cols["runs"], cols["tags"])
+        best_decode = min(best_decode, decoded - start)
+        best_frame = min(best_frame, time.perf_counter() - decoded)
     assert len(frame) == n
-    times["tbseg.read"] = best
-    # CPU time of all the process's threads: what the load cannot inflate
-    # by taking the cores away, only by contention.
-    print(f"read {n:,} scalars into pandas: tbseg.read used {best_cpu:.3f} s of CPU")
     start = time.perf_counter()
-    frame = tbseg.read(logdir, tags="missing")
-    times["tbseg.read, every tag filtered out"] = time.perf_counter() - start
+    with open(next(os.scandir(logdir)).path, "rb") as file:
+        size = len(file.read())
+    file_read = time.perf_counter() - start
+    times["`tbseg.read(logdir)` (best of 3)"] = best
+    rows.append(f"tbseg.read: {best_cpu:.3f} s of CPU (all threads); stages: decode in Rust {best_decode:.3f} s, "
+                f"DataFrame {best_frame * 1e3:.1f} ms; reading the {size / 1e6:.0f} MB file alone {file_read:.3f} s")
+    start = time.perf_counter()
+    tbseg.read(logdir, tags="missing")
+    times['`tbseg.read(logdir, tags="missing")` (every record read, none kept)'] = time.perf_counter() - start
     try:
         from tbparse import SummaryReader
     except ImportError:
-        print("tbparse is not installed: skipped")
+        rows.append("tbparse is not installed: skipped")
     else:
         start = time.perf_counter()
         # tbseg writes TensorBoard's tensor form, which tbparse reads as
         # tensors (its `scalars` are the legacy simple_value).
         frame = SummaryReader(logdir, event_types={"tensors"}).tensors
-        times["tbparse"] = time.perf_counter() - start
+        times['tbparse `SummaryReader(logdir, event_types={"tensors"}).tensors`'] = time.perf_counter() - start
         assert len(frame) == n
     start = time.perf_counter()
     acc = EventAccumulator(logdir, size_guidance={"tensors": 0})
     acc.Reload()
     events = acc.Tensors("loss")
-    pd.DataFrame({"step": [e.step for e in events], "wall_time": [e.wall_time for e in events],
-                  "value": [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events]})
-    times["EventAccumulator"] = time.perf_counter() - start
-    ours = times["tbseg.read"]
+    frame = pd.DataFrame({"step": [e.step for e in events], "wall_time": [e.wall_time for e in events],
+                          "value": [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events]})
+    times["`EventAccumulator` (plugin, tensors kept) + DataFrame"] = time.perf_counter() - start
+    assert len(frame) == n
+    rows.append("")
+    rows.append(f"| reading {n:,} scalars into pandas | seconds | × `tbseg.read` |")
+    rows.append("|---|---|---|")
     for name, seconds in times.items():
-        print(f"read {n:,} scalars into pandas: {name} {seconds:.3f} s (x{seconds / ours:.1f} tbseg.read)")
+        rows.append(f"| {name} | {seconds:.3f} | {seconds / best:.1f} |")
+
+
+def write_comparison(tmp, n, rows):
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    writers = [("tbseg", tbseg.SummaryWriter, n), ("torch.utils.tensorboard", TorchWriter, OTHERS_CALLS)]
+    try:
+        from tensorboardX import SummaryWriter as XWriter
+    except ImportError:
+        rows.append("tensorboardX is not installed: skipped")
+    else:
+        writers.append(("tensorboardX", XWriter, OTHERS_CALLS))
+    tboard = tboard_writer()
+    if tboard is None:
+        rows.append("tboard is not installed: skipped")
+    else:
+        writers.append(("tboard", tboard, OTHERS_CALLS))
+    rates = {name: (scalars_per_second(make, f"{tmp}/{i}", calls), calls)
+             for i, (name, make, calls) in enumerate(writers)}
+    rows.append("")
+    rows.append("| `add_scalar` from a Python loop, then `flush` | scalars/s | µs/call | calls | tbseg × |")
+    rows.append("|---|---|---|---|---|")
+    ours = rates["tbseg"][0]
+    for name, (rate, calls) in rates.items():
+        rows.append(f"| {name} | {rate:,.0f} | {1e6 / rate:.2f} | {calls:,} | {ours / rate:.1f} |")
+    rng = np.random.default_rng(0)
+    rows.append("")
+    rows.append(f"| `add_image` 256×256, {IMAGE_CALLS} calls | tbseg returns at | tbseg written | torch written "
+                "| tbseg × |")
+    rows.append("|---|---|---|---|---|")
+    for name, image, dataformats in (
+        ("`uint8` HWC", rng.integers(0, 256, (256, 256, 3), dtype=np.uint8), "HWC"),
+        ("`float32` CHW", rng.random((3, 256, 256), dtype=np.float32), "CHW"),
+    ):
+        _, theirs = images_per_second(TorchWriter, f"{tmp}/timg", image, dataformats, IMAGE_CALLS)
+        returned, done = images_per_second(tbseg.SummaryWriter, f"{tmp}/oimg", image, dataformats, IMAGE_CALLS)
+        rows.append(f"| {name} | {returned:,.0f}/s | {done:,.0f}/s | {theirs:,.1f}/s | {done / theirs:.0f} |")
 
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    if sys.argv[2:] == ["read"]:
-        print(f"load average before: {os.getloadavg()}")
-        with tempfile.TemporaryDirectory() as tmp:
-            writer = tbseg.SummaryWriter(f"{tmp}/tbseg")
-            for step in range(n):
-                writer.add_scalar("loss", 0.5, step)
-            writer.close()
-            read_comparison(f"{tmp}/tbseg", n)
-        print(f"load average after: {os.getloadavg()}")
-        return
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    print(f"load average before: {os.getloadavg()}")
+    rows = [f"load average before: {os.getloadavg()}"]
     with tempfile.TemporaryDirectory() as tmp:
-        small = min(n, 50_000)
-        t = scalars_per_second(TorchWriter, f"{tmp}/torch", small)
-        ours = scalars_per_second(tbseg.SummaryWriter, f"{tmp}/tbseg", n)
-        print(f"add_scalar: tbseg {ours:,.0f}/s ({1e6 / ours:.2f} us/call, {n:,} calls); "
-              f"torch {t:,.0f}/s ({1e6 / t:.2f} us/call, {small:,} calls); x{ours / t:.1f}")
-        rng = np.random.default_rng(0)
-        for name, image in (("uint8 HWC->CHW 256x256", rng.integers(0, 256, (3, 256, 256), dtype=np.uint8)),
-                            ("float CHW 256x256", rng.random((3, 256, 256), dtype=np.float32))):
-            t_ret, t_done = images_per_second(TorchWriter, f"{tmp}/timg", image, 100)
-            o_ret, o_done = images_per_second(tbseg.SummaryWriter, f"{tmp}/oimg", image, 100)
-            print(f"add_image {name}: tbseg returns at {o_ret:,.0f}/s, written {o_done:,.0f}/s; "
-                  f"torch {t_done:,.0f}/s")
-        read_comparison(f"{tmp}/tbseg", n)
-    print(f"load average after: {os.getloadavg()}")
+        if sys.argv[2:] != ["read"]:
+            write_comparison(tmp, n, rows)
+        writer = tbseg.SummaryWriter(f"{tmp}/read")
+        for step in range(n):
+            writer.add_scalar("loss", 0.5, step)
+        writer.close()
+        read_comparison(f"{tmp}/read", n, rows)
+    rows.append("")
+    rows.append(f"load average after: {os.getloadavg()}")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

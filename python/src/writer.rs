@@ -151,6 +151,13 @@ fn scalar_of(tag: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
     })
 }
 
+/// The bucket edges of a histogram: the caller's, or TensorFlow's
+/// exponential ones (computed once by the library, shared).
+enum Edges {
+    Given(Vec<f64>),
+    TensorFlow,
+}
+
 /// The bytes of a C-contiguous numpy array of `typestr` (`"|u1"`,
 /// `"<f8"`...), copied once; the Python side has made the array so.
 fn array_bytes(array: &Bound<'_, PyAny>, typestr: &str, name: &str) -> PyResult<Vec<u8>> {
@@ -389,8 +396,9 @@ impl Writer {
     }
 
     /// A histogram of `values` (`float64`) over the bucket `edges`
-    /// (`float64`, ascending), as torch buckets it; counted on the encoder
-    /// thread.
+    /// (`float64`, ascending; `None`: torch's `bins="tensorflow"`, the
+    /// library's [`tbseg::summary::tensorflow_edges`]), as torch buckets
+    /// it; counted on the encoder thread.
     #[pyo3(signature = (tag, values, edges, step, walltime=None, max_bins=None))]
     #[allow(clippy::too_many_arguments)]
     fn _histogram(
@@ -398,20 +406,27 @@ impl Writer {
         py: Python<'_>,
         tag: String,
         values: &Bound<'_, PyAny>,
-        edges: &Bound<'_, PyAny>,
+        edges: Option<&Bound<'_, PyAny>>,
         step: i64,
         walltime: Option<f64>,
         max_bins: Option<usize>,
     ) -> PyResult<()> {
         let values = f64s(&array_bytes(values, "<f8", "values")?);
-        let edges = f64s(&array_bytes(edges, "<f8", "bins")?);
+        let edges = match edges {
+            Some(edges) => Edges::Given(f64s(&array_bytes(edges, "<f8", "bins")?)),
+            None => Edges::TensorFlow,
+        };
         if values.is_empty() {
             return Err(invalid(&tag, "values", "the input has no element"));
         }
         let step = when(step, walltime);
         self.submit(py, move |writer| {
             Box::new(move || {
-                let buckets = torch_buckets(&values, &edges, max_bins).map_err(|reason| {
+                let edges = match &edges {
+                    Edges::Given(edges) => edges.as_slice(),
+                    Edges::TensorFlow => tbseg::summary::tensorflow_edges(),
+                };
+                let buckets = torch_buckets(&values, edges, max_bins).map_err(|reason| {
                     SummaryError::InvalidArgument {
                         tag: tag.clone(),
                         what: "histogram",

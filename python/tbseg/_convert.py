@@ -121,16 +121,6 @@ def prepare_video(video: np.ndarray) -> np.ndarray:
     return np.reshape(video, (t, n_rows * h, n_cols * w, c))
 
 
-def tensorflow_bins() -> np.ndarray:
-    """torch's ``bins="tensorflow"`` edges: ±1e-12·1.1^k up to 1e20, and 0."""
-    v = 1e-12
-    buckets = []
-    while v < 1e20:
-        buckets.append(v)
-        v *= 1.1
-    return np.array([-b for b in reversed(buckets)] + [0] + buckets, dtype=np.float64)
-
-
 def figure_to_image(figures, close: bool = True) -> np.ndarray:
     """torch's ``figure_to_image``: a matplotlib figure rendered to a CHW
     ``uint8`` array (a list of figures: NCHW); needs matplotlib."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import socket
@@ -12,8 +14,6 @@ import numpy as np
 
 from . import _convert
 from ._native import Writer as _Writer
-
-_TENSORFLOW_BINS = _convert.tensorflow_bins()
 
 
 def _step(global_step: Any) -> int:
@@ -229,7 +229,8 @@ class SummaryWriter(_Writer):
         if array.size == 0:
             raise ValueError(f"invalid values for summary {tag!r}: the input has no element")
         if isinstance(bins, str) and bins == "tensorflow":
-            edges = _TENSORFLOW_BINS
+            # The library's exponential edges, computed in Rust.
+            edges = None
         else:
             try:
                 edges = np.histogram_bin_edges(array, bins=bins)
@@ -519,6 +520,23 @@ class SummaryWriter(_Writer):
         from torch.utils.tensorboard._pytorch_graph import graph
 
         graph_def, _step_stats = graph(model, input_to_model, verbose, use_strict_trace)
+        self._graph(graph_def.SerializeToString())
+
+    def add_onnx_graph(self, prototxt: str | os.PathLike) -> None:
+        """The graph of the ONNX model in the file ``prototxt``, converted
+        to a GraphDef by torch's own converter (needs the ``onnx`` package
+        and torch). torch's converter prints every node's name; tbseg
+        keeps that off stdout."""
+        try:
+            import onnx  # noqa: F401 - torch's converter imports it
+        except ImportError as error:
+            raise ImportError("add_onnx_graph needs the onnx package, which is not installed") from error
+        try:
+            from torch.utils.tensorboard._onnx_graph import load_onnx_graph
+        except ImportError as error:
+            raise ImportError("add_onnx_graph needs torch (its ONNX converter), which is not installed") from error
+        with contextlib.redirect_stdout(io.StringIO()):
+            graph_def = load_onnx_graph(os.fspath(prototxt))
         self._graph(graph_def.SerializeToString())
 
     # -- lifetime -------------------------------------------------------------

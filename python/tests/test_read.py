@@ -125,3 +125,68 @@ def test_a_corrupt_record_is_skipped_and_a_torn_tail_ends_the_file(logdir):
     path.write_bytes(bytes(data) + b"\x05\x00")
     frame = tbseg.read(logdir)
     assert frame.step.tolist() == [s for s in range(20) if s != 10]
+
+
+def test_arrow_columns_are_typed(two_runs):
+    pa = pytest.importorskip("pyarrow")
+    table = tbseg.read(two_runs, kinds=["scalars", "text", "histograms"], format="arrow")
+    assert isinstance(table, pa.Table)
+    schema = table.schema
+    assert schema.field("run").type == pa.dictionary(pa.int32(), pa.string())
+    assert schema.field("tag").type == pa.dictionary(pa.int32(), pa.string())
+    assert schema.field("step").type == pa.int64() and schema.field("wall_time").type == pa.float64()
+    assert schema.field("value").type == pa.float64() and schema.field("text").type == pa.string()
+    assert schema.field("histogram").type == pa.list_(pa.list_(pa.float64(), 3))
+    rows = table.to_pylist()
+    loss_b = [r for r in rows if r["run"] == "b" and r["tag"] == "loss"]
+    assert [(r["step"], r["value"], r["wall_time"]) for r in loss_b] == [(s, 10.0 + s, 100.0 + s) for s in range(4)]
+    text = [r for r in rows if r["kind"] == "text"]
+    assert sorted((r["run"], r["text"]) for r in text) == [("a", "run a"), ("b", "run b")]
+    assert all(r["histogram"] is None for r in text)
+    hist = [r for r in rows if r["kind"] == "histograms" and r["run"] == "a"]
+    assert hist[0]["histogram"] == [[0, 4.5, 5], [4.5, 9, 5]] and hist[0]["text"] is None
+    # The same table as the pandas one, row for row.
+    frame = tbseg.read(two_runs, kinds=["scalars", "text", "histograms"])
+    assert table.column("step").to_pylist() == frame.step.tolist()
+    assert table.column("tag").to_pylist() == frame.tag.tolist()
+
+
+def test_arrow_images_and_scalars_only(two_runs, logdir):
+    pa = pytest.importorskip("pyarrow")
+    scalars = tbseg.read(two_runs, tags="acc", runs="a", format="arrow")
+    assert scalars.column_names == ["run", "tag", "step", "wall_time", "value"]
+    assert scalars.column("value").to_pylist() == [0.0, -1.0, -2.0, -3.0]
+    with tbseg.SummaryWriter(logdir / "img") as writer:
+        writer.add_image("img", np.full((3, 2, 4), 255, dtype=np.uint8), 7)
+    images = tbseg.read(logdir / "img", kinds="images", format="arrow")
+    assert images.column_names == ["run", "tag", "step", "wall_time", "image", "width", "height"]
+    assert images.schema.field("image").type == pa.binary() and images.schema.field("width").type == pa.int64()
+    (row,) = images.to_pylist()
+    assert (row["step"], row["width"], row["height"]) == (7, 4, 2)
+    from conftest import decode_png
+
+    assert decode_png(row["image"]).shape == (2, 4, 3)
+
+
+def test_polars_frame(two_runs):
+    pl = pytest.importorskip("polars")
+    frame = tbseg.read(two_runs, kinds=["scalars", "histograms"], format="polars")
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.schema["run"] == pl.Categorical and frame.schema["tag"] == pl.Categorical
+    assert frame.schema["step"] == pl.Int64 and frame.schema["value"] == pl.Float64
+    assert frame.schema["histogram"] == pl.List(pl.Array(pl.Float64, 3))
+    loss = frame.filter((pl.col("run") == "b") & (pl.col("tag") == "loss"))
+    assert loss["value"].to_list() == [10.0, 11.0, 12.0, 13.0]
+    hist = frame.filter((pl.col("kind") == "histograms") & (pl.col("run") == "a"))["histogram"].to_list()
+    assert hist == [[[0, 4.5, 5], [4.5, 9, 5]]]
+
+
+def test_missing_optional_format_package_is_a_clear_error(two_runs, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    with pytest.raises(ImportError, match='format="arrow".*pyarrow'):
+        tbseg.read(two_runs, format="arrow")
+    with pytest.raises(ValueError, match="unknown format"):
+        tbseg.read(two_runs, format="csv")

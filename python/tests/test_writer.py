@@ -167,6 +167,53 @@ def test_add_graph_through_torch_tracing(logdir):
     assert "aten::linear" in ops and "aten::relu" in ops
 
 
+def test_add_onnx_graph_through_torchs_converter(logdir, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("torch")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Relu", ["h"], ["y"])],
+        "mlp",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 3]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+    )
+    path = tmp_path / "mlp.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    graphs = {}
+    for name, writer_class in (("tbseg", tbseg.SummaryWriter), ("torch", TorchWriter)):
+        with writer_class(str(logdir / name)) as writer:
+            writer.add_onnx_graph(str(path))
+        acc = EventAccumulator(str(logdir / name))
+        acc.Reload()
+        graphs[name] = acc.Graph()
+    nodes = [(node.name, node.op, list(node.input)) for node in graphs["tbseg"].node]
+    assert nodes == [
+        ("x", "Variable", []),
+        ("w", "Variable", []),
+        ("y", "Variable", []),
+        ("h", "MatMul", ["x", "w"]),
+        ("y", "Relu", ["h"]),
+    ]
+    assert [d.size for d in graphs["tbseg"].node[1].attr["shape"].shape.dim] == [4, 3]
+    assert graphs["tbseg"] == graphs["torch"]
+
+
+def test_add_onnx_graph_without_onnx_is_a_clear_import_error(logdir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with tbseg.SummaryWriter(logdir) as writer:
+        with pytest.raises(ImportError, match="add_onnx_graph needs the onnx package"):
+            writer.add_onnx_graph("model.onnx")
+        writer.add_scalar("still", 1.0, 0)
+    assert tbseg.read(logdir).value.tolist() == [1.0]
+
+
 def test_add_figure_with_matplotlib(logdir):
     plt = pytest.importorskip("matplotlib.pyplot")
     figure = plt.figure(figsize=(2, 1), dpi=50)
