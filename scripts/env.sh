@@ -8,10 +8,14 @@ TBSEG_PY_VENV="$TBSEG_CACHE/py-conformance-venv"
 # a caller may name another (one per concurrent checkout, so that installing
 # one checkout's wheel does not replace another's).
 TBSEG_PKG_VENV="${TBSEG_PKG_VENV:-$TBSEG_CACHE/py-package-venv}"
+# The package's environment plus its optional packages (pyarrow, polars,
+# onnx, matplotlib) and the writers the benchmark compares against
+# (setup-python-extras.sh); the test command runs pytest in it.
+TBSEG_EXTRAS_VENV="${TBSEG_EXTRAS_VENV:-$TBSEG_CACHE/py-package-extras-venv}"
 # The S3 test server (scripts/setup-s3.sh) and TensorBoard's S3 reader.
 TBSEG_S3_ROOT="$TBSEG_CACHE/s3s-fs"
 TBSEG_S3_PY_VENV="$TBSEG_CACHE/py-s3-venv"
-export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_PY_VENV TBSEG_PKG_VENV TBSEG_S3_ROOT TBSEG_S3_PY_VENV
+export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_PY_VENV TBSEG_PKG_VENV TBSEG_EXTRAS_VENV TBSEG_S3_ROOT TBSEG_S3_PY_VENV
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TBSEG_CACHE/target}"
 
 # Make cargo build the `trainer` feature against the cached libtorch: torch-sys

@@ -4,7 +4,7 @@
 # current wheel, pandas, TensorBoard and torch are the same) plus the
 # optional packages that the test command leaves out because they are
 # large downloads: pyarrow and polars (`tbseg.read(format=...)`), onnx
-# (`add_onnx_graph`), and the writers and readers python/bench compares
+# (`add_onnx_graph`), matplotlib (`add_figure`), and the writers and readers python/bench compares
 # against (tensorboardX, tbparse; `tboard` when it installs). Its pytest
 # runs the tests that the test command skips for want of these:
 #   scripts/setup-python-extras.sh && "$TBSEG_EXTRAS_VENV/bin/python" -m pytest -q python/tests
@@ -14,8 +14,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 ( unset LIBTORCH_USE_PYTORCH VIRTUAL_ENV; "$here/setup-python-package.sh" )
 
-TBSEG_EXTRAS_VENV="${TBSEG_EXTRAS_VENV:-$TBSEG_CACHE/py-package-extras-venv}"
-pins="pyarrow==26.0.1 polars==2.1.0 onnx==1.23.2 tensorboardX==2.6.5 tbparse==0.0.9"
+pins="pyarrow==26.0.1 polars==2.1.0 onnx==1.23.2 matplotlib==3.11.2 tensorboardX==2.6.5 tbparse==0.0.9"
 # tboard (PyO3, scalars only) is a comparison point when a wheel exists for
 # this platform; its absence is reported by the benchmark, not an error.
 optional="tboard==0.1.2"
@@ -41,7 +40,7 @@ if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$pins $optional" ]; then
     "$TBSEG_EXTRAS_VENV/bin/pip" install --quiet $pins
     "$TBSEG_EXTRAS_VENV/bin/pip" install --quiet --only-binary :all: $optional \
         || echo "setup-python-extras: $optional did not install; the benchmark skips it" >&2
-    "$TBSEG_EXTRAS_VENV/bin/python" -c 'import pyarrow, polars, onnx, tensorboardX, tbparse, tbseg, torch' >&2
+    "$TBSEG_EXTRAS_VENV/bin/python" -c 'import pyarrow, polars, onnx, matplotlib, tensorboardX, tbparse, tbseg, torch' >&2
     echo "$pins $optional" > "$stamp"
 fi
 link
