@@ -20,7 +20,11 @@ pub(super) static FILE_COUNTER: AtomicU64 = AtomicU64::new(0);
 const NAME_ATTEMPTS: u32 = 1000;
 
 /// The TensorBoard file name
-/// `events.out.tfevents.<10-digit unix secs>.<hostname>.<pid>.<counter><suffix>`.
+/// `events.out.tfevents.<10-digit unix secs>.<hostname>.<pid>.<6-digit counter><suffix>`.
+///
+/// TensorBoard reads a run's files in name order, so the counter is
+/// zero-padded: a writer that replaces another in the same second (a
+/// `purge_step` restart) must sort after it, and `.10` sorts before `.9`.
 pub fn event_file_name(
     unix_secs: u64,
     hostname: &str,
@@ -28,7 +32,7 @@ pub fn event_file_name(
     counter: u64,
     suffix: &str,
 ) -> String {
-    format!("{EVENT_FILE_PREFIX}{unix_secs:010}.{hostname}.{pid}.{counter}{suffix}")
+    format!("{EVENT_FILE_PREFIX}{unix_secs:010}.{hostname}.{pid}.{counter:06}{suffix}")
 }
 
 /// How every name [`event_file_name`] makes begins.
@@ -149,7 +153,7 @@ mod tests {
     fn file_name_scheme() {
         assert_eq!(
             event_file_name(12345, "host", 42, 3, ".v2"),
-            "events.out.tfevents.0000012345.host.42.3.v2"
+            "events.out.tfevents.0000012345.host.42.000003.v2"
         );
         assert!(is_event_file_name(&event_file_name(1, "h", 2, 0, "")));
         for other in [
@@ -205,6 +209,18 @@ mod tests {
         let (_, path) = create_event_file(dir.path(), name, &counter).unwrap();
         assert_eq!(path, dir.path().join(name(1)));
         assert_eq!(fs::read(dir.path().join(name(0))).unwrap(), b"other");
+    }
+
+    #[test]
+    fn names_sort_in_the_order_they_were_made() {
+        let names: Vec<String> = [0, 9, 10, 99, 100, 123_456]
+            .into_iter()
+            .map(|counter| event_file_name(1_700_000_000, "host", 42, counter, ".x"))
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, names);
+        assert_eq!(names[1], "events.out.tfevents.1700000000.host.42.000009.x");
     }
 
     #[test]
