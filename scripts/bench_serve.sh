@@ -12,7 +12,7 @@
 # Python loader's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-runs=50 tags=10 steps=5000 image_runs=5 timeout=600
+runs=50 tags=10 steps=5000 image_runs=5 timeout=300
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
@@ -27,7 +27,7 @@ done
 scripts/setup-python.sh
 scripts/setup-s3.sh
 . scripts/s3-server.sh
-cargo build --quiet --release -p tbseg-serve --features object-store --example bench_logdir
+cargo build --quiet --release -p tbseg-serve --features object-store --bin tbseg-serve --example bench_logdir
 tmp="$(mktemp -d)"
 trap 'tbseg_s3_stop; rm -rf "$tmp"' EXIT
 echo "bench_serve: writing $runs runs × $tags tags × $steps steps ($((runs * tags * steps)) scalars), images in $image_runs runs" >&2
