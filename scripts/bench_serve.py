@@ -11,9 +11,11 @@ Usage:
 "Complete" is when /data/runs lists every run and, for every tag,
 /data/plugin/scalars/scalars_multirun returns every run's downsampled series
 in full: min(steps, 1000) points ending at the last step. The time runs from
-starting the first process. Peak memory is VmHWM of the data server process
-(tbseg-serve; RustBoard's data server; TensorBoard itself for the Python
-loader), read when the dashboard is complete.
+starting the first process. Peak memory (VmHWM) and CPU time (user +
+system) are the data server process's (tbseg-serve; RustBoard's data
+server; TensorBoard itself for the Python loader, its HTTP serving
+included), read when the dashboard is complete; CPU time is steadier than
+wall time on a shared machine.
 """
 
 import argparse
@@ -42,6 +44,13 @@ def vm_hwm_mib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of `pid` so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid):
@@ -123,8 +132,12 @@ def measure(name, logdir, args, mode, tensorboard, env=None):
         else:
             server = tb.pid
         rss = vm_hwm_mib(server)
+        cpu = cpu_seconds(server)
         frontend = vm_hwm_mib(tb.pid)
-        return {"name": name, "seconds": done, "server_mib": rss, "tensorboard_mib": frontend}
+        result = {"name": name, "seconds": done, "server_cpu_s": cpu, "server_mib": rss,
+                  "tensorboard_mib": frontend}
+        print(json.dumps(result), file=sys.stderr, flush=True)
+        return result
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -159,13 +172,13 @@ def main():
                                args.s3_tensorboard))
         results.append(measure("S3: Python loader (--load_fast=false)", args.s3_url, args, "python",
                                args.s3_tensorboard))
-    print("| loader | time to full scalars dashboard | peak RSS, data server | peak RSS, TensorBoard |")
-    print("|---|---|---|---|")
+    print("| loader | time to full scalars dashboard | CPU time, data server | peak RSS, data server "
+          "| peak RSS, TensorBoard |")
+    print("|---|---|---|---|---|")
     for r in results:
         t = f"{r['seconds']:.1f} s" if r["seconds"] is not None else f"> {args.timeout:.0f} s (incomplete)"
-        print(f"| {r['name']} | {t} | {r['server_mib']:.0f} MiB | {r['tensorboard_mib']:.0f} MiB |")
-    json.dump(results, sys.stderr)
-    print(file=sys.stderr)
+        print(f"| {r['name']} | {t} | {r['server_cpu_s']:.1f} s | {r['server_mib']:.0f} MiB "
+              f"| {r['tensorboard_mib']:.0f} MiB |")
 
 
 if __name__ == "__main__":
