@@ -27,7 +27,10 @@ cleanup() {
 trap cleanup EXIT
 "$CARGO_TARGET_DIR/release/examples/summaries" "$tmp/logs/tbseg" > /dev/null
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-"$CARGO_TARGET_DIR/release/tbseg-serve" --logdir "$tmp/logs" --port 0 > "$tmp/serve.out" 2> "$tmp/serve.err" &
+# Started in the temporary folder with a relative logdir, so that the
+# location TensorBoard shows under the runs is "logs", not a machine path.
+serve="$(realpath "$CARGO_TARGET_DIR/release/tbseg-serve")"
+(cd "$tmp" && exec "$serve" --logdir logs --port 0 > serve.out 2> serve.err) &
 pids+=($!)
 for _ in $(seq 100); do grep -q "serving" "$tmp/serve.out" && break; sleep 0.1; done
 serve_port="$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$tmp/serve.out" | head -1)"
