@@ -40,6 +40,7 @@ cargo fmt --all -- --check
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
+( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-serve --features object-store --all-targets -- -D warnings )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --no-default-features --quiet )
 ( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
@@ -52,6 +53,7 @@ echo "== cargo test (the library alone, no libtorch)" >&2
 
 echo "== cargo test (object storage against a real S3 server, s3s-fs on 127.0.0.1)" >&2
 ( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features object-store --lib --test object_store )
+( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg-serve --features object-store --test object_store )
 
 scripts/publish-checks.sh
 

@@ -6,8 +6,8 @@
 //! - [`sampling`]: TensorBoard's reservoir sampling and per-plugin sizes,
 //!   on [`pyrandom`], Python's random numbers as TensorBoard draws them.
 //! - [`store`]: what is kept of each run, tag and point.
-//! - [`loader`]: the reload loop that reads new events into the store,
-//!   through [`tail`] for local folders.
+//! - [`loader`]: the reload loop that reads new events into the store, runs
+//!   in parallel, through [`tail`] (folders and object stores alike).
 //! - [`service`]: the gRPC service answering from the store.
 
 pub mod loader;

@@ -2,7 +2,7 @@
 //! [`Loader`](crate::loader::Loader) keeps.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use tbseg::proto::tensorflow::DataClass;
 use tonic::codegen::tokio_stream;
@@ -30,9 +30,18 @@ impl DataProvider {
         DataProvider { logdir }
     }
 
-    /// Runs `f` on the runs, under the read lock.
-    fn with_runs<T>(&self, f: impl FnOnce(&BTreeMap<String, RunData>) -> T) -> T {
-        let runs = self.logdir.runs.read().unwrap_or_else(|e| e.into_inner());
+    /// Runs `f` on the runs now known, in name order, each under its
+    /// read lock (a run being loaded holds its lock only per event).
+    fn with_runs<T>(&self, f: impl FnOnce(&[(&str, &RunData)]) -> T) -> T {
+        let shared = self.logdir.runs();
+        let guards: Vec<_> = shared
+            .iter()
+            .map(|(name, run)| (name, run.read().unwrap_or_else(PoisonError::into_inner)))
+            .collect();
+        let runs: Vec<(&str, &RunData)> = guards
+            .iter()
+            .map(|(name, run)| (name.as_str(), &**run))
+            .collect();
         f(&runs)
     }
 
@@ -70,7 +79,7 @@ type Selection<'a> = Vec<(&'a str, Vec<(&'a str, &'a TimeSeries)>)>;
 /// The time series of `class` owned by `plugin` that `filter` selects, by
 /// run (runs without any left out), in name order.
 fn select<'a>(
-    runs: &'a BTreeMap<String, RunData>,
+    runs: &[(&'a str, &'a RunData)],
     plugin: &Option<PluginFilter>,
     class: DataClass,
     filter: &Option<RunTagFilter>,
@@ -90,8 +99,8 @@ fn select<'a>(
         .and_then(|f| f.tags.as_ref())
         .map(|t| &t.names);
     let mut selected = Vec::new();
-    for (run, data) in runs {
-        if run_names.is_some_and(|names| !names.contains(run)) {
+    for &(run, data) in runs {
+        if run_names.is_some_and(|names| !names.iter().any(|name| name == run)) {
             continue;
         }
         let tags: Vec<_> = data
@@ -105,7 +114,7 @@ fn select<'a>(
             .map(|(tag, series)| (tag.as_str(), series))
             .collect();
         if !tags.is_empty() {
-            selected.push((run.as_str(), tags));
+            selected.push((run, tags));
         }
     }
     Ok(selected)
@@ -183,8 +192,8 @@ impl TensorBoardDataProvider for DataProvider {
         _request: Request<ListPluginsRequest>,
     ) -> Result<Response<ListPluginsResponse>, Status> {
         let names: BTreeSet<String> = self.with_runs(|runs| {
-            runs.values()
-                .flat_map(|run| run.series.values())
+            runs.iter()
+                .flat_map(|(_, run)| run.series.values())
                 .filter(|s| s.data_class() != DataClass::Unknown)
                 .map(|s| s.plugin_name().to_owned())
                 .collect()
@@ -201,7 +210,7 @@ impl TensorBoardDataProvider for DataProvider {
         let runs = self.with_runs(|runs| {
             runs.iter()
                 .map(|(name, run)| Run {
-                    name: name.clone(),
+                    name: (*name).to_owned(),
                     start_time: run.start_time.unwrap_or_default(),
                 })
                 .collect()
@@ -405,8 +414,10 @@ impl TensorBoardDataProvider for DataProvider {
         let key = request.into_inner().blob_key;
         let (run, tag, step, index) = parse_blob_key(&key)
             .ok_or_else(|| Status::invalid_argument(format!("malformed blob key {key:?}")))?;
-        let blob = self.with_runs(|runs| {
-            let series = runs.get(&run)?.series.get(&tag)?;
+        let shared = self.logdir.run(&run);
+        let blob = shared.and_then(|shared| {
+            let data = shared.read().unwrap_or_else(PoisonError::into_inner);
+            let series = data.series.get(&tag)?;
             let point = first_per_step(series)
                 .into_iter()
                 .find(|p| p.step == step)?;

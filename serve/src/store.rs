@@ -166,20 +166,25 @@ impl RunData {
         let Some(kind) = &value.value else {
             return;
         };
-        let metadata = match self.series.get(&value.tag) {
-            Some(series) => series.metadata.clone(),
-            None => initial_metadata(value, kind),
-        };
-        let class = DataClass::try_from(metadata.data_class).unwrap_or(DataClass::Unknown);
-        let payload = match class {
-            DataClass::Scalar => scalar_value_f64(value).map(Payload::Scalar),
-            DataClass::Tensor => to_tensor(kind).map(|t| Payload::Tensor(Box::new(t))),
-            DataClass::BlobSequence => to_blobs(kind, &metadata).map(Payload::Blobs),
-            DataClass::Unknown => return,
-        };
-        match payload {
-            Some(payload) => self.push(&value.tag, metadata, event, payload, sampling),
-            None => self.data_loss += 1,
+        // The common case, a tag seen before: its metadata is not copied
+        // and its name not allocated again.
+        if let Some(series) = self.series.get_mut(&value.tag) {
+            match payload(kind, value, &series.metadata) {
+                Some(Some(payload)) => series.points.push(Point {
+                    step: event.step,
+                    wall_time: event.wall_time,
+                    payload,
+                }),
+                Some(None) => self.data_loss += 1,
+                None => {}
+            }
+            return;
+        }
+        let metadata = initial_metadata(value, kind);
+        match payload(kind, value, &metadata) {
+            Some(Some(payload)) => self.push(&value.tag, metadata, event, payload, sampling),
+            Some(None) => self.data_loss += 1,
+            None => {}
         }
     }
 
@@ -209,6 +214,19 @@ impl RunData {
             payload,
         });
     }
+}
+
+/// The value as its tag's data class (from `metadata`) holds it: `None`
+/// for a data class the server does not serve, `Some(None)` for a value
+/// that cannot be read as its tag's class (data loss).
+fn payload(kind: &ValueKind, value: &Value, metadata: &SummaryMetadata) -> Option<Option<Payload>> {
+    let class = DataClass::try_from(metadata.data_class).unwrap_or(DataClass::Unknown);
+    Some(match class {
+        DataClass::Scalar => scalar_value_f64(value).map(Payload::Scalar),
+        DataClass::Tensor => to_tensor(kind).map(|t| Payload::Tensor(Box::new(t))),
+        DataClass::BlobSequence => to_blobs(kind, metadata).map(Payload::Blobs),
+        DataClass::Unknown => return None,
+    })
 }
 
 fn blank_metadata(plugin: &str, class: DataClass) -> SummaryMetadata {

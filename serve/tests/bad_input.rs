@@ -85,6 +85,6 @@ fn damaged_event_file_is_reported_by_path_and_other_runs_are_served() {
         "{problems:?}"
     );
     let logdir = loader.logdir();
-    let runs = logdir.runs.read().unwrap();
-    assert_eq!(runs["good"].series["loss"].points.items().len(), 1);
+    let good = logdir.run("good").unwrap();
+    assert_eq!(good.read().unwrap().series["loss"].points.items().len(), 1);
 }
