@@ -5,7 +5,7 @@
 //! under its own lock, so a run that is loaded is served while others are
 //! still being read.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::sampling::SamplesPerPlugin;
 use crate::store::RunData;
-use crate::tail::Tails;
+use crate::tail::{Problem, Tails};
 
 /// One run as the service reads it and the loader fills it.
 pub type SharedRun = Arc<RwLock<RunData>>;
@@ -60,8 +60,9 @@ pub struct Loader {
     shared: Arc<Logdir>,
     /// How many runs are read at once.
     parallel: usize,
-    /// Problems already reported, so that each is reported once.
-    reported: BTreeSet<String>,
+    /// Problems already reported, by what failed, with the line reported:
+    /// each is reported once, however its cause's wording varies.
+    reported: BTreeMap<String, String>,
 }
 
 /// Runs read at once by default: one per core, at least 2 (reading an
@@ -84,7 +85,7 @@ impl Loader {
             sampling,
             shared,
             parallel: default_parallel(),
-            reported: BTreeSet::new(),
+            reported: BTreeMap::new(),
         }
     }
 
@@ -107,11 +108,11 @@ impl Loader {
     /// naming the path, and do not stop the runs that can be read.
     pub fn reload(&mut self) -> usize {
         let problems = Mutex::new(Vec::new());
-        let report = |line: String| {
+        let report = |problem: Problem| {
             problems
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(line)
+                .push(problem)
         };
         let present = self.tails.list(report);
         {
@@ -166,12 +167,16 @@ impl Loader {
 
     /// Every problem reported so far, one line each.
     pub fn problems(&self) -> impl Iterator<Item = &str> {
-        self.reported.iter().map(String::as_str)
+        self.reported.values().map(String::as_str)
     }
 
-    fn report(&mut self, line: String) {
-        if self.reported.insert(line.clone()) {
+    fn report(&mut self, problem: Problem) {
+        if let std::collections::btree_map::Entry::Vacant(entry) =
+            self.reported.entry(problem.what.clone())
+        {
+            let line = problem.to_string();
             eprintln!("{line}");
+            entry.insert(line);
         }
     }
 

@@ -145,7 +145,7 @@ impl Tails {
     /// run) forgotten. Problems, each a line naming its path, go to
     /// `report`: a folder that cannot be listed hides only what is under
     /// it. Returns the runs that have event files, in name order.
-    pub fn list(&mut self, mut report: impl FnMut(String)) -> Vec<String> {
+    pub fn list(&mut self, mut report: impl FnMut(Problem)) -> Vec<String> {
         let listed = if tbseg::storage::is_remote(&self.root) {
             list_objects(&self.root, &mut report)
         } else {
@@ -190,7 +190,7 @@ impl RunTails {
         &mut self,
         run: &str,
         mut visit: impl FnMut(Event),
-        mut report: impl FnMut(String),
+        mut report: impl FnMut(Problem),
     ) {
         for (path, tail) in &mut self.files {
             let state = std::mem::replace(&mut tail.state, TailState::Failed);
@@ -207,9 +207,9 @@ impl RunTails {
                         reader
                     }
                     Err(e) => {
-                        report(format!(
-                            "tbseg-serve: run {run}: cannot read {}: {e}",
-                            path.display()
+                        report(Problem::new(
+                            format!("tbseg-serve: run {run}: cannot read {}", path.display()),
+                            &e,
                         ));
                         tail.state = TailState::Done(at);
                         continue;
@@ -221,7 +221,10 @@ impl RunTails {
                         reader
                     }
                     Err(e) => {
-                        report(format!("tbseg-serve: cannot read {}: {e}", path.display()));
+                        report(Problem::new(
+                            format!("tbseg-serve: cannot read {}", path.display()),
+                            &e,
+                        ));
                         continue;
                     }
                 },
@@ -231,10 +234,10 @@ impl RunTails {
             }
             let end = reader.for_each(&mut visit);
             for skipped in reader.take_skipped() {
-                report(format!(
+                report(Problem::plain(format!(
                     "tbseg-serve: run {run}: {}: skipped: {skipped}",
                     path.display()
-                ));
+                )));
             }
             tail.state = match end {
                 // An object read out to a record boundary: its reader goes.
@@ -248,16 +251,16 @@ impl RunTails {
                 // An I/O error may pass (the reader resumes where it
                 // stopped).
                 Err(ReadEventError::Record(e)) if !e.is_fatal() => {
-                    report(format!(
-                        "tbseg-serve: run {run}: cannot read {}: {e}",
-                        path.display()
+                    report(Problem::new(
+                        format!("tbseg-serve: run {run}: cannot read {}", path.display()),
+                        &e,
                     ));
                     TailState::Open(reader)
                 }
                 Err(e) => {
-                    report(format!(
-                        "tbseg-serve: run {run}: cannot read {}: {e}",
-                        path.display()
+                    report(Problem::new(
+                        format!("tbseg-serve: run {run}: cannot read {}", path.display()),
+                        &e,
                     ));
                     TailState::Failed
                 }
@@ -299,7 +302,7 @@ fn open(path: &Path, at: u64) -> io::Result<Opened> {
 /// cycle cannot make the walk endless).
 fn list_files(
     root: &Path,
-    report: &mut impl FnMut(String),
+    report: &mut impl FnMut(Problem),
 ) -> BTreeSet<(String, PathBuf, Option<u64>)> {
     let mut found = BTreeSet::new();
     match std::fs::metadata(root) {
@@ -309,7 +312,10 @@ fn list_files(
         }
         Ok(_) => {}
         Err(e) => {
-            report(format!("tbseg-serve: cannot read {}: {e}", root.display()));
+            report(Problem::new(
+                format!("tbseg-serve: cannot read {}", root.display()),
+                &e,
+            ));
             return found;
         }
     }
@@ -318,7 +324,10 @@ fn list_files(
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) => {
-                report(format!("tbseg-serve: cannot read {}: {e}", dir.display()));
+                report(Problem::new(
+                    format!("tbseg-serve: cannot read {}", dir.display()),
+                    &e,
+                ));
                 continue;
             }
         };
@@ -340,7 +349,7 @@ fn list_files(
 /// its run (the key's folder below `root`) and size.
 fn list_objects(
     root: &Path,
-    report: &mut impl FnMut(String),
+    report: &mut impl FnMut(Problem),
 ) -> Vec<(String, PathBuf, Option<u64>)> {
     #[cfg(feature = "object-store")]
     {
@@ -358,24 +367,77 @@ fn list_objects(
                 })
                 .collect(),
             Err(e) => {
-                report(format!("tbseg-serve: cannot read {url}: {e}"));
+                report(Problem::new(format!("tbseg-serve: cannot read {url}"), &e));
                 Vec::new()
             }
         }
     }
     #[cfg(not(feature = "object-store"))]
     {
-        report(format!(
-            "tbseg-serve: cannot read {}: {}",
-            root.display(),
-            tbseg::storage::feature_missing(&root.to_string_lossy())
-        ));
+        report(Problem {
+            what: format!("tbseg-serve: cannot read {}", root.display()),
+            why: tbseg::storage::feature_missing(&root.to_string_lossy()).to_string(),
+        });
         Vec::new()
     }
 }
 
 /// The run of the files in `dir`: its path below `root`, `/`-separated,
 /// or `.` for the root itself.
+/// A problem to report: what could not be done (naming the path) and why.
+/// Reported once per `what`: the `why` of a store's error changes from one
+/// attempt to the next (it carries the request's duration), the `what` not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What failed, naming the path or URL.
+    pub what: String,
+    /// The cause, in one line; may be empty.
+    pub why: String,
+}
+
+impl Problem {
+    fn new(what: String, error: &dyn std::error::Error) -> Self {
+        Problem {
+            what,
+            why: why(error),
+        }
+    }
+
+    fn plain(what: String) -> Self {
+        Problem {
+            what,
+            why: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.why.is_empty() {
+            f.write_str(&self.what)
+        } else {
+            write!(f, "{}: {}", self.what, self.why)
+        }
+    }
+}
+
+/// `error` and its causes in one line: a store's error says what it was
+/// doing ("listing s3://…") and only its source says why (no such bucket,
+/// connection refused).
+fn why(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !line.contains(&cause_text) {
+            line.push_str(": ");
+            line.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    line.replace('\n', " ")
+}
+
 fn run_name(root: &Path, dir: &Path) -> String {
     let parts: Vec<_> = dir
         .strip_prefix(root)

@@ -147,3 +147,69 @@ fn reloads_read_only_new_objects_in_bounded_ranges_and_drop_deleted_runs() {
         loader.problems().collect::<Vec<_>>()
     );
 }
+
+/// Registers `s3://<bucket>` at `endpoint` with no retries, so a store
+/// that cannot answer fails at once rather than after the client's back-off.
+fn register_s3_without_retries(bucket: &str, endpoint: &str) {
+    use tbseg::storage::remote::object_store::RetryConfig;
+    let store = AmazonS3Builder::new()
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(ACCESS_KEY)
+        .with_secret_access_key(SECRET_KEY)
+        .with_retry(RetryConfig {
+            max_retries: 0,
+            ..RetryConfig::default()
+        })
+        .build()
+        .unwrap();
+    register(&format!("s3://{bucket}"), Arc::new(store));
+}
+
+/// Reloads `url` three times; returns the problems reported (each once).
+fn problems_after_reloads(url: &str) -> Vec<String> {
+    let mut loader = Loader::new(url, SamplesPerPlugin::default());
+    for _ in 0..3 {
+        loader.reload();
+    }
+    assert!(loader.logdir().runs().is_empty());
+    loader.problems().map(str::to_owned).collect()
+}
+
+#[test]
+fn a_missing_bucket_is_reported_once_naming_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path(), &["tblogs"]);
+    register_s3_without_retries("no-such-bucket", &server.endpoint);
+    let problems = problems_after_reloads("s3://no-such-bucket/logs");
+    // Once, though each attempt's message differs (it carries the
+    // request's duration), and saying why.
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("NoSuchBucket"), "{problems:?}");
+    assert!(
+        problems[0].contains("s3://no-such-bucket/logs"),
+        "{problems:?}"
+    );
+    assert!(!problems[0].contains('\n'), "{problems:?}");
+}
+
+#[test]
+fn an_unreachable_store_is_reported_once_naming_the_url() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    register_s3_without_retries("unreachable", &format!("http://127.0.0.1:{port}"));
+    let problems = problems_after_reloads("s3://unreachable/logs");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("Connection refused"), "{problems:?}");
+    assert!(
+        problems[0].contains("s3://unreachable/logs"),
+        "{problems:?}"
+    );
+    assert!(!problems[0].contains('\n'), "{problems:?}");
+}
