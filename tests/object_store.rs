@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
 use tbseg::checkpoint::{latest_checkpoint, BundleReader, Saver, TensorData};
 use tbseg::reader::{FileStatus, Logdir};
-use tbseg::storage::remote::object_store::aws::AmazonS3Builder;
 use tbseg::storage::remote::object_store::memory::InMemory;
 use tbseg::storage::remote::object_store::{BackoffConfig, RetryConfig};
 use tbseg::storage::remote::{register, stats, Remote};
@@ -34,25 +33,16 @@ fn serial() -> MutexGuard<'static, ()> {
 /// Registers the store of `s3://<bucket>` on the server at `endpoint`, with
 /// retries bounded by `retry`.
 fn register_s3(bucket: &str, endpoint: &str, retry: Duration) {
-    let store = AmazonS3Builder::new()
-        .with_endpoint(endpoint)
-        .with_allow_http(true)
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .with_retry(RetryConfig {
-            backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(20),
-                max_backoff: Duration::from_millis(200),
-                base: 2.0,
-            },
-            max_retries: 5,
-            retry_timeout: retry,
-        })
-        .build()
-        .unwrap();
-    register(&format!("s3://{bucket}"), Arc::new(store));
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(200),
+            base: 2.0,
+        },
+        max_retries: 5,
+        retry_timeout: retry,
+    };
+    s3_server::register_s3(bucket, endpoint, retry);
 }
 
 /// Objects under `url`, with their sizes.

@@ -9,29 +9,25 @@
 mod s3_server;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
-use tbseg::storage::remote::object_store::aws::AmazonS3Builder;
-use tbseg::storage::remote::{register, stats, Remote};
+use s3_server::S3Server;
+use tbseg::storage::remote::object_store::RetryConfig;
+use tbseg::storage::remote::{stats, Remote};
 use tbseg::summary::SummaryWriter;
 use tbseg_serve::loader::{Loader, Logdir};
 use tbseg_serve::sampling::SamplesPerPlugin;
 use tbseg_serve::tail::OBJECT_CHUNK;
 
-/// Registers the store of `s3://<bucket>` on the server at `endpoint`.
+/// Registers the store of `s3://<bucket>` on the server at `endpoint`,
+/// with no retries: a store that cannot answer fails at once rather than
+/// after the client's back-off.
 fn register_s3(bucket: &str, endpoint: &str) {
-    let store = AmazonS3Builder::new()
-        .with_endpoint(endpoint)
-        .with_allow_http(true)
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .build()
-        .unwrap();
-    register(&format!("s3://{bucket}"), Arc::new(store));
+    let retry = RetryConfig {
+        max_retries: 0,
+        ..RetryConfig::default()
+    };
+    s3_server::register_s3(bucket, endpoint, retry);
 }
 
 /// Objects under `url`, with their sizes.
@@ -148,51 +144,28 @@ fn reloads_read_only_new_objects_in_bounded_ranges_and_drop_deleted_runs() {
     );
 }
 
-/// Registers `s3://<bucket>` at `endpoint` with no retries, so a store
-/// that cannot answer fails at once rather than after the client's back-off.
-fn register_s3_without_retries(bucket: &str, endpoint: &str) {
-    use tbseg::storage::remote::object_store::RetryConfig;
-    let store = AmazonS3Builder::new()
-        .with_endpoint(endpoint)
-        .with_allow_http(true)
-        .with_bucket_name(bucket)
-        .with_region("us-east-1")
-        .with_access_key_id(ACCESS_KEY)
-        .with_secret_access_key(SECRET_KEY)
-        .with_retry(RetryConfig {
-            max_retries: 0,
-            ..RetryConfig::default()
-        })
-        .build()
-        .unwrap();
-    register(&format!("s3://{bucket}"), Arc::new(store));
-}
-
-/// Reloads `url` three times; returns the problems reported (each once).
-fn problems_after_reloads(url: &str) -> Vec<String> {
+/// Reloads `url` three times and checks that its one problem was reported
+/// once, in one line naming `url` and saying `why`, though each attempt's
+/// message differs (it carries the request's duration).
+fn assert_reported_once(url: &str, why: &str) {
     let mut loader = Loader::new(url, SamplesPerPlugin::default());
     for _ in 0..3 {
         loader.reload();
     }
     assert!(loader.logdir().runs().is_empty());
-    loader.problems().map(str::to_owned).collect()
+    let problems: Vec<&str> = loader.problems().collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains(url), "{problems:?}");
+    assert!(problems[0].contains(why), "{problems:?}");
+    assert!(!problems[0].contains('\n'), "{problems:?}");
 }
 
 #[test]
 fn a_missing_bucket_is_reported_once_naming_the_url() {
     let dir = tempfile::tempdir().unwrap();
     let server = S3Server::start(dir.path(), &["tblogs"]);
-    register_s3_without_retries("no-such-bucket", &server.endpoint);
-    let problems = problems_after_reloads("s3://no-such-bucket/logs");
-    // Once, though each attempt's message differs (it carries the
-    // request's duration), and saying why.
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("NoSuchBucket"), "{problems:?}");
-    assert!(
-        problems[0].contains("s3://no-such-bucket/logs"),
-        "{problems:?}"
-    );
-    assert!(!problems[0].contains('\n'), "{problems:?}");
+    register_s3("no-such-bucket", &server.endpoint);
+    assert_reported_once("s3://no-such-bucket/logs", "NoSuchBucket");
 }
 
 #[test]
@@ -203,13 +176,6 @@ fn an_unreachable_store_is_reported_once_naming_the_url() {
         .local_addr()
         .unwrap()
         .port();
-    register_s3_without_retries("unreachable", &format!("http://127.0.0.1:{port}"));
-    let problems = problems_after_reloads("s3://unreachable/logs");
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("Connection refused"), "{problems:?}");
-    assert!(
-        problems[0].contains("s3://unreachable/logs"),
-        "{problems:?}"
-    );
-    assert!(!problems[0].contains('\n'), "{problems:?}");
+    register_s3("unreachable", &format!("http://127.0.0.1:{port}"));
+    assert_reported_once("s3://unreachable/logs", "Connection refused");
 }

@@ -13,6 +13,26 @@ pub const ACCESS_KEY: &str = "tbseg-test-access";
 /// The secret key the test servers accept; no error may ever show it.
 pub const SECRET_KEY: &str = "tbseg-test-SECRET-must-not-leak";
 
+/// Registers the store of `s3://<bucket>` on the test server at
+/// `endpoint`, signed with this module's keys, retrying as `retry` says.
+pub fn register_s3(
+    bucket: &str,
+    endpoint: &str,
+    retry: tbseg::storage::remote::object_store::RetryConfig,
+) {
+    let store = tbseg::storage::remote::object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(ACCESS_KEY)
+        .with_secret_access_key(SECRET_KEY)
+        .with_retry(retry)
+        .build()
+        .unwrap();
+    tbseg::storage::remote::register(&format!("s3://{bucket}"), std::sync::Arc::new(store));
+}
+
 /// A running s3s-fs process.
 pub struct S3Server {
     child: Child,
