@@ -52,6 +52,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+mod error_line;
 pub mod example;
 #[cfg(any(feature = "tch", feature = "burn", feature = "candle"))]
 pub mod integrations;
@@ -60,6 +61,8 @@ pub mod reader;
 pub mod record;
 pub mod storage;
 pub mod summary;
+
+pub use error_line::error_line;
 
 // The README's Rust blocks (the library quickstart) run as doc tests, so
 // the front page cannot drift from the API. Its other blocks are marked

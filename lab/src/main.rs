@@ -19,30 +19,10 @@ fn main() -> ExitCode {
                 eprintln!("tbseg: {err}");
                 return ExitCode::from(code);
             }
-            eprintln!("tbseg: error: {}", one_line(&err));
+            eprintln!("tbseg: error: {}", tbseg::error_line(err.as_ref()));
             ExitCode::FAILURE
         }
     }
-}
-
-/// The error chain as `outer: cause: cause`, on one line, skipping a cause
-/// whose text the message before it already ends with (error types that
-/// embed their source would otherwise print the operating system's error
-/// twice).
-fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.is_empty() || line.ends_with(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }
 
 /// `tbseg inspect logs | head` should not report an error.
@@ -56,18 +36,16 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_os_error_prints_once() {
         let os = std::io::Error::from_raw_os_error(28);
         let embedded = format!("writing logs/model.ckpt-2.data: {os}");
         let err = anyhow::Error::new(std::io::Error::new(os.kind(), os.to_string()))
             .context(embedded.clone());
-        let line = one_line(&err);
+        let line = tbseg::error_line(err.as_ref());
         assert_eq!(line, embedded);
         assert_eq!(line.matches("os error 28").count(), 1, "{line}");
         let plain = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(one_line(&plain), "outer: inner");
+        assert_eq!(tbseg::error_line(plain.as_ref()), "outer: inner");
     }
 }

@@ -3,28 +3,13 @@
 //! `OSError`, each with the library's message (which names the tag, the
 //! argument or the file, and what was expected).
 
-use std::error::Error;
-
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 use tbseg::summary::SummaryError;
 
-/// The library's message followed by its causes (`cannot write to event
-/// file x: No space left on device`).
-fn message(error: &(dyn Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// A [`SummaryError`] as a Python exception.
 pub fn summary_error(error: SummaryError) -> PyErr {
-    let text = message(&error);
+    let text = tbseg::error_line(&error);
     match error {
         SummaryError::InvalidArgument { .. } | SummaryError::ImageEncode { .. } => {
             PyValueError::new_err(text)

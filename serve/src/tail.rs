@@ -399,7 +399,7 @@ impl Problem {
     fn new(what: String, error: &dyn std::error::Error) -> Self {
         Problem {
             what,
-            why: why(error),
+            why: tbseg::error_line(error),
         }
     }
 
@@ -419,23 +419,6 @@ impl std::fmt::Display for Problem {
             write!(f, "{}: {}", self.what, self.why)
         }
     }
-}
-
-/// `error` and its causes in one line: a store's error says what it was
-/// doing ("listing s3://…") and only its source says why (no such bucket,
-/// connection refused).
-fn why(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !line.contains(&cause_text) {
-            line.push_str(": ");
-            line.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    line.replace('\n', " ")
 }
 
 fn run_name(root: &Path, dir: &Path) -> String {

@@ -120,7 +120,7 @@ fn embedding_rows(logdir: &Logdir, name: &str) -> Vec<[String; 6]> {
                 "embedding".into(),
                 String::new(),
                 String::new(),
-                format!("error: {}", error_chain(&e)),
+                format!("error: {}", tbseg::error_line(&e)),
             ]]
         }
     };
@@ -172,12 +172,12 @@ fn notes(logdir: &Logdir, out: &mut String) {
                 FileStatus::Failed(e) => writeln!(
                     out,
                     "error: {path}: {} (read {} events before it)",
-                    error_chain(e),
+                    tbseg::error_line(e),
                     file.events
                 ),
             };
             for e in &file.skipped {
-                let _ = writeln!(out, "warning: {path}: skipped: {}", error_chain(e));
+                let _ = writeln!(out, "warning: {path}: skipped: {}", tbseg::error_line(e));
             }
             let unlisted = file.skipped_count.saturating_sub(file.skipped.len() as u64);
             if unlisted > 0 {
@@ -188,18 +188,6 @@ fn notes(logdir: &Logdir, out: &mut String) {
             }
         }
     }
-}
-
-/// The error and its causes, `: `-separated, for a one-line note.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }
 
 fn step_range(series: &Series) -> String {
