@@ -108,6 +108,9 @@ if [ -z "${TBSEG_BIN:-}" ]; then
     tbseg_use_torch
 fi
 "$TBSEG_BIN" bench-step --help >/dev/null
+if [ -z "${TBSEG_TORCH_PYTHON:-}" ]; then
+    "$here/setup-torch-python.sh" >&2
+fi
 torch_python="${TBSEG_TORCH_PYTHON:-$TBSEG_TORCH_VENV/bin/python}"
 tf_python="${TBSEG_TF_PYTHON:-$TBSEG_PY_VENV/bin/python}"
 run_tf=1

@@ -2,7 +2,11 @@
 # Everything heavy (libtorch, Python venvs, the cargo target dir) lives in a
 # cache outside the repository so every clone and every CI run reuses it.
 TBSEG_CACHE="${TBSEG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tbseg}"
+# Python's torch with its CUDA libraries (setup-torch-python.sh), and the
+# CPU libtorch the trainer builds against where there is no GPU
+# (setup-libtorch.sh).
 TBSEG_TORCH_VENV="$TBSEG_CACHE/torch-2.11.0-venv"
+TBSEG_LIBTORCH_CPU="$TBSEG_CACHE/libtorch-2.11.0-cpu"
 TBSEG_PY_VENV="$TBSEG_CACHE/py-conformance-venv"
 # The Python package's build and test environment (setup-python-package.sh);
 # a caller may name another (one per concurrent checkout, so that installing
@@ -15,15 +19,44 @@ TBSEG_EXTRAS_VENV="${TBSEG_EXTRAS_VENV:-$TBSEG_CACHE/py-package-extras-venv}"
 # The S3 test server (scripts/setup-s3.sh) and TensorBoard's S3 reader.
 TBSEG_S3_ROOT="$TBSEG_CACHE/s3s-fs"
 TBSEG_S3_PY_VENV="$TBSEG_CACHE/py-s3-venv"
-export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_PY_VENV TBSEG_PKG_VENV TBSEG_EXTRAS_VENV TBSEG_S3_ROOT TBSEG_S3_PY_VENV
+export TBSEG_CACHE TBSEG_TORCH_VENV TBSEG_LIBTORCH_CPU TBSEG_PY_VENV TBSEG_PKG_VENV TBSEG_EXTRAS_VENV TBSEG_S3_ROOT TBSEG_S3_PY_VENV
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TBSEG_CACHE/target}"
 
-# Make cargo build the `trainer` feature against the cached libtorch: torch-sys
-# asks the active virtual environment's python where torch lives.
+# Which libtorch the trainer builds against: $TBSEG_LIBTORCH_KIND (cpu or
+# cuda) if set, else cuda where `nvidia-smi` lists a GPU, cpu elsewhere.
+tbseg_libtorch_kind() {
+    case "${TBSEG_LIBTORCH_KIND:-}" in
+        cpu|cuda) echo "$TBSEG_LIBTORCH_KIND"; return ;;
+        "") ;;
+        *) echo "env.sh: TBSEG_LIBTORCH_KIND must be cpu or cuda, not '$TBSEG_LIBTORCH_KIND'" >&2; return 1 ;;
+    esac
+    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+        echo cuda
+    else
+        echo cpu
+    fi
+}
+
+# The folder of the libtorch that setup-libtorch.sh installs (include/, lib/).
+tbseg_libtorch_dir() {
+    local kind
+    kind="$(tbseg_libtorch_kind)" || return 1
+    if [ "$kind" = cuda ]; then
+        local torch
+        for torch in "$TBSEG_TORCH_VENV"/lib/python3*/site-packages/torch; do
+            echo "$torch"
+            return
+        done
+    else
+        echo "$TBSEG_LIBTORCH_CPU"
+    fi
+}
+
+# Make cargo build the `trainer` feature against the cached libtorch
+# (torch-sys reads LIBTORCH).
 tbseg_use_torch() {
-    export VIRTUAL_ENV="$TBSEG_TORCH_VENV"
-    export PATH="$TBSEG_TORCH_VENV/bin:$PATH"
-    export LIBTORCH_USE_PYTORCH=1
+    LIBTORCH="$(tbseg_libtorch_dir)"
+    export LIBTORCH
 }
 
 # Run the conformance Python (the pinned venv unless `TBSEG_PY` names

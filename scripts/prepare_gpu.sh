@@ -7,8 +7,11 @@
 # (one call, about 3 minutes of device time; see that script).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
 . scripts/env.sh
+# Built against the CUDA libtorch (whatever this machine has), in a target
+# folder of its own so that the CPU build of the tests is not redone.
+export TBSEG_LIBTORCH_KIND=cuda CARGO_TARGET_DIR="$TBSEG_CACHE/target-cuda"
+scripts/cargo.sh build --release -p tbseg-lab --bin tbseg
 mkdir -p dist
 # Without the line tables (87 MB with them): the call carries at most 64 MiB.
 strip --strip-debug -o dist/tbseg "$CARGO_TARGET_DIR/release/tbseg"

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/env.sh
-unset LIBTORCH_USE_PYTORCH
+unset LIBTORCH
 # The library's own features, without the framework integrations.
 msrv_features="png,safetensors,object-store"
 

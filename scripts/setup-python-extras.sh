@@ -12,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
-( unset LIBTORCH_USE_PYTORCH VIRTUAL_ENV; "$here/setup-python-package.sh" )
+( unset LIBTORCH VIRTUAL_ENV; "$here/setup-python-package.sh" )
 
 pins="pyarrow==26.0.1 polars==2.1.0 onnx==1.23.2 matplotlib==3.11.2 tensorboardX==2.6.5 tbparse==0.0.9"
 stamp="$TBSEG_EXTRAS_VENV/.tbseg-ready"

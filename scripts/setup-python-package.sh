@@ -8,12 +8,12 @@
 # reinstalled on every run, so the tests always see the current sources.
 #
 # torch is not downloaded a second time: the environment links the torch
-# 2.11.0 that scripts/setup-libtorch.sh installs (a .pth file naming that
-# environment's site-packages, searched after this one's own packages).
+# 2.11.0 that scripts/setup-torch-python.sh installs (a .pth file naming
+# that environment's site-packages, searched after this one's own packages).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
-"$here/setup-libtorch.sh"
+"$here/setup-torch-python.sh"
 
 pins="maturin==1.16.0 numpy==2.4.6 pandas==3.1.1 pytest==9.2.0 pillow==13.0.0 tensorboard==2.21.0"
 if ! [ -f "$TBSEG_PKG_VENV/.tbseg-ready" ] || [ "$(cat "$TBSEG_PKG_VENV/.tbseg-ready")" != "$pins" ]; then
@@ -32,7 +32,7 @@ echo "$torch_site" > "$site/tbseg-torch.pth"
 # replace each other's wheel).
 wheels="$CARGO_TARGET_DIR/wheels"
 rm -rf "$wheels"
-( unset LIBTORCH_USE_PYTORCH
+( unset LIBTORCH
   "$TBSEG_PKG_VENV/bin/maturin" build --release --quiet \
       -m "$here/../python/Cargo.toml" -i "$TBSEG_PKG_VENV/bin/python" \
       -o "$wheels" )

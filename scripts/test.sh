@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs into the cache
-# (libtorch, the pinned Python readers), then runs
+# (libtorch, Python's torch, the pinned Python readers), then runs
 #   1. the library's tests without libtorch (`-p tbseg`), then with the
 #      `object-store` feature against a real S3 server (s3s-fs, cached by
 #      scripts/setup-s3.sh), and the checks that the library is ready to
@@ -25,49 +25,50 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/env.sh
 scripts/setup-libtorch.sh
+scripts/setup-torch-python.sh
 scripts/setup-python.sh
 scripts/setup-s3.sh
 
 echo "== lint (cargo fmt --check, clippy and rustdoc with -D warnings)" >&2
 cargo fmt --all -- --check
 # The library alone, as a plain dependency and fully lean, needs no libtorch.
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --no-default-features --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg --no-default-features --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg-lab --no-default-features --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --workspace --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release --workspace --features tbseg-lab/object-store --all-targets -- -D warnings )
 ( tbseg_use_torch; cargo clippy --release -p tbseg --features trainer --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; cargo clippy --release -p tbseg-serve --features object-store --all-targets -- -D warnings )
-( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
-( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --no-default-features --quiet )
-( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
-( unset LIBTORCH_USE_PYTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features candle --quiet )
+( unset LIBTORCH; cargo clippy --release -p tbseg --features burn --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg --features candle --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg --features object-store --all-targets -- -D warnings )
+( unset LIBTORCH; cargo clippy --release -p tbseg-serve --features object-store --all-targets -- -D warnings )
+( unset LIBTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --quiet )
+( unset LIBTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --no-default-features --quiet )
+( unset LIBTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features object-store --quiet )
+( unset LIBTORCH; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features candle --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --workspace --quiet )
 ( tbseg_use_torch; RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p tbseg --features trainer --quiet )
 
 echo "== cargo test (the library alone, no libtorch)" >&2
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg )
+( unset LIBTORCH; cargo test --release -p tbseg )
 
 echo "== cargo test (object storage against a real S3 server, s3s-fs on 127.0.0.1)" >&2
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features object-store --lib --test object_store )
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg-serve --features object-store --test object_store )
+( unset LIBTORCH; cargo test --release -p tbseg --features object-store --lib --test object_store )
+( unset LIBTORCH; cargo test --release -p tbseg-serve --features object-store --test object_store )
 
 scripts/publish-checks.sh
 
 echo "== cargo test (the Burn metric logger: a short Burn training run)" >&2
 # Burn is a long first build (about 9 minutes on this 2-core VM while
 # other builds ran); the cache keeps it for later runs.
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features burn --test burn_logger )
+( unset LIBTORCH; cargo test --release -p tbseg --features burn --test burn_logger )
 
 echo "== cargo test (the candle integration: tensors of every dtype, a VarMap)" >&2
 # candle-core and candle-nn with default features (CPU only) add 120 crates,
 # a first build of about 5 minutes of CPU (BENCHMARKS.md); the tests take
 # under a second. The doc test filter compiles the module's example only.
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features candle --test candle_integration )
-( unset LIBTORCH_USE_PYTORCH; cargo test --release -p tbseg --features candle --doc integrations::candle )
+( unset LIBTORCH; cargo test --release -p tbseg --features candle --test candle_integration )
+( unset LIBTORCH; cargo test --release -p tbseg --features candle --doc integrations::candle )
 
 echo "== cargo test (the whole workspace, with libtorch)" >&2
 tbseg_use_torch
@@ -82,10 +83,10 @@ cargo test --release -p tbseg --features trainer --doc
 
 echo "== the Python package: pytest, and side by side with torch's writer through TensorBoard's loader" >&2
 # Builds the wheel into the cache and installs it into a cached venv
-# (torch 2.11 from setup-libtorch's environment, TensorBoard 2.21).
+# (torch 2.11 from setup-torch-python's environment, TensorBoard 2.21).
 # The optional packages (pyarrow, polars, onnx, matplotlib) come from a
 # second cached venv on top of it, so no test is skipped for want of them.
-( unset LIBTORCH_USE_PYTORCH VIRTUAL_ENV; scripts/setup-python-extras.sh )
+( unset LIBTORCH VIRTUAL_ENV; scripts/setup-python-extras.sh )
 "$TBSEG_EXTRAS_VENV/bin/python" -m pytest -q python/tests
 
 echo "== conformance with the real TensorBoard / TensorFlow readers" >&2
@@ -100,7 +101,7 @@ echo "== cargo test in debug mode (debug_asserts, overflow checks)" >&2
 # save before it is killed) and it runs in the release suite above. The
 # workspace (the trainer on libtorch) stays release-only: its debug build
 # and training-loop tests were not measured to fit CI's 90 minutes.
-( unset LIBTORCH_USE_PYTORCH; cargo test -p tbseg -- --skip checkpoint_survives_sigkill_at_random_moments )
+( unset LIBTORCH; cargo test -p tbseg -- --skip checkpoint_survives_sigkill_at_random_moments )
 
 echo "== fuzz every target briefly (scripts/fuzz.sh)" >&2
 scripts/fuzz.sh 20

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod data;
 pub mod job;
 pub mod overlay;
+pub mod png_file;
 pub mod sweep;
 #[cfg(feature = "trainer")]
 pub mod train;

@@ -17,8 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 scripts/cargo.sh build --quiet --release -p tbseg --features trainer \
     --example tch_logging --example train_lab
 scripts/cargo.sh build --quiet --release -p tbseg-lab --bin tbseg
-( unset LIBTORCH_USE_PYTORCH; cargo build --quiet --release -p tbseg --features burn --example burn_logging )
-( unset LIBTORCH_USE_PYTORCH; cargo build --quiet --release -p tbseg --features candle --example candle_logging )
+( unset LIBTORCH; cargo build --quiet --release -p tbseg --features burn --example burn_logging )
+( unset LIBTORCH; cargo build --quiet --release -p tbseg --features candle --example candle_logging )
 . scripts/env.sh
 bin="$CARGO_TARGET_DIR/release"
 tmp="$(mktemp -d)"

@@ -17,6 +17,7 @@
 //!   the generator and the converter.
 
 use std::io;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use tbseg::example::FeatureError;
@@ -50,6 +51,10 @@ pub enum SynthStyle {
 /// Slices `first .. first + count` of `seed` in `style`; `difficulty`
 /// scales the hard style's noise, bias and blur (1 = the default level) and is
 /// ignored by the classic one.
+///
+/// The slices come in order but are made a few at a time on every core:
+/// each has its own seed, so they do not depend on how many threads made
+/// them.
 pub fn synthetic_slices(
     style: SynthStyle,
     seed: u64,
@@ -57,9 +62,43 @@ pub fn synthetic_slices(
     first: u64,
     difficulty: f64,
 ) -> impl Iterator<Item = LabSlice> {
-    (0..count as u64).map(move |i| match style {
-        SynthStyle::Classic => synth::generate_slice(seed, first + i),
-        SynthStyle::Hard => synth_hard::generate_slice(seed, first + i, difficulty),
+    let make = move |index| match style {
+        SynthStyle::Classic => synth::generate_slice(seed, index),
+        SynthStyle::Hard => synth_hard::generate_slice(seed, index, difficulty),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch = threads * 8;
+    let end = first + count as u64;
+    (first..end)
+        .step_by(batch)
+        .flat_map(move |start| in_parallel(start..end.min(start + batch as u64), threads, make))
+}
+
+/// `make(index)` for every index of `indices`, in order, split across
+/// `threads` threads.
+fn in_parallel<F>(indices: Range<u64>, threads: usize, make: F) -> Vec<LabSlice>
+where
+    F: Fn(u64) -> LabSlice + Copy + Send,
+{
+    let per_thread = (indices.end - indices.start)
+        .div_ceil(threads.max(1) as u64)
+        .max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = indices
+            .clone()
+            .step_by(per_thread as usize)
+            .map(|start| {
+                let stop = indices.end.min(start + per_thread);
+                scope.spawn(move || (start..stop).map(make).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }
 
@@ -256,6 +295,31 @@ pub fn ensure_synthetic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_made_in_parallel_keep_the_order_of_one_thread() {
+        let classic = |index| synth::generate_slice(5, index);
+        let one_by_one: Vec<LabSlice> = (40..47).map(classic).collect();
+        for threads in [1, 2, 3, 8] {
+            assert_eq!(
+                in_parallel(40..47, threads, classic),
+                one_by_one,
+                "{threads} threads"
+            );
+        }
+        // Batches too: more slices than one batch of this machine, both styles.
+        let count = std::thread::available_parallelism().map_or(1, |n| n.get()) * 8 + 3;
+        for style in [SynthStyle::Classic, SynthStyle::Hard] {
+            let streamed: Vec<LabSlice> = synthetic_slices(style, 5, count, 40, 1.5).collect();
+            let expected: Vec<LabSlice> = (40..40 + count as u64)
+                .map(|index| match style {
+                    SynthStyle::Classic => synth::generate_slice(5, index),
+                    SynthStyle::Hard => synth_hard::generate_slice(5, index, 1.5),
+                })
+                .collect();
+            assert_eq!(streamed, expected, "{style:?}");
+        }
+    }
 
     #[test]
     fn ensure_synthetic_creates_once() {

@@ -47,9 +47,10 @@ pub fn generate(seed: u64, count: usize, first_index: u64) -> Vec<LabSlice> {
     iter(seed, count, first_index).collect()
 }
 
-/// Like [`generate`], one slice at a time (for streaming to a file).
+/// Like [`generate`], in order, for streaming to a file (made on every
+/// core, see [`super::synthetic_slices`]).
 pub fn iter(seed: u64, count: usize, first_index: u64) -> impl Iterator<Item = LabSlice> {
-    (0..count as u64).map(move |i| generate_slice(seed, first_index + i))
+    super::synthetic_slices(super::SynthStyle::Classic, seed, count, first_index, 1.0)
 }
 
 /// Generates slice `index` of `seed`.

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 
 use crate::data::{self, sunnybrook::ConvertReport, LabSlice, SynthStyle, SIZE};
 use crate::data::{TRAIN_FILE, VAL_FILE};
+use crate::png_file;
 
 /// A synthetic train/val pair to write.
 #[derive(Clone, Debug)]
@@ -120,9 +121,7 @@ pub fn preview(input: &Path, out: &Path, count: usize) -> anyhow::Result<Preview
     let count = count.min(slices.len());
     for (i, slice) in slices.iter().take(count).enumerate() {
         let path = out.join(format!("slice-{i:04}.png"));
-        preview_image(slice)
-            .save(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
+        png_file::write(&path, SIZE, SIZE, 3, &preview_image(slice))?;
     }
     Ok(PreviewReport {
         written: count,
@@ -130,15 +129,15 @@ pub fn preview(input: &Path, out: &Path, count: usize) -> anyhow::Result<Preview
     })
 }
 
-/// Grey image windowed to its 0.5–99.5 percentile, label boundary in red.
-fn preview_image(slice: &LabSlice) -> image::RgbImage {
+/// RGB pixels of the grey image windowed to its 0.5–99.5 percentile, the
+/// label's boundary in red.
+fn preview_image(slice: &LabSlice) -> Vec<u8> {
     let mut sorted = slice.image.clone();
     sorted.sort_unstable();
     let lo = sorted[sorted.len() / 200] as f64;
     let hi = (sorted[sorted.len() - 1 - sorted.len() / 200] as f64).max(lo + 1.0);
     let label = |x: usize, y: usize| slice.label[y * SIZE + x] == 1;
-    image::RgbImage::from_fn(SIZE as u32, SIZE as u32, |x, y| {
-        let (x, y) = (x as usize, y as usize);
+    let pixel = |x: usize, y: usize| {
         let on_boundary = label(x, y)
             && (x == 0
                 || y == 0
@@ -149,10 +148,13 @@ fn preview_image(slice: &LabSlice) -> image::RgbImage {
                 || !label(x, y - 1)
                 || !label(x, y + 1));
         if on_boundary {
-            return image::Rgb([255, 0, 0]);
+            return [255, 0, 0];
         }
         let v = (slice.image[y * SIZE + x] as f64 - lo) / (hi - lo);
         let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-        image::Rgb([g, g, g])
-    })
+        [g, g, g]
+    };
+    (0..SIZE)
+        .flat_map(|y| (0..SIZE).flat_map(move |x| pixel(x, y)))
+        .collect()
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::data;
+use crate::png_file;
 use crate::train::eval::predict as predict_masks;
 use crate::train::validate::CheckpointChoice;
 use crate::train::{weights, DeviceChoice, Model, ModelKind, TrainError};
@@ -53,36 +54,17 @@ pub struct PredictReport {
 
 /// Reads a PNG as the network's input (see the module docs for scaling).
 pub fn read_png(path: &Path) -> anyhow::Result<Vec<f32>> {
-    let image =
-        image::open(path).with_context(|| format!("{}: not a readable PNG", path.display()))?;
+    let image = png_file::read_gray(path)?;
     let size = data::SIZE as u32;
-    if image.width() != size || image.height() != size {
+    if image.width != size || image.height != size {
         bail!(
             "{}: image is {}x{}, the network needs {size}x{size}",
             path.display(),
-            image.width(),
-            image.height()
+            image.width,
+            image.height
         );
     }
-    let values = match image {
-        image::DynamicImage::ImageLuma16(gray) => {
-            gray.pixels().map(|p| f32::from(p.0[0]) / 1024.0).collect()
-        }
-        image::DynamicImage::ImageLuma8(gray) => {
-            gray.pixels().map(|p| f32::from(p.0[0]) / 255.0).collect()
-        }
-        other if other.color().bytes_per_pixel() / other.color().channel_count() >= 2 => other
-            .to_luma16()
-            .pixels()
-            .map(|p| f32::from(p.0[0]) / 1024.0)
-            .collect(),
-        other => other
-            .to_luma8()
-            .pixels()
-            .map(|p| f32::from(p.0[0]) / 255.0)
-            .collect(),
-    };
-    Ok(values)
+    Ok(image.values)
 }
 
 /// Predicts every input image and writes its mask and overlay.
@@ -107,7 +89,7 @@ pub fn predict(job: &PredictJob) -> anyhow::Result<PredictReport> {
         .with_context(|| format!("restoring {}", prefix.display()))?;
     announce(device);
     std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
-    let side = data::SIZE as u32;
+    let side = data::SIZE;
     for (index, (image, label)) in inputs.iter().enumerate() {
         if image.len() != data::PIXELS {
             bail!(
@@ -124,27 +106,14 @@ pub fn predict(job: &PredictJob) -> anyhow::Result<PredictReport> {
         let predictions = predict_masks(&model, &tensor)?;
         let mask = &predictions.masks[0];
         let mask_png: Vec<u8> = mask.iter().map(|&m| if m != 0 { 255 } else { 0 }).collect();
-        let mask_image = image::GrayImage::from_raw(side, side, mask_png).context("mask size")?;
         let mask_path = job.out.join(format!("{index:04}_mask.png"));
-        save_png(mask_image.into(), &mask_path)?;
+        png_file::write(&mask_path, side, side, 1, &mask_png)?;
         let truth = label.clone().unwrap_or_else(|| vec![0; data::PIXELS]);
-        let overlay = crate::overlay::overlay(image, side as usize, side as usize, &truth, mask)?;
+        let overlay = crate::overlay::overlay(image, side, side, &truth, mask)?;
         let overlay_path = job.out.join(format!("{index:04}_overlay.png"));
-        let overlay =
-            image::RgbImage::from_raw(side, side, overlay.into_pixels()).context("overlay size")?;
-        save_png(overlay.into(), &overlay_path)?;
+        png_file::write(&overlay_path, side, side, 3, overlay.pixels())?;
     }
     Ok(PredictReport {
         images: inputs.len(),
     })
-}
-
-/// Encodes `image` as PNG and writes it with tbseg's atomic writer, so a
-/// killed or failing run never leaves a half-written PNG under its name.
-fn save_png(image: image::DynamicImage, path: &Path) -> anyhow::Result<()> {
-    let mut png = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut png, image::ImageFormat::Png)
-        .with_context(|| format!("encoding {}", path.display()))?;
-    tbseg::atomic::write(path, png.get_ref()).with_context(|| format!("writing {}", path.display()))
 }

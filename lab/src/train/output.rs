@@ -181,12 +181,8 @@ impl RunLog {
         let side = size as u32;
         let step = summary.step;
         let grey = ImageLayout::Hw(side as usize, side as usize);
-        self.writer.add_image(
-            "images/input",
-            gray_image(&image, side).as_raw(),
-            grey,
-            step,
-        )?;
+        self.writer
+            .add_image("images/input", &gray_image(&image), grey, step)?;
         let label_image: Vec<u8> = label
             .iter()
             .map(|&l| if l != 0 { 255 } else { 0 })
@@ -205,20 +201,19 @@ impl RunLog {
     }
 }
 
-/// An image scaled so its own minimum is black and maximum white.
-pub fn gray_image(values: &[f32], side: u32) -> image::GrayImage {
+/// 8-bit pixels of an image scaled so its own minimum is black and its
+/// maximum white.
+pub fn gray_image(values: &[f32]) -> Vec<u8> {
     let (lo, hi) = values
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
     let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
-    let pixels = values
+    values
         .iter()
         .map(|&v| ((v - lo) * scale).round().clamp(0.0, 255.0) as u8)
-        .collect();
-    image::GrayImage::from_raw(side, side, pixels)
-        .unwrap_or_else(|| image::GrayImage::new(side, side))
+        .collect()
 }
 
 /// The model's own graph as a TensorFlow `GraphDef`.

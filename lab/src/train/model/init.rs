@@ -11,17 +11,26 @@ pub const INIT_STDDEV: f64 = 0.1;
 
 /// Samples `truncated_normal(stddev)` like TensorFlow: normal values, with
 /// every value further than two standard deviations from 0 drawn again.
+///
+/// Each redraw takes a whole fresh tensor from the generator and keeps its
+/// values at the positions still outside, so the values (and the
+/// generator's state afterwards) are those of redrawing the whole tensor
+/// and selecting with `where`; only the few positions redrawn are
+/// examined again, which makes the `simple` network's 100 M weights a few
+/// seconds faster to create.
 pub fn truncated_normal(shape: &[i64], stddev: f64, device: Device) -> Tensor {
     tch::no_grad(|| {
-        let mut values = Tensor::randn(shape, (Kind::Float, device)) * stddev;
-        loop {
-            let outside = values.abs().gt(2.0 * stddev);
-            if !bool::try_from(outside.any()).unwrap_or(false) {
-                return values;
-            }
-            let fresh = Tensor::randn(shape, (Kind::Float, device)) * stddev;
-            values = fresh.where_self(&outside, &values);
+        let limit = 2.0 * stddev;
+        let values = Tensor::randn(shape, (Kind::Float, device)) * stddev;
+        let mut flat = values.view(-1);
+        let mut outside = flat.abs().gt(limit).nonzero().squeeze_dim(1);
+        while outside.numel() > 0 {
+            let fresh = Tensor::randn(shape, (Kind::Float, device));
+            let redrawn = fresh.view(-1).index_select(0, &outside) * stddev;
+            let _ = flat.index_copy_(0, &outside, &redrawn);
+            outside = outside.masked_select(&redrawn.abs().gt(limit));
         }
+        values
     })
 }
 
