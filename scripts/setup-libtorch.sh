@@ -37,11 +37,27 @@ work="$dest.partial"
 mkdir -p "$work/wheels"
 python3 -m pip download --quiet --no-cache-dir --no-deps --only-binary :all: --dest "$work/wheels" \
     "torch==2.11.0" "nvidia-cuda-runtime==13.0.96" "nvidia-cuda-cupti==13.0.85"
-unzip -q -o "$work"/wheels/torch-2.11.0-*.whl 'torch/include/*' \
-    torch/lib/libtorch_cpu.so torch/lib/libc10.so torch/lib/libtorch.so torch/lib/libgomp.so.1 \
-    -d "$work/unpacked"
-unzip -q -o "$work"/wheels/nvidia_cuda_runtime-*.whl 'nvidia/cu13/lib/libcudart.so.13' -d "$work/unpacked"
-unzip -q -o "$work"/wheels/nvidia_cuda_cupti-*.whl 'nvidia/cu13/lib/libcupti.so.13' -d "$work/unpacked"
+# Members of a wheel (a zip file) matching the patterns, into a folder:
+# unzip where the machine has it, else Python's zipfile.
+unpack() {
+    local wheel="$1" dest="$2"
+    shift 2
+    if command -v unzip >/dev/null 2>&1; then
+        unzip -q -o "$wheel" "$@" -d "$dest"
+    else
+        python3 - "$wheel" "$dest" "$@" <<'PY'
+import fnmatch, sys, zipfile
+wheel, dest, patterns = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(wheel) as archive:
+    names = [n for n in archive.namelist() if any(fnmatch.fnmatch(n, p) for p in patterns)]
+    archive.extractall(dest, names)
+PY
+    fi
+}
+unpack "$work"/wheels/torch-2.11.0-*.whl "$work/unpacked" 'torch/include/*' \
+    torch/lib/libtorch_cpu.so torch/lib/libc10.so torch/lib/libtorch.so torch/lib/libgomp.so.1
+unpack "$work"/wheels/nvidia_cuda_runtime-*.whl "$work/unpacked" 'nvidia/cu13/lib/libcudart.so.13'
+unpack "$work"/wheels/nvidia_cuda_cupti-*.whl "$work/unpacked" 'nvidia/cu13/lib/libcupti.so.13'
 mkdir -p "$work/libtorch"
 mv "$work/unpacked/torch/include" "$work/unpacked/torch/lib" "$work/libtorch/"
 # libtorch_cpu.so finds these through its own `$ORIGIN` rpath.
